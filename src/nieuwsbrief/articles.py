@@ -1,0 +1,383 @@
+"""Read article files (Markdown with YAML front matter) into validated ``Article`` objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from nieuwsbrief.config import SiteSettings
+from nieuwsbrief.errors import ArticleError, NieuwsbriefError
+from nieuwsbrief.markup import (
+    first_paragraph_text,
+    render_markdown,
+    safe_url,
+    strip_xml_illegal,
+    teaser,
+)
+
+ARTICLES_DIR = "articles"
+SUMMARY_LIMIT = 200
+MAX_ARTICLE_BYTES = 2_000_000
+
+KNOWN_KEYS = frozenset(
+    {"title", "date", "summary", "tags", "author", "image", "image_alt", "draft", "slug", "updated"}
+)
+# Keys other tools (Hugo, Jekyll) write that we accept and ignore rather than refuse.
+IGNORED_KEYS = frozenset({"layout", "categories", "description", "lastmod", "weight", "aliases"})
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ZONE_SUFFIX = re.compile(r"^(.*\d)\s+([A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC)$")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One published or unpublished article, validated and rendered."""
+
+    source: Path
+    slug: str
+    title: str
+    date: dt.datetime
+    updated: dt.datetime | None
+    summary: str
+    content_html: str
+    tags: tuple[str, ...]
+    author: str | None
+    image: str | None
+    image_alt: str | None
+    draft: bool
+    url: str
+    id: str
+
+    @property
+    def last_modified(self) -> dt.datetime:
+        """Return when the article last changed: ``updated`` or else ``date``."""
+        return self.updated if self.updated and self.updated > self.date else self.date
+
+
+class InvalidArticles(NieuwsbriefError):
+    """One or more article files are invalid; holds every problem found."""
+
+    def __init__(self, errors: list[ArticleError]) -> None:
+        self.errors = errors
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        count = len(self.errors)
+        head = "1 article is invalid" if count == 1 else f"{count} articles are invalid"
+        return head + ":\n" + "\n".join(f"  {error}" for error in self.errors)
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """A safe YAML loader that leaves dates as text, so that we parse and report them."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_source(path: Path) -> str:
+    """Read an article file as text: UTF-8 with or without BOM, any line ends."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise ArticleError(
+                path,
+                f"is {size:,} bytes, more than the {MAX_ARTICLE_BYTES:,} an article may have",
+                fix="split it up or remove embedded data",
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(path, f"cannot be read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ArticleError(
+            path,
+            f"is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})",
+            fix="save the file as UTF-8",
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
+    """Return the front matter mapping and the Markdown body of an article."""
+    from frontmatter.default_handlers import YAMLHandler
+
+    handler = YAMLHandler()
+    if not text.strip():
+        raise ArticleError(path, "is empty", fix="start it with front matter between --- lines")
+    if not handler.detect(text):
+        raise ArticleError(
+            path,
+            "has no front matter",
+            fix="start the file with a line '---', the title: and date: keys, and another '---'",
+        )
+    try:
+        raw_front, body = handler.split(text)
+    except ValueError:
+        raise ArticleError(
+            path, "front matter is never closed", fix="end it with a line holding only '---'"
+        ) from None
+    try:
+        front = yaml.load(raw_front, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        # +1 for the opening '---' line, +1 because marks count from zero.
+        where = f" on line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ArticleError(
+            path, f"front matter is not valid YAML{where}: {problem}",
+            fix="check quotes and colons; put titles with a colon between quotes",
+        ) from None
+    if front is None:
+        front = {}
+    if not isinstance(front, Mapping):
+        raise ArticleError(
+            path,
+            f"front matter must be keys with values, not {type(front).__name__}",
+            fix="write it as 'title: ...' lines",
+        )
+    return {str(key): value for key, value in front.items()}, body
+
+
+def parse_datetime(value: object, zone: ZoneInfo) -> dt.datetime:
+    """Parse an ISO 8601 date or date-time; a missing time is midnight, a missing zone ``zone``.
+
+    Raises ValueError with a message fit for an editor.
+    """
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())
+    elif isinstance(value, str):
+        text = value.strip()
+        named_zone: ZoneInfo | None = None
+        match = _ZONE_SUFFIX.match(text)
+        if match:
+            text = match[1]
+            try:
+                named_zone = ZoneInfo(match[2])
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {match[2]!r}; use an IANA name such as Europe/Amsterdam"
+                ) from None
+        try:
+            moment = dt.datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a date; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+01:00"
+            ) from None
+        if not _DATE_ONLY.match(text) and len(text) < 16:
+            raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
+        if named_zone is not None:
+            if moment.tzinfo is not None:
+                raise ValueError(f"{value!r} has both an offset and a time zone name")
+            moment = moment.replace(tzinfo=named_zone)
+    else:
+        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def slugify(text: str) -> str:
+    """Turn a (Dutch) title into a lowercase ASCII slug: 'Één café?' -> 'een-cafe'."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def _text(path: Path, front: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = front.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ArticleError(path, "is missing or empty", field=key, fix=f"add '{key}: ...'")
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ArticleError(
+            path, f"must be text, not {type(value).__name__}", field=key,
+            fix="put the value between quotes",
+        )
+    return strip_xml_illegal(str(value)).strip()
+
+
+def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
+    value = front.get("tags")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        raise ArticleError(
+            path, "must be a list, not text", field="tags", fix="write tags: [angst, slaap]"
+        )
+    if not isinstance(value, list):
+        raise ArticleError(path, f"must be a list, not {type(value).__name__}", field="tags")
+    tags: list[str] = []
+    for tag in value:
+        if isinstance(tag, bool) or not isinstance(tag, str | int | float):
+            raise ArticleError(path, f"holds {tag!r}, which is not text", field="tags")
+        cleaned = strip_xml_illegal(str(tag)).strip()
+        if cleaned and cleaned not in tags:
+            tags.append(cleaned)
+    return tuple(tags)
+
+
+def _date(path: Path, front: Mapping[str, Any], key: str, zone: ZoneInfo) -> dt.datetime | None:
+    value = front.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        return parse_datetime(value, zone)
+    except ValueError as exc:
+        raise ArticleError(path, str(exc), field=key) from None
+
+
+def _slug(path: Path, front: Mapping[str, Any]) -> str:
+    explicit = _text(path, front, "slug")
+    if explicit is not None:
+        if not SLUG.match(explicit):
+            raise ArticleError(
+                path,
+                f"{explicit!r} is not a valid slug",
+                field="slug",
+                fix="use lowercase letters, digits and hyphens only, e.g. winterdip-tips",
+            )
+        return explicit
+    match = DATED_NAME.match(path.stem)
+    slug = slugify(match[2] if match else path.stem)
+    if not slug:
+        raise ArticleError(path, "file name gives an empty slug", field="slug", fix="add slug: ...")
+    return slug
+
+
+def _tag_uri(site: SiteSettings, date: dt.datetime, slug: str) -> str:
+    # A tag URI (RFC 4151) does not change when the title, the base URL's scheme or the
+    # articles path change, so feed readers never see a published article twice.
+    host = urlsplit(site.base_url).hostname or "localhost"
+    return f"tag:{host},{date.date().isoformat()}:{slug}"
+
+
+def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
+    """Validate one article's text; raise ``ArticleError`` naming the field at fault."""
+    front, body = split_front_matter(path, text)
+    unknown = sorted(set(front) - KNOWN_KEYS - IGNORED_KEYS)
+    if unknown:
+        raise ArticleError(
+            path, "is not a known front matter key", field=unknown[0],
+            fix="known keys: " + ", ".join(sorted(KNOWN_KEYS)),
+        )
+    title = _text(path, front, "title", required=True)
+    assert title is not None
+    zone = site.timezone
+    date = _date(path, front, "date", zone)
+    if date is None:
+        match = DATED_NAME.match(path.stem)
+        if not match:
+            raise ArticleError(
+                path, "is missing", field="date",
+                fix="add 'date: YYYY-MM-DD' or start the file name with the date",
+            )
+        try:
+            date = parse_datetime(match[1], zone)
+        except ValueError as exc:
+            raise ArticleError(path, f"file name date: {exc}", field="date") from None
+    updated = _date(path, front, "updated", zone)
+    draft = front.get("draft", False)
+    if not isinstance(draft, bool):
+        raise ArticleError(path, f"must be true or false, not {draft!r}", field="draft")
+    slug = _slug(path, front)
+    url = site.article_url(slug)
+    body = strip_xml_illegal(body)
+    summary = _text(path, front, "summary")
+    if summary is None:
+        summary = teaser(first_paragraph_text(body), SUMMARY_LIMIT)
+    image = _text(path, front, "image")
+    if image is not None:
+        absolute_image = safe_url(image, url)
+        if absolute_image is None or absolute_image.startswith("mailto:"):
+            raise ArticleError(
+                path, f"{image!r} is not an http(s) or site-relative URL", field="image"
+            )
+        image = absolute_image
+    return Article(
+        source=path,
+        slug=slug,
+        title=title,
+        date=date,
+        updated=updated,
+        summary=summary,
+        content_html=render_markdown(body, url),
+        tags=_tags(path, front),
+        author=_text(path, front, "author"),
+        image=image,
+        image_alt=_text(path, front, "image_alt"),
+        draft=draft,
+        url=url,
+        id=_tag_uri(site, date, slug),
+    )
+
+
+def load_article(path: Path, site: SiteSettings) -> Article:
+    """Read and validate one article file."""
+    return parse_article(path, read_source(path), site)
+
+
+def article_paths(directory: Path) -> list[Path]:
+    """Return the Markdown files of an articles folder, in a stable order."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        path for path in directory.glob("*.md") if path.is_file() and not path.name.startswith(".")
+    )
+
+
+def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
+    """Return an error for every article whose slug an earlier file already uses."""
+    seen: dict[str, Path] = {}
+    errors: list[ArticleError] = []
+    for article in articles:
+        if article.slug in seen:
+            errors.append(
+                ArticleError(
+                    article.source,
+                    f"slug {article.slug!r} is already used by {seen[article.slug].name}",
+                    field="slug",
+                    fix="rename one file or give it another slug:",
+                )
+            )
+        else:
+            seen[article.slug] = article.source
+    return errors
+
+
+def scan_articles(directory: Path, site: SiteSettings) -> tuple[list[Article], list[ArticleError]]:
+    """Load every article, collecting all problems instead of stopping at the first."""
+    articles: list[Article] = []
+    errors: list[ArticleError] = []
+    for path in article_paths(directory):
+        try:
+            articles.append(load_article(path, site))
+        except ArticleError as exc:
+            errors.append(exc)
+    errors.extend(check_unique_slugs(articles))
+    return articles, errors
+
+
+def load_articles(directory: Path, site: SiteSettings) -> list[Article]:
+    """Load every article of a folder; raise ``InvalidArticles`` listing all problems."""
+    articles, errors = scan_articles(directory, site)
+    if errors:
+        raise InvalidArticles(errors)
+    return articles

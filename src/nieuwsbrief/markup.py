@@ -1,0 +1,107 @@
+"""Turn untrusted Markdown into safe HTML with absolute URLs, and text into teasers."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+
+# XML 1.0 forbids these code points; lxml refuses them and feed readers choke on them.
+XML_ILLEGAL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+
+
+def strip_xml_illegal(text: str) -> str:
+    """Remove characters that may not appear in an XML document."""
+    return XML_ILLEGAL.sub("", text)
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    # CommonMark, plus tables and strikethrough that editors know from other tools.
+    return MarkdownIt("commonmark", {"typographer": False}).enable(["table", "strikethrough"])
+
+
+def safe_url(url: str, base: str) -> str | None:
+    """Return ``url`` made absolute against ``base``, or None if its scheme is not allowed."""
+    url = url.strip()
+    absolute = urljoin(base, url)
+    scheme = urlsplit(absolute).scheme.lower()
+    if scheme not in SAFE_SCHEMES:
+        return None
+    return absolute
+
+
+def sanitize_html(html: str, base_url: str) -> str:
+    """Keep only harmless tags and attributes, and make every link absolute."""
+    import nh3
+
+    def absolutize(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in _URL_ATTRIBUTES:
+            return safe_url(value, base_url)
+        return value
+
+    return nh3.clean(
+        html,
+        url_schemes=set(SAFE_SCHEMES),
+        attribute_filter=absolutize,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def render_markdown(source: str, base_url: str) -> str:
+    """Render CommonMark to sanitized HTML whose links and images are absolute."""
+    return sanitize_html(_markdown().render(source), base_url)
+
+
+def first_paragraph_text(source: str) -> str:
+    """Return the plain text of the first paragraph of a Markdown document."""
+    tokens = _markdown().parse(source)
+    for index, token in enumerate(tokens):
+        if token.type == "paragraph_open" and index + 1 < len(tokens):
+            inline = tokens[index + 1]
+            parts: list[str] = []
+            for child in inline.children or []:
+                if child.type in ("text", "code_inline"):
+                    parts.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    parts.append(" ")
+            text = collapse_space("".join(parts))
+            if text:
+                return text
+    return ""
+
+
+def collapse_space(text: str) -> str:
+    """Fold runs of white space into single spaces."""
+    return " ".join(text.split())
+
+
+def teaser(text: str, limit: int = 200) -> str:
+    """Shorten ``text`` to at most ``limit`` characters, cutting only between words."""
+    text = collapse_space(text)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > 0:
+        cut = cut[:space]
+    else:
+        # One giant word: no boundary to cut at, so keep it whole rather than halve it.
+        word_end = text.find(" ")
+        cut = text if word_end < 0 else text[:word_end]
+        if cut == text:
+            return text
+    return cut.rstrip(" ,;:-–—") + "…"

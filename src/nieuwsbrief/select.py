@@ -1,0 +1,23 @@
+"""Decide which articles each output gets: plain functions over lists of articles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from nieuwsbrief.articles import Article
+
+
+def newest_first(articles: Iterable[Article]) -> list[Article]:
+    """Sort by date, newest first; the slug breaks ties so the order is stable."""
+    return sorted(articles, key=lambda article: (article.date, article.slug), reverse=True)
+
+
+def published(articles: Iterable[Article], now: dt.datetime) -> list[Article]:
+    """Return the articles readers may see at ``now``: no drafts, nothing dated later."""
+    return newest_first(a for a in articles if not a.draft and a.date <= now)
+
+
+def feed_articles(articles: Iterable[Article], now: dt.datetime, limit: int) -> list[Article]:
+    """Return the newest ``limit`` published articles for the feeds."""
+    return published(articles, now)[:limit]
