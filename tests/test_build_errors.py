@@ -14,9 +14,15 @@ BROKEN_ARTICLES = {
     "bad-yaml": (b'---\ntitle: "Niet gesloten\ndate: 2025-11-20\n---\nTekst\n', ["not valid YAML"]),
     "no-title": (b"---\ndate: 2025-11-20\n---\nTekst\n", ["field 'title'", "missing"]),
     "empty-title": (b'---\ntitle: ""\ndate: 2025-11-20\n---\nTekst\n', ["field 'title'"]),
-    "bad-date": (b"---\ntitle: Datum\ndate: 31-02-2025\n---\nTekst\n", ["field 'date'", "31-02-2025"]),
+    "bad-date": (
+        b"---\ntitle: Datum\ndate: 31-02-2025\n---\nTekst\n",
+        ["field 'date'", "31-02-2025"],
+    ),
     "impossible-date": (b"---\ntitle: Datum\ndate: 2025-02-31\n---\nTekst\n", ["field 'date'"]),
-    "not-utf8": ("---\ntitle: Café\ndate: 2025-11-20\n---\nTekst\n".encode("latin-1"), ["not UTF-8", "UTF-8"]),
+    "not-utf8": (
+        "---\ntitle: Café\ndate: 2025-11-20\n---\nTekst\n".encode("latin-1"),
+        ["not UTF-8", "UTF-8"],
+    ),
 }
 
 
@@ -81,19 +87,37 @@ def test_every_broken_article_is_reported_at_once(
         (lambda text: "", ["schedule.yaml", "empty"]),
         (lambda text: text.replace("site:", "site: [", 1), ["schedule.yaml", "not valid YAML"]),
         (lambda text: text + "\nsurprise: 1\n", ["field 'surprise'", "not a known setting"]),
-        (lambda text: text.replace("limit: 20", "limit: many"), ["field 'feeds.limit'", "whole number"]),
+        (
+            lambda text: text.replace("limit: 20", "limit: many"),
+            ["field 'feeds.limit'", "whole number"],
+        ),
         (
             lambda text: text.replace('base_url: "https://', 'base_url: "', 1),
             ["field 'site.base_url'", "https://"],
         ),
-        (lambda text: text.replace("weekday: monday", "weekday: funday"), ["field 'digest.weekday'"]),
+        (
+            lambda text: text.replace("weekday: monday", "weekday: funday"),
+            ["field 'digest.weekday'"],
+        ),
         (
             lambda text: text.replace("timezone: Europe/Amsterdam", "timezone: Europe/Atlantis", 1),
             ["field 'site.timezone'", "Europe/Atlantis"],
         ),
-        (lambda text: text.replace('  title: "Praktijk De Linde"\n', "", 1), ["field 'site.title'", "required"]),
+        (
+            lambda text: text.replace('  title: "Praktijk De Linde"\n', "", 1),
+            ["field 'site.title'", "required"],
+        ),
     ],
-    ids=["empty", "bad-yaml", "unknown-key", "wrong-type", "no-scheme", "weekday", "timezone", "no-title"],
+    ids=[
+        "empty",
+        "bad-yaml",
+        "unknown-key",
+        "wrong-type",
+        "no-scheme",
+        "weekday",
+        "timezone",
+        "no-title",
+    ],
 )
 def test_invalid_settings_fail_naming_the_key(
     edit: object,
@@ -113,7 +137,9 @@ def test_invalid_settings_fail_naming_the_key(
     assert tree_bytes(out) == before
 
 
-def test_missing_settings_file(project: Path, previous: tuple[Path, dict[str, bytes]], run_cli: RunCli) -> None:
+def test_missing_settings_file(
+    project: Path, previous: tuple[Path, dict[str, bytes]], run_cli: RunCli
+) -> None:
     (project / "schedule.yaml").unlink()
     out, before = previous
     code, output = build(run_cli, project, out)

@@ -47,7 +47,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from nieuwsbrief.cli import cli
 
     out = tmp_path_factory.mktemp("site") / "public"
-    result = CliRunner().invoke(cli, ["build", "--project", str(REPO), "--out", str(out), "--now", NOW])
+    result = CliRunner().invoke(
+        cli, ["build", "--project", str(REPO), "--out", str(out), "--now", NOW]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -80,7 +82,9 @@ def test_json_feed_holds_every_published_article(built: Path) -> None:
     assert document["language"] == "nl"
     assert document["feed_url"].endswith("/feed.json")
     items = document["items"]
-    assert {slug_of(item["url"]): item["title"] for item in items} == expected_articles(REPO, NOW_DT)
+    assert {slug_of(item["url"]): item["title"] for item in items} == expected_articles(
+        REPO, NOW_DT
+    )
     for item in items:
         assert item["id"] and item["content_html"] and item["summary"]
         assert RFC3339.match(item["date_published"])
@@ -156,7 +160,9 @@ def test_rss_dates_are_rfc822_with_the_right_day_of_week(built: Path) -> None:
 
 
 def test_atom_dates_are_rfc3339(built: Path) -> None:
-    texts = [element.text or "" for element in atom(built).iter(f"{ATOM}updated", f"{ATOM}published")]
+    texts = [
+        element.text or "" for element in atom(built).iter(f"{ATOM}updated", f"{ATOM}published")
+    ]
     assert len(texts) > 2
     for text in texts:
         assert RFC3339.match(text), text
@@ -178,27 +184,44 @@ def test_ids_are_unique_and_stable_tag_uris(built: Path) -> None:
     assert guids == ids
     for guid in rss(built).iter("guid"):
         assert guid.get("isPermaLink") == "false"
-        assert re.match(r"^tag:www\.praktijkdelinde\.nl,\d{4}-\d{2}-\d{2}:[a-z0-9-]+$", guid.text or "")
+        assert re.match(
+            r"^tag:www\.praktijkdelinde\.nl,\d{4}-\d{2}-\d{2}:[a-z0-9-]+$", guid.text or ""
+        )
 
 
-def test_id_does_not_change_when_the_title_changes(project: Path, tmp_path: Path, run_cli: RunCli) -> None:
+def test_id_does_not_change_when_the_title_changes(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
     article = next((project / "articles").glob("*winterdip.md"))
     before, after = tmp_path / "before", tmp_path / "after"
     assert run_cli("build", "-p", project, "-o", before, "--now", NOW).exit_code == 0
     article.write_text(
-        re.sub(r"^title: .*$", 'title: "Een heel andere titel"', article.read_text("utf-8"), count=1, flags=re.M),
+        re.sub(
+            r"^title: .*$",
+            'title: "Een heel andere titel"',
+            article.read_text("utf-8"),
+            count=1,
+            flags=re.M,
+        ),
         encoding="utf-8",
     )
     assert run_cli("build", "-p", project, "-o", after, "--now", NOW).exit_code == 0
     old = {e.link: e.id for e in feedparser.parse((before / "atom.xml").read_bytes()).entries}
-    new = {e.link: (e.id, e.title) for e in feedparser.parse((after / "atom.xml").read_bytes()).entries}
+    new = {
+        e.link: (e.id, e.title) for e in feedparser.parse((after / "atom.xml").read_bytes()).entries
+    }
     link = next(link for link in old if link.endswith("/winterdip/"))
     assert new[link] == (old[link], "Een heel andere titel")
 
 
 def all_urls(fragment: str) -> list[str]:
     tree = html.fragment_fromstring(fragment, create_parent="div")
-    return [value for element in tree.iter() for name, value in element.items() if name in ("href", "src")]
+    return [
+        value
+        for element in tree.iter()
+        for name, value in element.items()
+        if name in ("href", "src")
+    ]
 
 
 def test_every_url_is_absolute_and_safe(built: Path) -> None:
@@ -221,7 +244,9 @@ def test_content_is_free_of_security_risks(built: Path) -> None:
     for item in rss(built).iter("item"):
         tree = html.fragment_fromstring(item.findtext(CONTENT) or "", create_parent="div")
         assert not tree.xpath("//script|//iframe|//object|//embed")
-        assert not [name for element in tree.iter() for name in element.attrib if name.startswith("on")]
+        assert not [
+            name for element in tree.iter() for name in element.attrib if name.startswith("on")
+        ]
 
 
 def test_rss_contacts_are_email_addresses(built: Path) -> None:
@@ -240,7 +265,15 @@ def test_atom_entries_have_required_elements(built: Path) -> None:
     for tag in ("id", "title", "updated", "author/" + ATOM + "name"):
         assert (root.findtext(ATOM + tag) or "").strip(), tag
     for entry in root.iter(f"{ATOM}entry"):
-        for tag in ("id", "title", "updated", "published", "summary", "content", "author/" + ATOM + "name"):
+        for tag in (
+            "id",
+            "title",
+            "updated",
+            "published",
+            "summary",
+            "content",
+            "author/" + ATOM + "name",
+        ):
             assert (entry.findtext(ATOM + tag) or "").strip(), tag
         alternates = entry.findall(f"{ATOM}link[@rel='alternate']")
         assert len(alternates) == 1 and alternates[0].get("type") == "text/html"

@@ -138,7 +138,8 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
         where = f" on line {mark.line + 2}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ArticleError(
-            path, f"front matter is not valid YAML{where}: {problem}",
+            path,
+            f"front matter is not valid YAML{where}: {problem}",
             fix="check quotes and colons; put titles with a colon between quotes",
         ) from None
     if front is None:
@@ -208,7 +209,9 @@ def _text(path: Path, front: Mapping[str, Any], key: str, *, required: bool = Fa
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ArticleError(
-            path, f"must be text, not {type(value).__name__}", field=key,
+            path,
+            f"must be text, not {type(value).__name__}",
+            field=key,
             fix="put the value between quotes",
         )
     return strip_xml_illegal(str(value)).strip()
@@ -275,7 +278,9 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
     unknown = sorted(set(front) - KNOWN_KEYS - IGNORED_KEYS)
     if unknown:
         raise ArticleError(
-            path, "is not a known front matter key", field=unknown[0],
+            path,
+            "is not a known front matter key",
+            field=unknown[0],
             fix="known keys: " + ", ".join(sorted(KNOWN_KEYS)),
         )
     title = _text(path, front, "title", required=True)
@@ -286,7 +291,9 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
         match = DATED_NAME.match(path.stem)
         if not match:
             raise ArticleError(
-                path, "is missing", field="date",
+                path,
+                "is missing",
+                field="date",
                 fix="add 'date: YYYY-MM-DD' or start the file name with the date",
             )
         try:

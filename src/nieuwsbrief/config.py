@@ -144,7 +144,9 @@ class _Section:
     def error(self, name: str, problem: str, fix: str | None = None) -> ConfigError:
         return ConfigError(self.path, problem, field=self.key(name), fix=fix)
 
-    def get(self, name: str, kind: type[T], default: T | None = None, *, required: bool = False) -> T:
+    def get(
+        self, name: str, kind: type[T], default: T | None = None, *, required: bool = False
+    ) -> T:
         self.used.add(name)
         value = self.data.get(name)
         if value is None or value == "":
@@ -201,7 +203,9 @@ def _timezone(section: _Section, name: str, default: str) -> ZoneInfo:
 def _email(section: _Section, name: str) -> str | None:
     value = section.get(name, str)
     if value is not None and not _EMAIL.match(value):
-        raise section.error(name, f"{value!r} is not an email address", "write it as name@domain.nl")
+        raise section.error(
+            name, f"{value!r} is not an email address", "write it as name@domain.nl"
+        )
     return value
 
 
@@ -250,7 +254,9 @@ def _send_time(section: _Section) -> dt.time:
         raw = f"{raw // 60:02d}:{raw % 60:02d}"
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(raw).strip())
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise section.error("time", f"{raw!r} is not a time of day", "write it as HH:MM, e.g. 08:00")
+        raise section.error(
+            "time", f"{raw!r} is not a time of day", "write it as HH:MM, e.g. 08:00"
+        )
     return dt.time(int(match[1]), int(match[2]))
 
 
@@ -339,7 +345,9 @@ def parse_settings(data: object, path: Path) -> Settings:
     root.finish()
     if not isinstance(data, Mapping):  # pragma: no cover - _Section already refused it
         raise ConfigError(path, "must be a mapping")
-    return Settings(site=site_settings, feeds=feed_settings, digest=digest_settings, path=path, raw=data)
+    return Settings(
+        site=site_settings, feeds=feed_settings, digest=digest_settings, path=path, raw=data
+    )
 
 
 def load_settings(path: Path) -> Settings:
@@ -351,7 +359,9 @@ def load_settings(path: Path) -> Settings:
             path, "settings file not found", fix="run 'nieuwsbrief init' or pass --project DIR"
         ) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(path, f"is not UTF-8 text ({exc.reason})", fix="save it as UTF-8") from None
+        raise ConfigError(
+            path, f"is not UTF-8 text ({exc.reason})", fix="save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(path, f"cannot be read: {exc.strerror}") from None
     try:
@@ -359,7 +369,9 @@ def load_settings(path: Path) -> Settings:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(path, f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(
+            path, f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}"
+        ) from None
     if data is None:
         raise ConfigError(path, "is empty", fix="add the site: settings")
     return parse_settings(data, path)

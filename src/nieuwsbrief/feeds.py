@@ -49,7 +49,9 @@ def _generator(settings: Settings, self_name: str) -> Any:
     generator.subtitle(site.description)
     generator.description(site.description)
     generator.language(site.language)
-    generator.author({"name": site.author.name, **({"email": site.author.email} if site.author.email else {})})
+    generator.author(
+        {"name": site.author.name, **({"email": site.author.email} if site.author.email else {})}
+    )
     generator.generator(GENERATOR, version=__version__, uri=GENERATOR_URI)
     # feedgen uses the last link() call as RSS <channel><link>, so the site comes last.
     generator.link(href=feed_url(settings, self_name), rel="self")
