@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nieuwsbrief.articles import ARTICLES_DIR, Article, load_articles
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
-from nieuwsbrief.feeds import render_feeds
+from nieuwsbrief.errors import NieuwsbriefError
 from nieuwsbrief.output import publish
-from nieuwsbrief.select import feed_articles, published
+from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
+from nieuwsbrief.select import digest_articles, feed_articles, published
 
 DEFAULT_OUT = "public"
 
@@ -24,12 +27,22 @@ class Site:
 
 
 @dataclass
+class Rendered:
+    """Every output file of a build, in memory, and what the editor should know."""
+
+    files: dict[str, bytes]
+    warnings: list[str] = field(default_factory=list)
+    digest_week: str | None = None
+
+
+@dataclass
 class BuildResult:
     """What a build wrote and what the editor should know about it."""
 
     out: Path
     files: dict[str, int]
     published: list[Article]
+    digest_week: str | None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -39,22 +52,62 @@ def load_site(project: Path) -> Site:
     return Site(settings, load_articles(project / ARTICLES_DIR, settings.site))
 
 
-def render_site(site: Site, now: dt.datetime) -> tuple[dict[str, bytes], list[str]]:
-    """Render every output file in memory; return them by relative path, plus warnings."""
+def digest_window(settings: Settings, now: dt.datetime, week: str | None = None) -> Window:
+    """Return the window of the digest for ``week``, or of the latest send moment at ``now``."""
+    if week is None:
+        return window_ending_at(settings.digest, latest_send_moment(settings.digest, now))
+    try:
+        return window_ending_at(settings.digest, send_moment_in_week(settings.digest, week))
+    except ValueError as exc:
+        raise NieuwsbriefError(f"--digest-week: {exc}") from None
+
+
+def render_site(
+    site: Site,
+    now: dt.datetime,
+    *,
+    digest_week: str | None = None,
+    archive: Sequence[dict[str, Any]] = (),
+) -> Rendered:
+    """Render every output file in memory, by path relative to the output folder."""
+    from nieuwsbrief.digest import DIGESTS_DIR, render_archive, render_digest
+    from nieuwsbrief.feeds import render_feeds
+
     settings = site.settings
-    files = dict(render_feeds(settings, feed_articles(site.articles, now, settings.feeds.limit)))
-    warnings: list[str] = []
-    return files, warnings
+    rendered = Rendered(
+        files=dict(render_feeds(settings, feed_articles(site.articles, now, settings.feeds.limit)))
+    )
+    window = digest_window(settings, now, digest_week)
+    articles = digest_articles(site.articles, window, now)
+    manifests = {manifest["week"]: manifest for manifest in archive}
+    if articles or settings.digest.empty_week == "send":
+        digest, warnings = render_digest(settings, window, articles)
+        rendered.files.update(digest.files())
+        rendered.warnings.extend(warnings)
+        rendered.digest_week = digest.week
+        manifests[digest.week] = digest.manifest
+    else:
+        rendered.warnings.append(
+            f"no digest for {window.week}: no articles were published between "
+            f"{window.start.isoformat()} and {window.end.isoformat()}"
+        )
+    rendered.files[f"{DIGESTS_DIR}/index.html"] = render_archive(settings, list(manifests.values()))
+    return rendered
 
 
-def build(project: Path, out: Path, now: dt.datetime) -> BuildResult:
+def build(
+    project: Path, out: Path, now: dt.datetime, *, digest_week: str | None = None
+) -> BuildResult:
     """Build the project into ``out``; on any error ``out`` keeps its previous contents."""
+    from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
+
     site = load_site(project)
-    files, warnings = render_site(site, now)
-    publish(out, files, keep=("digests",))
+    rendered = render_site(site, now, digest_week=digest_week, archive=read_manifests(out))
+    publish(out, rendered.files, keep=(DIGESTS_DIR,))
     return BuildResult(
         out=out,
-        files={name: len(data) for name, data in sorted(files.items())},
+        files={name: len(data) for name, data in sorted(rendered.files.items())},
         published=published(site.articles, now),
-        warnings=warnings,
+        digest_week=rendered.digest_week,
+        warnings=rendered.warnings,
     )

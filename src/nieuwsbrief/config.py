@@ -341,6 +341,16 @@ def parse_settings(data: object, path: Path) -> Settings:
         unsubscribe_mailto=_email(digest, "unsubscribe_mailto"),
         max_html_bytes=_positive(digest, "max_html_bytes", 100_000),
     )
+    if (
+        digest_settings.mail_service == "generic"
+        and not digest_settings.unsubscribe_url
+        and not digest_settings.unsubscribe_mailto
+    ):
+        raise digest.error(
+            "unsubscribe_url",
+            "is required with mail_service: generic",
+            "give the https URL of your unsubscribe page, or choose your mail service's profile",
+        )
     digest.finish()
     root.finish()
     if not isinstance(data, Mapping):  # pragma: no cover - _Section already refused it

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from nieuwsbrief.articles import Article
+from nieuwsbrief.schedule import Window
 
 
 def newest_first(articles: Iterable[Article]) -> list[Article]:
@@ -21,3 +22,8 @@ def published(articles: Iterable[Article], now: dt.datetime) -> list[Article]:
 def feed_articles(articles: Iterable[Article], now: dt.datetime, limit: int) -> list[Article]:
     """Return the newest ``limit`` published articles for the feeds."""
     return published(articles, now)[:limit]
+
+
+def digest_articles(articles: Iterable[Article], window: Window, now: dt.datetime) -> list[Article]:
+    """Return the published articles of a digest window, newest first."""
+    return [article for article in published(articles, now) if window.covers(article.date)]

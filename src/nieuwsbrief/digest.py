@@ -1,0 +1,356 @@
+"""Render the weekly digest: MJML email, plain text, .eml and manifest, and the web archive."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from nieuwsbrief.articles import Article
+from nieuwsbrief.config import Person, Settings
+from nieuwsbrief.errors import BuildError, NieuwsbriefError
+from nieuwsbrief.mail import Envelope, build_message, unsubscribe_headers, unsubscribe_link
+from nieuwsbrief.schedule import Window
+
+if TYPE_CHECKING:
+    import jinja2
+
+DIGESTS_DIR = "digests"
+HTML_TEMPLATE = "digest.mjml.j2"
+TEXT_TEMPLATE = "digest.txt.j2"
+ARCHIVE_TEMPLATE = "archive.html.j2"
+DIGEST_FILES = ("digest.html", "digest.txt", "digest.eml", "manifest.json")
+# MJML output is plain ASCII markup; a token the template can carry through Jinja and MRML
+# untouched marks where the mail service's unsubscribe placeholder goes afterwards.
+UNSUBSCRIBE_TOKEN = "https://nieuwsbrief.invalid/unsubscribe-placeholder"
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One week's digest, rendered."""
+
+    window: Window
+    subject: str
+    preheader: str
+    items: list[Article]
+    overflow: list[Article]
+    html: str
+    text: str
+    eml: bytes
+    manifest: dict[str, Any] = field(repr=False)
+
+    @property
+    def week(self) -> str:
+        """Return the ISO week this digest belongs to, as ``YYYY-Www``."""
+        return self.window.week
+
+    def files(self) -> dict[str, bytes]:
+        """Return the digest's files by path relative to the output folder."""
+        folder = f"{DIGESTS_DIR}/{self.week}"
+        return {
+            f"{folder}/digest.html": self.html.encode("utf-8"),
+            f"{folder}/digest.txt": self.text.encode("utf-8"),
+            f"{folder}/digest.eml": self.eml,
+            f"{folder}/manifest.json": _json(self.manifest),
+        }
+
+
+def _json(data: Mapping[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+@cache
+def _environment(templates: Path, autoescape: bool) -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+
+
+def render_template(templates: Path, name: str, context: Mapping[str, Any], *, html: bool) -> str:
+    """Render one of the editable templates; a broken template is a clear build error."""
+    import jinja2
+
+    try:
+        template = _environment(templates, html).get_template(name)
+        return template.render(**context)
+    except jinja2.TemplateNotFound:
+        raise BuildError(
+            f"{templates / name}: template not found; run 'nieuwsbrief init' to get the defaults"
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise BuildError(f"{templates / name}:{exc.lineno}: template error: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise BuildError(f"{templates / name}: template uses an unknown variable: {exc}") from None
+
+
+def dutch_date(moment: dt.datetime | dt.date) -> str:
+    """Format a date the Dutch way: '7 november 2025'."""
+    from babel.dates import format_date
+
+    day = moment.date() if isinstance(moment, dt.datetime) else moment
+    return str(format_date(day, "d MMMM y", locale="nl"))
+
+
+def with_utm(url: str, week: str) -> str:
+    """Add the digest's campaign parameters to an article link."""
+    parts = urlsplit(url)
+    utm = urlencode(
+        {"utm_source": "nieuwsbrief", "utm_medium": "email", "utm_campaign": week}
+    )
+    query = f"{parts.query}&{utm}" if parts.query else utm
+    return urlunsplit(parts._replace(query=query))
+
+
+def phone_href(number: str) -> str:
+    """Return a tel: link for a Dutch phone number as people write it ('020 123 4567')."""
+    digits = re.sub(r"[^\d+]", "", number)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif digits.startswith("0"):
+        digits = "+31" + digits[1:]
+    return f"tel:{digits}"
+
+
+def whatsapp_href(number: str) -> str:
+    """Return the wa.me link for a phone number."""
+    return "https://wa.me/" + phone_href(number).removeprefix("tel:+")
+
+
+def web_url(settings: Settings, week: str) -> str:
+    """Return the absolute URL of a digest's web version."""
+    return settings.site.url(f"{settings.feeds.path.strip('/')}/{DIGESTS_DIR}/{week}/digest.html")
+
+
+def subject_line(settings: Settings, window: Window, count: int) -> str:
+    """Fill the subject template from the settings for this week."""
+    year, week_number, _ = window.send_moment.isocalendar()
+    return settings.digest.subject.format(
+        site=settings.site.title,
+        week=window.week,
+        week_number=week_number,
+        year=year,
+        count=count,
+        date=dutch_date(window.send_moment.astimezone(settings.digest.timezone)),
+    )
+
+
+def _item(article: Article, settings: Settings, week: str) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "summary": article.summary,
+        "date_text": dutch_date(article.date.astimezone(settings.site.timezone)),
+        "author": article.author,
+        "image": article.image,
+        "image_alt": article.image_alt or "",
+        "link": with_utm(article.url, week),
+        "url": article.url,
+    }
+
+
+def _context(
+    settings: Settings,
+    window: Window,
+    subject: str,
+    items: Sequence[Article],
+    overflow: Sequence[Article],
+    unsubscribe_url: str,
+) -> dict[str, Any]:
+    contact = settings.site.contact
+    local_send = window.send_moment.astimezone(settings.digest.timezone)
+    return {
+        "site": settings.site,
+        "contact": {
+            "phone": contact.phone,
+            "phone_href": phone_href(contact.phone) if contact.phone else None,
+            "whatsapp": contact.whatsapp,
+            "whatsapp_href": whatsapp_href(contact.whatsapp) if contact.whatsapp else None,
+            "email": contact.email,
+            "booking_url": contact.booking_url,
+            "booking_text": contact.booking_text,
+            "address": contact.address,
+        },
+        "subject": subject,
+        "preheader": settings.digest.preheader,
+        "intro": settings.digest.intro,
+        "week": window.week,
+        "week_number": local_send.isocalendar()[1],
+        "send_date": dutch_date(local_send),
+        "items": [_item(article, settings, window.week) for article in items],
+        "overflow": [_item(article, settings, window.week) for article in overflow],
+        "web_url": web_url(settings, window.week),
+        "unsubscribe_url": unsubscribe_url,
+    }
+
+
+def compile_mjml(source: str, template: Path) -> str:
+    """Compile MJML to HTML without remote fonts; a parse error names the template."""
+    from mjml import mjml2html
+
+    try:
+        return str(mjml2html(source, disable_comments=True, fonts={}))
+    except ValueError as exc:
+        raise BuildError(f"{template}: MJML error: {exc}") from None
+
+
+def _html(settings: Settings, context: Mapping[str, Any], unsubscribe: str) -> str:
+    templates = settings.project_dir / "templates"
+    source = render_template(templates, HTML_TEMPLATE, context, html=True)
+    html = compile_mjml(source, templates / HTML_TEMPLATE)
+    # Placeholders are the services' own syntax (SendGrid's holds < and >): put them in
+    # after Jinja and MRML, raw, because the service looks for them byte for byte.
+    placeholder = unsubscribe if _is_placeholder(settings) else _escape_attribute(unsubscribe)
+    return html.replace(UNSUBSCRIBE_TOKEN, placeholder)
+
+
+def _is_placeholder(settings: Settings) -> bool:
+    return settings.digest.mail_service != "generic"
+
+
+def _escape_attribute(value: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(value))
+
+
+def render_digest(
+    settings: Settings, window: Window, articles: Sequence[Article]
+) -> tuple[Digest, list[str]]:
+    """Render the digest of ``window`` from its articles (newest first); return warnings too."""
+    warnings: list[str] = []
+    limit = settings.digest.max_items
+    items = list(articles[:limit])
+    overflow = list(articles[limit:])
+    unsubscribe = unsubscribe_link(settings.digest)
+    while True:
+        subject = subject_line(settings, window, len(articles))
+        context = _context(settings, window, subject, items, overflow, UNSUBSCRIBE_TOKEN)
+        html = _html(settings, context, unsubscribe)
+        if len(html.encode("utf-8")) <= settings.digest.max_html_bytes or not items:
+            break
+        # Too big for Gmail's clipping limit: list the oldest full item by title only.
+        overflow.insert(0, items.pop())
+    if overflow:
+        warnings.append(
+            f"digest {window.week}: {len(overflow)} article(s) listed by title only "
+            f"(at most {limit} items and {settings.digest.max_html_bytes:,} bytes of HTML)"
+        )
+    templates = settings.project_dir / "templates"
+    text = render_template(templates, TEXT_TEMPLATE, context, html=False).replace(
+        UNSUBSCRIBE_TOKEN, unsubscribe
+    )
+    sender = settings.digest.sender or settings.site.author
+    if not sender.email:
+        raise NieuwsbriefError(
+            f"{settings.path}: field 'digest.from': needs an email address to send the digest"
+        )
+    host = urlsplit(settings.site.base_url).hostname or "localhost"
+    envelope = Envelope(
+        sender=sender,
+        to=Person(sender.name, sender.email),
+        reply_to=settings.digest.reply_to,
+        subject=subject,
+        date=window.send_moment,
+        message_id=f"<{window.week}.digest@{host}>",
+        extra=unsubscribe_headers(settings.digest),
+    )
+    eml = build_message(envelope, text, html)
+    manifest = _manifest(settings, window, subject, items, overflow, html, text, eml, envelope)
+    digest = Digest(window, subject, settings.digest.preheader, items, overflow, html, text, eml, manifest)
+    return digest, warnings
+
+
+def _manifest(
+    settings: Settings,
+    window: Window,
+    subject: str,
+    items: Sequence[Article],
+    overflow: Sequence[Article],
+    html: str,
+    text: str,
+    eml: bytes,
+    envelope: Envelope,
+) -> dict[str, Any]:
+    def describe(article: Article) -> dict[str, str]:
+        return {
+            "slug": article.slug,
+            "title": article.title,
+            "url": article.url,
+            "link": with_utm(article.url, window.week),
+            "date": article.date.isoformat(),
+        }
+
+    files = {"digest.html": html.encode("utf-8"), "digest.txt": text.encode("utf-8"), "digest.eml": eml}
+    return {
+        "week": window.week,
+        "subject": subject,
+        "preheader": settings.digest.preheader,
+        "send_at": window.send_moment.isoformat(),
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "from": {"name": envelope.sender.name, "email": envelope.sender.email},
+        "reply_to": envelope.reply_to,
+        "mail_service": settings.digest.mail_service,
+        "unsubscribe": unsubscribe_link(settings.digest),
+        "headers": envelope.extra,
+        "web_url": web_url(settings, window.week),
+        "articles": [describe(article) for article in items],
+        "overflow": [describe(article) for article in overflow],
+        "files": [
+            {
+                "name": name,
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+            for name, data in files.items()
+        ],
+    }
+
+
+def render_archive(settings: Settings, manifests: Sequence[Mapping[str, Any]]) -> bytes:
+    """Render ``digests/index.html``: every digest, newest first."""
+    from nieuwsbrief.feeds import RSS_FILE, feed_url
+
+    digests = [
+        {
+            "week": manifest["week"],
+            "subject": manifest["subject"],
+            "send_date": dutch_date(
+                dt.datetime.fromisoformat(manifest["send_at"]).astimezone(settings.digest.timezone)
+            ),
+            "count": len(manifest["articles"]) + len(manifest.get("overflow", [])),
+            "href": f"{manifest['week']}/digest.html",
+        }
+        for manifest in sorted(manifests, key=lambda m: str(m["week"]), reverse=True)
+    ]
+    html = render_template(
+        settings.project_dir / "templates",
+        ARCHIVE_TEMPLATE,
+        {"site": settings.site, "digests": digests, "rss_url": feed_url(settings, RSS_FILE)},
+        html=True,
+    )
+    return html.encode("utf-8")
+
+
+def read_manifests(out: Path) -> list[dict[str, Any]]:
+    """Read the manifests of the digests already published in ``out``; skip unreadable ones."""
+    manifests = []
+    for path in sorted((out / DIGESTS_DIR).glob("*/manifest.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and {"week", "subject", "send_at", "articles"} <= set(data):
+            manifests.append(data)
+    return manifests

@@ -1,0 +1,78 @@
+"""Work out digest send moments and the window of articles each one covers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from nieuwsbrief.config import DigestSettings
+
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The articles a digest covers: published at or after ``start``, before ``end``."""
+
+    week: str
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def send_moment(self) -> dt.datetime:
+        """Return when this digest goes out: the end of its window."""
+        return self.end
+
+    def covers(self, moment: dt.datetime) -> bool:
+        """Say whether an article published at ``moment`` belongs to this digest."""
+        return self.start <= moment < self.end
+
+
+def iso_week(moment: dt.datetime) -> str:
+    """Return the ISO week of a moment as ``YYYY-Www``."""
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def send_moment_in_week(settings: DigestSettings, week: str) -> dt.datetime:
+    """Return the send moment of an ISO week (``2025-W48``), in local wall-clock time."""
+    match = _ISO_WEEK.match(week)
+    if not match:
+        raise ValueError(f"{week!r} is not an ISO week; write it as YYYY-Www, e.g. 2025-W48")
+    try:
+        day = dt.date.fromisocalendar(int(match[1]), int(match[2]), settings.weekday + 1)
+    except ValueError:
+        raise ValueError(f"{week!r} does not exist") from None
+    return _local(day, settings)
+
+
+def _local(day: dt.date, settings: DigestSettings) -> dt.datetime:
+    # Combine wall-clock time with the zone: the send time stays 08:00 across DST changes.
+    # A time that does not exist on a spring-forward day (fold=0) resolves to the later offset.
+    return dt.datetime.combine(day, settings.time, tzinfo=settings.timezone)
+
+
+def latest_send_moment(settings: DigestSettings, now: dt.datetime) -> dt.datetime:
+    """Return the latest send moment at or before ``now``."""
+    local_now = now.astimezone(settings.timezone)
+    days_back = (local_now.weekday() - settings.weekday) % 7
+    candidate = _local(local_now.date() - dt.timedelta(days=days_back), settings)
+    if candidate > now:
+        candidate = _local(candidate.date() - dt.timedelta(days=7), settings)
+    return candidate
+
+
+def window_ending_at(settings: DigestSettings, send_moment: dt.datetime) -> Window:
+    """Return the window that closes at ``send_moment``: since the previous send moment."""
+    previous = _local(send_moment.date() - dt.timedelta(days=7), settings)
+    return Window(week=iso_week(send_moment), start=previous, end=send_moment)
+
+
+def upcoming(settings: DigestSettings, now: dt.datetime, count: int) -> Iterator[dt.datetime]:
+    """Yield the next ``count`` send moments after ``now``."""
+    moment = latest_send_moment(settings, now)
+    for _ in range(count):
+        moment = _local(moment.date() + dt.timedelta(days=7), settings)
+        yield moment
