@@ -39,6 +39,17 @@ def _resolve_now(now: dt.datetime | None, project: Path) -> dt.datetime:
     return now
 
 
+def _iso_week(value: str | None) -> str | None:
+    if value is None:
+        return None
+    import re
+
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", value)
+    if not match or not 1 <= int(match[2]) <= dt.date(int(match[1]), 12, 28).isocalendar()[1]:
+        raise click.BadParameter(f"{value!r} is not an ISO week such as 2025-W48")
+    return value
+
+
 def _fail(error: NieuwsbriefError) -> click.ClickException:
     exception = click.ClickException(str(error))
     exception.exit_code = EXIT_ERROR
@@ -83,8 +94,18 @@ def cli() -> None:
     help="Folder to write the feeds and digests to; replaced atomically.",
 )
 @now_option
-def build(project: Path, out: Path, now: dt.datetime | None) -> None:
+@click.option(
+    "--digest-week",
+    metavar="YYYY-Www",
+    default=None,
+    callback=lambda ctx, param, value: _iso_week(value),
+    help="Write the digest of this ISO week instead of the latest send moment.",
+)
+def build(project: Path, out: Path, now: dt.datetime | None, digest_week: str | None) -> None:
     """Build the RSS, Atom and JSON feeds and the weekly digest.
+
+    The digest is the one of the latest send moment at or before --now (see
+    'nieuwsbrief schedule'); earlier weeks' digests in --out are kept.
 
     Example:
 
@@ -93,15 +114,45 @@ def build(project: Path, out: Path, now: dt.datetime | None) -> None:
     from nieuwsbrief.build import build as run_build
 
     try:
-        result = run_build(project, out, _resolve_now(now, project))
+        result = run_build(project, out, _resolve_now(now, project), digest_week=digest_week)
     except NieuwsbriefError as error:
         raise _fail(error) from None
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    digest = f", digest {result.digest_week}" if result.digest_week else ", no digest"
     click.echo(
-        f"Built {len(result.published)} published articles into {result.out}: "
-        + ", ".join(result.files)
+        f"Built {len(result.published)} published articles into {result.out}"
+        f" ({len(result.files)} files{digest})"
     )
+
+
+@cli.command()
+@project_option
+@now_option
+@click.option("--count", "-n", default=5, show_default=True, help="How many send moments to list.")
+def schedule(project: Path, now: dt.datetime | None, count: int) -> None:
+    """List the next digest send moments in local time, with the window each covers.
+
+    Example:
+
+        nieuwsbrief schedule --count 3
+    """
+    from nieuwsbrief.config import SETTINGS_FILE, load_settings
+    from nieuwsbrief.digest import dutch_date
+    from nieuwsbrief.schedule import upcoming, window_ending_at
+
+    try:
+        settings = load_settings(project / SETTINGS_FILE)
+        moment = _resolve_now(now, project)
+    except NieuwsbriefError as error:
+        raise _fail(error) from None
+    zone = settings.digest.timezone
+    for send_moment in upcoming(settings.digest, moment, count):
+        window = window_ending_at(settings.digest, send_moment)
+        click.echo(
+            f"{window.week}  {dutch_date(send_moment)} {send_moment:%H:%M} {zone.key}"
+            f"  (articles from {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M})"
+        )
 
 
 def main() -> None:
