@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -16,6 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 # The moment the README and the issues use: Monday of ISO week 48, 2025, after the send time.
 NOW = "2025-11-24T09:00:00+01:00"
 NOW_DT = dt.datetime.fromisoformat(NOW)
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def copy_example_project(destination: Path) -> Path:
@@ -53,3 +55,28 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
+
+
+def article_dates(project: Path) -> dict[str, tuple[str, dt.datetime, bool]]:
+    """Read the article files directly (not through nieuwsbrief): slug -> (title, date, draft).
+
+    Tests compare what nieuwsbrief wrote against this independent reading.
+    """
+    import re
+
+    import yaml
+
+    facts = {}
+    for path in sorted((project / "articles").glob("*.md")):
+        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1])
+        raw_date = front.get("date", path.name[:10])
+        if isinstance(raw_date, dt.datetime):
+            date = raw_date
+        elif isinstance(raw_date, str) and len(raw_date) > 10:
+            date = dt.datetime.fromisoformat(raw_date).replace(tzinfo=AMSTERDAM)
+        else:
+            day = raw_date if isinstance(raw_date, dt.date) else dt.date.fromisoformat(raw_date)
+            date = dt.datetime.combine(day, dt.time(), tzinfo=AMSTERDAM)
+        slug = front.get("slug") or re.sub(r"^\d{4}-\d{2}-\d{2}-", "", path.stem)
+        facts[slug] = (front["title"], date, bool(front.get("draft")))
+    return facts

@@ -11,10 +11,9 @@ from urllib.parse import urlsplit
 
 import feedparser
 import pytest
-import yaml
 from lxml import etree, html
 
-from conftest import NOW, NOW_DT, REPO, RunCli, tree_bytes
+from conftest import NOW, NOW_DT, REPO, RunCli, article_dates, tree_bytes
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
@@ -23,21 +22,12 @@ EMAIL_CONTACT = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]+( \(.+\))?$")
 
 
 def expected_articles(project: Path, now: dt.datetime) -> dict[str, str]:
-    """Read the article files directly: title by slug of every article readers may see."""
-    expected = {}
-    for path in sorted((project / "articles").glob("*.md")):
-        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1])
-        raw_date = front.get("date", path.name[:10])
-        if isinstance(raw_date, dt.datetime):
-            date = raw_date
-        else:
-            day = raw_date if isinstance(raw_date, dt.date) else dt.date.fromisoformat(raw_date)
-            date = dt.datetime.combine(day, dt.time(), tzinfo=NOW_DT.tzinfo)
-        if front.get("draft") or date > now:
-            continue
-        slug = front.get("slug") or re.sub(r"^\d{4}-\d{2}-\d{2}-", "", path.stem)
-        expected[slug] = front["title"]
-    return expected
+    """Return title by slug of every article readers may see at ``now``."""
+    return {
+        slug: title
+        for slug, (title, date, draft) in article_dates(project).items()
+        if not draft and date <= now
+    }
 
 
 @pytest.fixture(scope="module")

@@ -274,6 +274,25 @@ def _choice(section: _Section, name: str, default: str, choices: tuple[str, ...]
     return value
 
 
+SUBJECT_FIELDS = ("site", "week", "week_number", "year", "count", "date")
+
+
+def _check_subject(section: _Section, subject: str) -> None:
+    import string
+
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(subject) if name is not None]
+    except ValueError as exc:
+        raise section.error("subject", f"is not a valid template: {exc}") from None
+    for name in fields:
+        if name not in SUBJECT_FIELDS:
+            raise section.error(
+                "subject",
+                f"uses the unknown placeholder {{{name}}}",
+                "use " + ", ".join("{" + known + "}" for known in SUBJECT_FIELDS),
+            )
+
+
 def parse_settings(data: object, path: Path) -> Settings:
     """Validate the parsed YAML of a settings file into ``Settings``."""
     root = _Section(path, "", data)
@@ -341,6 +360,7 @@ def parse_settings(data: object, path: Path) -> Settings:
         unsubscribe_mailto=_email(digest, "unsubscribe_mailto"),
         max_html_bytes=_positive(digest, "max_html_bytes", 100_000),
     )
+    _check_subject(digest, digest_settings.subject)
     if (
         digest_settings.mail_service == "generic"
         and not digest_settings.unsubscribe_url
