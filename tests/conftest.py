@@ -80,3 +80,36 @@ def article_dates(project: Path) -> dict[str, tuple[str, dt.datetime, bool]]:
         slug = front.get("slug") or re.sub(r"^\d{4}-\d{2}-\d{2}-", "", path.stem)
         facts[slug] = (front["title"], date, bool(front.get("draft")))
     return facts
+
+
+def write_article(
+    project: Path, name: str, body: str = "Tekst van het artikel.", **front: object
+) -> Path:
+    """Write one article file with the given front matter into ``project/articles``."""
+    import yaml
+
+    path = project / "articles" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
+    path.write_text(f"---\n{header}---\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def empty_project(tmp_path: Path) -> Path:
+    """Return a project with the example settings and templates but no articles."""
+    destination = tmp_path / "empty"
+    (destination / "articles").mkdir(parents=True)
+    shutil.copy2(REPO / "schedule.yaml", destination / "schedule.yaml")
+    shutil.copytree(REPO / "templates", destination / "templates")
+    return destination
+
+
+def set_setting(project: Path, section: str, key: str, value: object) -> None:
+    """Change one key of ``project/schedule.yaml``."""
+    import yaml
+
+    path = project / "schedule.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.setdefault(section, {})[key] = value
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -91,7 +91,9 @@ def render_template(templates: Path, name: str, context: Mapping[str, Any], *, h
             f"{templates / name}: template not found; run 'nieuwsbrief init' to get the defaults"
         ) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise BuildError(f"{templates / name}:{exc.lineno}: template error: {exc.message}") from None
+        raise BuildError(
+            f"{templates / name}:{exc.lineno}: template error: {exc.message}"
+        ) from None
     except jinja2.UndefinedError as exc:
         raise BuildError(f"{templates / name}: template uses an unknown variable: {exc}") from None
 
@@ -107,9 +109,7 @@ def dutch_date(moment: dt.datetime | dt.date) -> str:
 def with_utm(url: str, week: str) -> str:
     """Add the digest's campaign parameters to an article link."""
     parts = urlsplit(url)
-    utm = urlencode(
-        {"utm_source": "nieuwsbrief", "utm_medium": "email", "utm_campaign": week}
-    )
+    utm = urlencode({"utm_source": "nieuwsbrief", "utm_medium": "email", "utm_campaign": week})
     query = f"{parts.query}&{utm}" if parts.query else utm
     return urlunsplit(parts._replace(query=query))
 
@@ -212,7 +212,9 @@ def _html(settings: Settings, context: Mapping[str, Any], unsubscribe: str) -> s
     # Placeholders are the services' own syntax (SendGrid's holds < and >): put them in
     # after Jinja and MRML, raw, because the service looks for them byte for byte.
     placeholder = unsubscribe if _is_placeholder(settings) else _escape_attribute(unsubscribe)
-    return html.replace(UNSUBSCRIBE_TOKEN, placeholder)
+    html = html.replace(UNSUBSCRIBE_TOKEN, placeholder)
+    # End with a newline like the text part, so the file and the MIME part are equal.
+    return html if html.endswith("\n") else html + "\n"
 
 
 def _is_placeholder(settings: Settings) -> bool:
@@ -268,7 +270,9 @@ def render_digest(
     )
     eml = build_message(envelope, text, html)
     manifest = _manifest(settings, window, subject, items, overflow, html, text, eml, envelope)
-    digest = Digest(window, subject, settings.digest.preheader, items, overflow, html, text, eml, manifest)
+    digest = Digest(
+        window, subject, settings.digest.preheader, items, overflow, html, text, eml, manifest
+    )
     return digest, warnings
 
 
@@ -292,7 +296,11 @@ def _manifest(
             "date": article.date.isoformat(),
         }
 
-    files = {"digest.html": html.encode("utf-8"), "digest.txt": text.encode("utf-8"), "digest.eml": eml}
+    files = {
+        "digest.html": html.encode("utf-8"),
+        "digest.txt": text.encode("utf-8"),
+        "digest.eml": eml,
+    }
     return {
         "week": window.week,
         "subject": subject,

@@ -42,9 +42,7 @@ MAIL_SERVICES: dict[str, MailService] = {
         ),
         MailService("brevo", "{{ unsubscribe }}", False, "Brevo adds the headers itself"),
         MailService("mailjet", "[[UNSUB_LINK_NL]]", False, "Mailjet adds the headers itself"),
-        MailService(
-            "listmonk", "{{ UnsubscribeURL }}", False, "listmonk adds the headers itself"
-        ),
+        MailService("listmonk", "{{ UnsubscribeURL }}", False, "listmonk adds the headers itself"),
         MailService(
             "ses",
             "{{amazonSESUnsubscribeUrl}}",

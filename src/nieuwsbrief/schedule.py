@@ -27,7 +27,10 @@ class Window:
 
     def covers(self, moment: dt.datetime) -> bool:
         """Say whether an article published at ``moment`` belongs to this digest."""
-        return self.start <= moment < self.end
+        # Compare in UTC: two datetimes that share a ZoneInfo compare by wall-clock time,
+        # which is wrong in the hour that repeats when the clocks go back.
+        utc = moment.astimezone(dt.UTC)
+        return self.start.astimezone(dt.UTC) <= utc < self.end.astimezone(dt.UTC)
 
 
 def iso_week(moment: dt.datetime) -> str:

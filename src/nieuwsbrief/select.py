@@ -11,12 +11,15 @@ from nieuwsbrief.schedule import Window
 
 def newest_first(articles: Iterable[Article]) -> list[Article]:
     """Sort by date, newest first; the slug breaks ties so the order is stable."""
-    return sorted(articles, key=lambda article: (article.date, article.slug), reverse=True)
+    return sorted(
+        articles, key=lambda article: (article.date.astimezone(dt.UTC), article.slug), reverse=True
+    )
 
 
 def published(articles: Iterable[Article], now: dt.datetime) -> list[Article]:
     """Return the articles readers may see at ``now``: no drafts, nothing dated later."""
-    return newest_first(a for a in articles if not a.draft and a.date <= now)
+    moment = now.astimezone(dt.UTC)
+    return newest_first(a for a in articles if not a.draft and a.date.astimezone(dt.UTC) <= moment)
 
 
 def feed_articles(articles: Iterable[Article], now: dt.datetime, limit: int) -> list[Article]:

@@ -1,0 +1,380 @@
+"""The weekly digest: the right articles, a valid MIME message, a safe and small email."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import json
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import (
+    AMSTERDAM,
+    NOW,
+    REPO,
+    RunCli,
+    article_dates,
+    set_setting,
+    tree_bytes,
+    write_article,
+)
+
+WEEK = "2025-W48"
+# The W48 send moment: Monday 24 November 2025, 08:00 in Amsterdam; the window opens a week before.
+SEND = dt.datetime(2025, 11, 24, 8, 0, tzinfo=AMSTERDAM)
+OPEN = dt.datetime(2025, 11, 17, 8, 0, tzinfo=AMSTERDAM)
+
+
+def build(run_cli: RunCli, project: Path, out: Path, *extra: str, now: str = NOW) -> str:
+    result = run_cli("build", "--project", project, "--out", out, "--now", now, *extra)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def read_eml(path: Path) -> EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def manifest_slugs(folder: Path, *, overflow: bool = False) -> list[str]:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    articles = manifest["articles"] + (manifest["overflow"] if overflow else [])
+    return [article["slug"] for article in articles]
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from click.testing import CliRunner
+
+    from nieuwsbrief.cli import cli
+
+    out = tmp_path_factory.mktemp("digest") / "public"
+    result = CliRunner().invoke(cli, ["build", "-p", str(REPO), "-o", str(out), "--now", NOW])
+    assert result.exit_code == 0, result.output
+    return out / "digests" / WEEK
+
+
+def test_build_writes_the_four_digest_files(shipped: Path) -> None:
+    for name in ("digest.html", "digest.txt", "digest.eml", "manifest.json"):
+        assert (shipped / name).stat().st_size > 0
+
+
+def test_eml_is_multipart_alternative_matching_the_files(shipped: Path) -> None:
+    message = read_eml(shipped / "digest.eml")
+    assert message.get_content_type() == "multipart/alternative"
+    parts = list(message.iter_parts())
+    assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]
+    assert all(part.get_content_charset() == "utf-8" for part in parts)
+    text_part, html_part = parts
+    assert isinstance(text_part, EmailMessage) and isinstance(html_part, EmailMessage)
+    # SMTP policy writes CRLF; the files on disk have plain newlines.
+    assert text_part.get_content().replace("\r\n", "\n") == (shipped / "digest.txt").read_text(
+        "utf-8"
+    )
+    assert html_part.get_content().replace("\r\n", "\n") == (shipped / "digest.html").read_text(
+        "utf-8"
+    )
+
+
+def test_eml_headers_come_from_the_settings(shipped: Path) -> None:
+    message = read_eml(shipped / "digest.eml")
+    assert message["From"] == "Praktijk De Linde <nieuwsbrief@praktijkdelinde.nl>"
+    assert message["Reply-To"] == "info@praktijkdelinde.nl"
+    assert message["Subject"] == "Praktijk De Linde: nieuwsbrief week 48"
+    assert email.utils.parsedate_to_datetime(message["Date"]) == SEND
+    assert message["Message-ID"] == f"<{WEEK}.digest@www.praktijkdelinde.nl>"
+    assert message["List-Unsubscribe"] == "<https://www.praktijkdelinde.nl/nieuwsbrief/afmelden/>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["MIME-Version"] == "1.0"
+    raw = (shipped / "digest.eml").read_bytes()
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_digest_holds_exactly_the_articles_of_its_window(shipped: Path) -> None:
+    facts = article_dates(REPO)
+    expected = {
+        slug for slug, (_, date, draft) in facts.items() if not draft and OPEN <= date < SEND
+    }
+    assert len(expected) >= 2
+    assert set(manifest_slugs(shipped)) == expected
+    html = (shipped / "digest.html").read_text("utf-8")
+    text = (shipped / "digest.txt").read_text("utf-8")
+    for slug, (title, _, _) in facts.items():
+        escaped = title.replace("&", "&amp;")
+        assert (escaped in html) == (slug in expected), slug
+        assert (title in text) == (slug in expected), slug
+
+
+def test_manifest_describes_the_send(shipped: Path) -> None:
+    manifest = json.loads((shipped / "manifest.json").read_text("utf-8"))
+    assert manifest["week"] == WEEK
+    assert dt.datetime.fromisoformat(manifest["send_at"]) == SEND
+    assert dt.datetime.fromisoformat(manifest["window"]["start"]) == OPEN
+    assert manifest["subject"] == read_eml(shipped / "digest.eml")["Subject"]
+    sizes = {entry["name"]: entry["bytes"] for entry in manifest["files"]}
+    for name, size in sizes.items():
+        assert (shipped / name).stat().st_size == size
+    for article in manifest["articles"]:
+        assert article["url"].startswith("https://www.praktijkdelinde.nl/artikelen/")
+        assert "utm_campaign=2025-W48" in article["link"]
+
+
+def test_text_part_is_readable_text(shipped: Path) -> None:
+    text = (shipped / "digest.txt").read_text("utf-8")
+    assert "<" not in text and "&amp;" not in text
+    assert "Lees verder: https://www.praktijkdelinde.nl/artikelen/" in text
+    assert "utm_source=nieuwsbrief&utm_medium=email&utm_campaign=2025-W48" in text
+    assert "18 november 2025" in text
+    assert max(len(line) for line in text.splitlines() if "://" not in line) <= 72
+
+
+class _Elements(HTMLParser):
+    """Collect every start tag with its attributes, and the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_html(html: str) -> _Elements:
+    parser = _Elements()
+    parser.feed(html)
+    return parser
+
+
+def assert_email_html_is_safe(html: str) -> None:
+    elements = parse_html(html)
+    names = [tag for tag, _ in elements.tags]
+    assert "script" not in names
+    assert not [a for tag, a in elements.tags if tag == "link" and a.get("rel") == "stylesheet"]
+    assert ("html", "nl") in [(tag, a.get("lang")) for tag, a in elements.tags]
+    images = [a for tag, a in elements.tags if tag == "img"]
+    assert all(a.get("alt") is not None for a in images)
+    for tag, attributes in elements.tags:
+        for name, value in attributes.items():
+            assert not name.startswith("on"), (tag, name)
+            if name in ("href", "src") and value:
+                assert value.startswith(("https://", "mailto:", "tel:")), value
+
+
+def test_email_html_is_safe_and_has_a_preheader(shipped: Path) -> None:
+    html = (shipped / "digest.html").read_text("utf-8")
+    assert_email_html_is_safe(html)
+    assert "width:600px" in html.replace(" ", "") or "max-width:600px" in html.replace(" ", "")
+    assert 'name="color-scheme"' in html
+    assert "fonts.googleapis.com" not in html
+    # MJML's preview block: hidden text that mail clients show beside the subject.
+    assert "display:none" in html.replace(" ", "")
+    settings_preheader = "Nieuwe artikelen over psychische gezondheid van Praktijk De Linde."
+    assert settings_preheader in "".join(parse_html(html).text)
+
+
+def test_images_have_alt_text_from_the_article(shipped: Path) -> None:
+    html = (shipped / "digest.html").read_text("utf-8")
+    images = [a for tag, a in parse_html(html).tags if tag == "img"]
+    assert images, "the W48 digest has an article with an image"
+    assert all(a.get("alt") for a in images)
+
+
+def ten_long_articles(project: Path, count: int = 10) -> None:
+    long_teaser = " ".join(["Een lange samenvatting met veel woorden over het onderwerp."] * 4)
+    for number in range(count):
+        write_article(
+            project,
+            f"2025-11-{18 + number % 5:02d}-artikel-{number:02d}.md",
+            title=f"Artikel nummer {number} over een belangrijk onderwerp",
+            date=f"2025-11-{18 + number % 5:02d}T{10 + number}:00:00+01:00",
+            summary=long_teaser,
+            image=f"/images/{number}.jpg",
+            image_alt=f"Afbeelding {number}",
+        )
+
+
+def test_ten_long_articles_stay_under_gmail_clipping(
+    empty_project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    ten_long_articles(empty_project)
+    out = tmp_path / "out"
+    output = build(run_cli, empty_project, out)
+    html = (out / "digests" / WEEK / "digest.html").read_bytes()
+    assert len(html) < 102 * 1024
+    assert len(manifest_slugs(out / "digests" / WEEK)) == 10
+    assert "title only" not in output
+    assert_email_html_is_safe(html.decode("utf-8"))
+
+
+def test_overflow_is_listed_by_title_and_warned(
+    empty_project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    ten_long_articles(empty_project, count=14)
+    set_setting(empty_project, "digest", "max_html_bytes", 60_000)
+    out = tmp_path / "out"
+    output = build(run_cli, empty_project, out)
+    folder = out / "digests" / WEEK
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    html = (folder / "digest.html").read_text("utf-8")
+    assert len(html.encode("utf-8")) <= 60_000
+    assert manifest["overflow"] and len(manifest["articles"]) + len(manifest["overflow"]) == 14
+    assert "title only" in output
+    assert "Ook nieuw deze week" in html
+    for article in manifest["overflow"]:
+        assert article["title"] in html and article["title"] in (folder / "digest.txt").read_text(
+            "utf-8"
+        )
+
+
+# --- Window edges -------------------------------------------------------------------------
+
+
+def window_slugs(project: Path, out: Path, run_cli: RunCli, week: str, now: str) -> list[str]:
+    build(run_cli, project, out, "--digest-week", week, now=now)
+    return manifest_slugs(out / "digests" / week, overflow=True)
+
+
+def test_article_at_the_send_moment_belongs_to_the_next_digest(
+    empty_project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    write_article(
+        empty_project, "op-tijd.md", title="Precies op het moment", date="2025-11-24T08:00:00+01:00"
+    )
+    write_article(
+        empty_project, "net-ervoor.md", title="Een seconde ervoor", date="2025-11-24T07:59:59+01:00"
+    )
+    later = "2025-12-02T09:00:00+01:00"
+    assert window_slugs(empty_project, tmp_path / "a", run_cli, "2025-W48", later) == ["net-ervoor"]
+    assert window_slugs(empty_project, tmp_path / "b", run_cli, "2025-W49", later) == ["op-tijd"]
+
+
+def test_week_without_articles_sends_nothing_and_says_so(
+    empty_project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    write_article(empty_project, "oud.md", title="Oud", date="2025-10-01")
+    out = tmp_path / "out"
+    output = build(run_cli, empty_project, out)
+    assert not (out / "digests" / WEEK).exists()
+    assert f"no digest for {WEEK}" in output
+    assert (out / "digests" / "index.html").exists()
+
+
+def test_empty_week_can_still_send(empty_project: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    set_setting(empty_project, "digest", "empty_week", "send")
+    out = tmp_path / "out"
+    build(run_cli, empty_project, out)
+    assert manifest_slugs(out / "digests" / WEEK) == []
+    assert (
+        read_eml(out / "digests" / WEEK / "digest.eml").get_content_type()
+        == "multipart/alternative"
+    )
+
+
+@pytest.mark.parametrize(
+    "weeks",
+    [("2025-W43", "2025-W44", "2025-W45"), ("2026-W13", "2026-W14", "2026-W15")],
+    ids=["autumn-back", "spring-forward"],
+)
+def test_dst_changes_keep_local_send_time_and_lose_no_article(
+    weeks: tuple[str, ...], empty_project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    from nieuwsbrief.config import load_settings
+    from nieuwsbrief.schedule import send_moment_in_week
+
+    settings = load_settings(empty_project / "schedule.yaml").digest
+    first = send_moment_in_week(settings, weeks[0]) - dt.timedelta(days=7)
+    last = send_moment_in_week(settings, weeks[-1])
+    # An article every 90 minutes across the DST change, and one on each window edge.
+    moments = set()
+    moment = first
+    while moment < last:
+        moments.add(moment)
+        moment = (moment.astimezone(dt.UTC) + dt.timedelta(minutes=90)).astimezone(AMSTERDAM)
+    for week in weeks:
+        edge = send_moment_in_week(settings, week)
+        moments.update({edge, edge - dt.timedelta(seconds=1)})
+    for number, moment in enumerate(sorted(moments)):
+        write_article(
+            empty_project, f"a{number:04d}.md", title=f"A{number}", date=moment.isoformat()
+        )
+    seen: list[str] = []
+    for week in weeks:
+        send = send_moment_in_week(settings, week)
+        assert (send.hour, send.minute) == (8, 0)
+        slugs = window_slugs(empty_project, tmp_path / week, run_cli, week, last.isoformat())
+        manifest = json.loads((tmp_path / week / "digests" / week / "manifest.json").read_bytes())
+        start = dt.datetime.fromisoformat(manifest["window"]["start"]).astimezone(AMSTERDAM)
+        assert (start.hour, start.minute) == (8, 0)
+        seen += slugs
+    expected = [f"a{n:04d}" for n, m in enumerate(sorted(moments)) if first <= m < last]
+    assert sorted(seen) == sorted(expected)
+    assert len(seen) == len(set(seen))
+
+
+def test_utc_offset_changes_inside_the_window(empty_project: Path) -> None:
+    from nieuwsbrief.config import load_settings
+    from nieuwsbrief.schedule import send_moment_in_week, window_ending_at
+
+    settings = load_settings(empty_project / "schedule.yaml").digest
+    window = window_ending_at(settings, send_moment_in_week(settings, "2025-W44"))
+    # 26 October 2025: clocks go back, so this window is 7 days and 1 hour long.
+    length = window.end.astimezone(dt.UTC) - window.start.astimezone(dt.UTC)
+    assert length == dt.timedelta(days=7, hours=1)
+    assert window.start.utcoffset() == dt.timedelta(hours=2)
+    assert window.end.utcoffset() == dt.timedelta(hours=1)
+
+
+# --- Archive and history ------------------------------------------------------------------
+
+
+def test_earlier_weeks_are_kept_and_archived_newest_first(tmp_path: Path, run_cli: RunCli) -> None:
+    out = tmp_path / "out"
+    build(run_cli, REPO, out, now="2025-11-17T09:00:00+01:00")
+    week47 = tree_bytes(out / "digests" / "2025-W47")
+    build(run_cli, REPO, out)
+    assert tree_bytes(out / "digests" / "2025-W47") == week47
+    index = (out / "digests" / "index.html").read_text("utf-8")
+    links = [a["href"] for tag, a in parse_html(index).tags if tag == "a" and a.get("href")]
+    assert links == ["2025-W48/digest.html", "2025-W47/digest.html"]
+    assert "24 november 2025" in index and "17 november 2025" in index
+
+
+def test_subject_template_is_editable(project: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    set_setting(
+        project, "digest", "subject", "{count} nieuwe artikelen in week {week_number} ({date})"
+    )
+    out = tmp_path / "out"
+    build(run_cli, project, out)
+    subject = read_eml(out / "digests" / WEEK / "digest.eml")["Subject"]
+    assert (
+        subject
+        == f"{len(manifest_slugs(out / 'digests' / WEEK))} nieuwe artikelen in week 48 (24 november 2025)"
+    )
+
+
+def test_unknown_subject_placeholder_is_an_error(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    set_setting(project, "digest", "subject", "Week {weeknummer}")
+    result = run_cli("build", "-p", project, "-o", tmp_path / "o", "--now", NOW)
+    assert result.exit_code == 1
+    assert "digest.subject" in result.output and "{weeknummer}" in result.output
+
+
+def test_schedule_lists_next_send_moments(project: Path, run_cli: RunCli) -> None:
+    result = run_cli(
+        "schedule", "-p", project, "--now", "2026-03-24T09:00:00+01:00", "--count", "2"
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("2026-W14  30 maart 2026 08:00 Europe/Amsterdam")
+    assert lines[1].startswith("2026-W15  6 april 2026 08:00 Europe/Amsterdam")
