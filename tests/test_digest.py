@@ -355,10 +355,8 @@ def test_subject_template_is_editable(project: Path, tmp_path: Path, run_cli: Ru
     out = tmp_path / "out"
     build(run_cli, project, out)
     subject = read_eml(out / "digests" / WEEK / "digest.eml")["Subject"]
-    assert (
-        subject
-        == f"{len(manifest_slugs(out / 'digests' / WEEK))} nieuwe artikelen in week 48 (24 november 2025)"
-    )
+    count = len(manifest_slugs(out / "digests" / WEEK))
+    assert subject == f"{count} nieuwe artikelen in week 48 (24 november 2025)"
 
 
 def test_unknown_subject_placeholder_is_an_error(
