@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -369,22 +369,32 @@ def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
     return errors
 
 
-def scan_articles(directory: Path, site: SiteSettings) -> tuple[list[Article], list[ArticleError]]:
+Progress = Callable[[int, int], None]
+
+
+def scan_articles(
+    directory: Path, site: SiteSettings, progress: Progress | None = None
+) -> tuple[list[Article], list[ArticleError]]:
     """Load every article, collecting all problems instead of stopping at the first."""
     articles: list[Article] = []
     errors: list[ArticleError] = []
-    for path in article_paths(directory):
+    paths = article_paths(directory)
+    for done, path in enumerate(paths, 1):
         try:
             articles.append(load_article(path, site))
         except ArticleError as exc:
             errors.append(exc)
+        if progress is not None:
+            progress(done, len(paths))
     errors.extend(check_unique_slugs(articles))
     return articles, errors
 
 
-def load_articles(directory: Path, site: SiteSettings) -> list[Article]:
+def load_articles(
+    directory: Path, site: SiteSettings, progress: Progress | None = None
+) -> list[Article]:
     """Load every article of a folder; raise ``InvalidArticles`` listing all problems."""
-    articles, errors = scan_articles(directory, site)
+    articles, errors = scan_articles(directory, site, progress)
     if errors:
         raise InvalidArticles(errors)
     return articles

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nieuwsbrief.articles import ARTICLES_DIR, Article, load_articles
+from nieuwsbrief.articles import ARTICLES_DIR, Article, Progress, load_articles
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import NieuwsbriefError
 from nieuwsbrief.output import publish
@@ -46,10 +46,10 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_site(project: Path) -> Site:
+def load_site(project: Path, progress: Progress | None = None) -> Site:
     """Load and validate ``schedule.yaml`` and ``articles/`` of a project folder."""
     settings = load_settings(project / SETTINGS_FILE)
-    return Site(settings, load_articles(project / ARTICLES_DIR, settings.site))
+    return Site(settings, load_articles(project / ARTICLES_DIR, settings.site, progress))
 
 
 def digest_window(settings: Settings, now: dt.datetime, week: str | None = None) -> Window:
@@ -96,12 +96,17 @@ def render_site(
 
 
 def build(
-    project: Path, out: Path, now: dt.datetime, *, digest_week: str | None = None
+    project: Path,
+    out: Path,
+    now: dt.datetime,
+    *,
+    digest_week: str | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Build the project into ``out``; on any error ``out`` keeps its previous contents."""
     from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
 
-    site = load_site(project)
+    site = load_site(project, progress)
     rendered = render_site(site, now, digest_week=digest_week, archive=read_manifests(out))
     publish(out, rendered.files, keep=(DIGESTS_DIR,))
     return BuildResult(

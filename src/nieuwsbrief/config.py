@@ -108,6 +108,18 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where ``nieuwsbrief send`` delivers a test mail; the password comes from the environment."""
+
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"
+    user: str | None = None
+    password_env: str = "NIEUWSBRIEF_SMTP_PASSWORD"  # noqa: S105 - a variable name, not a secret
+    timeout: int = 20
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything ``schedule.yaml`` says, validated."""
 
@@ -115,6 +127,7 @@ class Settings:
     feeds: FeedSettings
     digest: DigestSettings
     path: Path
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -372,11 +385,34 @@ def parse_settings(data: object, path: Path) -> Settings:
             "give the https URL of your unsubscribe page, or choose your mail service's profile",
         )
     digest.finish()
+
+    smtp = root.section("smtp")
+    if "password" in smtp.data:
+        raise smtp.error(
+            "password",
+            "must not be stored in the project",
+            "set the environment variable named by smtp.password_env instead",
+        )
+    security = _choice(smtp, "security", "starttls", ("starttls", "ssl", "none"))
+    smtp_settings = SmtpSettings(
+        host=smtp.get("host", str, "localhost"),
+        port=_positive(smtp, "port", 465 if security == "ssl" else 587),
+        security=security,
+        user=smtp.get("user", str),
+        password_env=smtp.get("password_env", str, "NIEUWSBRIEF_SMTP_PASSWORD"),
+        timeout=_positive(smtp, "timeout", 20),
+    )
+    smtp.finish()
     root.finish()
     if not isinstance(data, Mapping):  # pragma: no cover - _Section already refused it
         raise ConfigError(path, "must be a mapping")
     return Settings(
-        site=site_settings, feeds=feed_settings, digest=digest_settings, path=path, raw=data
+        site=site_settings,
+        feeds=feed_settings,
+        digest=digest_settings,
+        path=path,
+        smtp=smtp_settings,
+        raw=data,
     )
 
 
