@@ -1,0 +1,204 @@
+"""The editor's commands: init, new, check and preview, and --quiet/--verbose."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import feedparser
+
+from conftest import NOW, RunCli, tree_bytes, write_article
+
+
+def test_init_creates_a_project_that_builds_at_once(tmp_path: Path, run_cli: RunCli) -> None:
+    project = tmp_path / "nieuw"
+    result = run_cli("init", project)
+    assert result.exit_code == 0, result.output
+    assert (project / "schedule.yaml").is_file()
+    assert (project / "templates" / "digest.mjml.j2").is_file()
+    articles = list((project / "articles").glob("*.md"))
+    assert len(articles) == 1
+    out = tmp_path / "out"
+    built = run_cli("build", "-p", project, "-o", out)
+    assert built.exit_code == 0, built.output
+    entries = feedparser.parse((out / "feed.xml").read_bytes()).entries
+    assert [entry.title for entry in entries] == ["Welkom bij onze nieuwsbrief"]
+
+
+def test_init_refuses_an_existing_project(project: Path, run_cli: RunCli) -> None:
+    before = tree_bytes(project)
+    result = run_cli("init", project)
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+    assert tree_bytes(project) == before
+
+
+def test_new_writes_a_dated_draft_with_an_ascii_slug(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    result = run_cli(
+        "new",
+        "Wat is systematische desensitisatie?",
+        "-p",
+        project,
+        "--date",
+        "2025-11-20",
+        "--tags",
+        "angst, behandeling",
+    )
+    assert result.exit_code == 0, result.output
+    path = project / "articles" / "2025-11-20-wat-is-systematische-desensitisatie.md"
+    assert result.output.strip() == str(path)
+    from nieuwsbrief.articles import load_article
+    from nieuwsbrief.config import load_settings
+
+    article = load_article(path, load_settings(project / "schedule.yaml").site)
+    assert article.title == "Wat is systematische desensitisatie?"
+    assert article.date == dt.datetime(2025, 11, 20, tzinfo=article.date.tzinfo)
+    assert article.tags == ("angst", "behandeling")
+    assert article.draft
+
+
+def test_new_handles_dutch_characters_and_quotes(project: Path, run_cli: RunCli) -> None:
+    title = 'Eén "café"-gesprek: ’s avonds piekeren'
+    result = run_cli("new", title, "-p", project, "--date", "2025-11-21", "--publish")
+    assert result.exit_code == 0, result.output
+    path = project / "articles" / "2025-11-21-een-cafe-gesprek-s-avonds-piekeren.md"
+    from nieuwsbrief.articles import load_article
+    from nieuwsbrief.config import load_settings
+
+    article = load_article(path, load_settings(project / "schedule.yaml").site)
+    assert article.title == title and not article.draft
+
+
+def test_new_refuses_to_overwrite(project: Path, run_cli: RunCli) -> None:
+    args = ("new", "Winterdip", "-p", project, "--date", "2025-11-03")
+    existing = project / "articles" / "2025-11-03-winterdip.md"
+    before = existing.read_bytes()
+    result = run_cli(*args)
+    assert result.exit_code == 1
+    assert "already exists" in result.output and existing.name in result.output
+    assert existing.read_bytes() == before
+
+
+def test_check_clean_project(project: Path, run_cli: RunCli) -> None:
+    result = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    assert result.exit_code == 0, result.output
+    problems = json.loads(result.stdout)
+    assert all(problem["severity"] == "warning" for problem in problems)
+
+
+def test_check_reports_every_problem_at_once_and_writes_nothing(
+    project: Path, run_cli: RunCli
+) -> None:
+    articles = project / "articles"
+    (articles / "2025-11-20-kapot.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    (articles / "2025-11-21-zonder-titel.md").write_text(
+        "---\ndate: 2025-11-21\n---\nx\n", encoding="utf-8"
+    )
+    write_article(project, "2025-11-22-plaatje.md", title="Plaatje", image="/a.jpg")
+    write_article(project, "2025-11-22-http.md", "Zie [dit](http://example.nl/oud).", title="Oud")
+    write_article(project, "2026-01-05-later.md", title="Later", date="2026-01-05")
+    write_article(project, "2025-11-22-lang.md", "woord " * 80, title="Lang")
+    before = tree_bytes(project)
+    result = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)
+    found = {(Path(p["file"]).name, p["severity"], p["field"]) for p in problems}
+    assert ("2025-11-20-kapot.md", "error", None) in found
+    assert ("2025-11-21-zonder-titel.md", "error", "title") in found
+    assert ("2025-11-22-plaatje.md", "warning", "image_alt") in found
+    assert ("2026-01-05-later.md", "warning", "date") in found
+    assert ("2025-11-22-lang.md", "warning", "summary") in found
+    http = [p for p in problems if Path(p["file"]).name == "2025-11-22-http.md"]
+    assert http and "http://example.nl/oud" in http[0]["message"]
+    assert tree_bytes(project) == before
+    text = run_cli("check", "-p", project, "--now", NOW)
+    assert "error: " in text.output and "2025-11-21-zonder-titel.md: field 'title'" in text.output
+
+
+def test_check_strict_makes_warnings_fail(project: Path, run_cli: RunCli) -> None:
+    write_article(
+        project, "2025-11-22-plaatje.md", title="Plaatje", image="/a.jpg", summary="Kort."
+    )
+    assert run_cli("check", "-p", project, "--now", NOW).exit_code == 0
+    strict = run_cli("check", "-p", project, "--now", NOW, "--strict")
+    assert strict.exit_code == 1
+    assert "image_alt" in strict.output
+
+
+def test_check_reports_an_oversized_digest(project: Path, run_cli: RunCli) -> None:
+    from conftest import set_setting
+
+    set_setting(project, "digest", "max_html_bytes", 15_000)
+    result = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    fields = [problem["field"] for problem in json.loads(result.stdout)]
+    assert "digest.max_html_bytes" in fields
+
+
+def test_check_reports_broken_settings(project: Path, run_cli: RunCli) -> None:
+    (project / "schedule.yaml").write_text("site: {title: x}\n", encoding="utf-8")
+    result = run_cli("check", "-p", project, "--format", "json")
+    assert result.exit_code == 1
+    [problem] = json.loads(result.stdout)
+    assert problem["file"].endswith("schedule.yaml") and problem["field"] == "site.base_url"
+
+
+def test_quiet_and_verbose(project: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    quiet = run_cli("build", "-q", "-p", project, "-o", tmp_path / "a", "--now", NOW)
+    assert quiet.exit_code == 0 and quiet.output == ""
+    verbose = run_cli("build", "--verbose", "-p", project, "-o", tmp_path / "b", "--now", NOW)
+    assert "feed.xml (" in verbose.output and "Built " in verbose.output
+    normal = run_cli("build", "-p", project, "-o", tmp_path / "c", "--now", NOW)
+    assert "feed.xml (" not in normal.output and "Built " in normal.output
+    group_quiet = run_cli("--quiet", "build", "-p", project, "-o", tmp_path / "d", "--now", NOW)
+    assert group_quiet.output == ""
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return bytes(response.read())
+
+
+def test_preview_serves_and_rebuilds(project: Path) -> None:
+    from nieuwsbrief.preview import Preview
+
+    now = dt.datetime.fromisoformat(NOW)
+    messages: list[str] = []
+    server = Preview(project, 0, now=lambda: now, report=messages.append, interval=0.05)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while server.rebuilds < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.url.startswith("http://127.0.0.1:")
+        feed = feedparser.parse(fetch(server.url + "feed.xml"))
+        assert not feed.bozo and "Nieuw in de preview" not in [e.title for e in feed.entries]
+        digest = fetch(server.url + "digests/2025-W48/digest.html").decode("utf-8")
+        assert "Wat is systematische desensitisatie?" in digest
+        write_article(
+            project, "2025-11-22-preview.md", title="Nieuw in de preview", date="2025-11-22"
+        )
+        while time.monotonic() < deadline:
+            titles = [e.title for e in feedparser.parse(fetch(server.url + "feed.xml")).entries]
+            if "Nieuw in de preview" in titles:
+                break
+            time.sleep(0.05)
+        assert "Nieuw in de preview" in titles
+        assert "Nieuw in de preview" in fetch(server.url + "digests/2025-W48/digest.html").decode()
+        # A broken article keeps the last good build online.
+        (project / "articles" / "2025-11-23-kapot.md").write_text(
+            "---\ntitle: [\n---\n", encoding="utf-8"
+        )
+        while not any("build failed" in m for m in messages) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert any("2025-11-23-kapot.md" in m for m in messages)
+        assert "Nieuw in de preview" in fetch(server.url + "digests/2025-W48/digest.html").decode()
+    finally:
+        server.stop()
+        thread.join(timeout=10)

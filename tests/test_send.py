@@ -1,0 +1,190 @@
+"""``nieuwsbrief send`` delivers the built .eml to a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from conftest import NOW, RunCli, set_setting
+
+WEEK = "2025-W48"
+# Plain AUTH without TLS is fine on loopback in a test; real servers use STARTTLS or SSL.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+PASSWORD = "geheim-wachtwoord"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Inbox:
+    """An aiosmtpd handler that keeps what arrives and can refuse a recipient."""
+
+    refuse: str | None = None
+    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address == self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        )
+        return "250 Message accepted"
+
+
+def check_login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and data.password.decode() == PASSWORD
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox(refuse="onbekend@example.nl")
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=check_login,
+        auth_required=True,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def built(project: Path, tmp_path: Path, run_cli: RunCli) -> Path:
+    out = tmp_path / "public"
+    assert run_cli("build", "-p", project, "-o", out, "--now", NOW).exit_code == 0
+    return out
+
+
+def configure(project: Path, port: int) -> None:
+    for key, value in {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "user": "redactie",
+        "password_env": "TEST_SMTP_PASSWORD",
+    }.items():
+        set_setting(project, "smtp", key, value)
+
+
+def send(run_cli: RunCli, project: Path, out: Path, to: str) -> Any:
+    return run_cli("send", "--to", to, "-p", project, "-o", out, "--now", NOW)
+
+
+def test_send_delivers_the_eml(
+    smtp_server: tuple[Inbox, int],
+    project: Path,
+    built: Path,
+    run_cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox, port = smtp_server
+    configure(project, port)
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
+    result = send(run_cli, project, built, "redactie@example.nl")
+    assert result.exit_code == 0, result.output
+    assert len(inbox.received) == 1
+    mail_from, recipients, raw = inbox.received[0]
+    assert mail_from == "nieuwsbrief@praktijkdelinde.nl"
+    assert recipients == ["redactie@example.nl"]
+    arrived = email.message_from_bytes(raw, policy=email.policy.default)
+    on_disk = email.message_from_bytes(
+        (built / "digests" / WEEK / "digest.eml").read_bytes(), policy=email.policy.default
+    )
+    assert arrived["To"] == "redactie@example.nl"
+    for header in ("From", "Subject", "Date", "Message-ID", "List-Unsubscribe", "Reply-To"):
+        assert arrived[header] == on_disk[header], header
+    arrived_parts = [part.get_content() for part in arrived.iter_parts()]  # type: ignore[attr-defined]
+    disk_parts = [part.get_content() for part in on_disk.iter_parts()]  # type: ignore[attr-defined]
+    assert arrived_parts == disk_parts
+
+
+def test_refused_login(
+    smtp_server: tuple[Inbox, int],
+    project: Path,
+    built: Path,
+    run_cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox, port = smtp_server
+    configure(project, port)
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "fout")
+    result = send(run_cli, project, built, "redactie@example.nl")
+    assert result.exit_code == 1
+    assert "refused the login of 'redactie'" in result.output
+    assert "TEST_SMTP_PASSWORD" in result.output
+    assert inbox.received == []
+
+
+def test_missing_password(
+    project: Path, built: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(project, free_port())
+    monkeypatch.delenv("TEST_SMTP_PASSWORD", raising=False)
+    result = send(run_cli, project, built, "redactie@example.nl")
+    assert result.exit_code == 1
+    assert "TEST_SMTP_PASSWORD is empty" in result.output
+
+
+def test_unreachable_server(
+    project: Path, built: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(project, free_port())  # nothing listens there
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
+    result = send(run_cli, project, built, "redactie@example.nl")
+    assert result.exit_code == 1
+    assert "cannot reach the SMTP server 127.0.0.1:" in result.output
+
+
+def test_rejected_recipient(
+    smtp_server: tuple[Inbox, int],
+    project: Path,
+    built: Path,
+    run_cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox, port = smtp_server
+    configure(project, port)
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
+    result = send(run_cli, project, built, "onbekend@example.nl")
+    assert result.exit_code == 1
+    assert "rejected the recipient onbekend@example.nl: 550" in result.output
+    assert inbox.received == []
+
+
+def test_no_built_digest(project: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    result = send(run_cli, project, tmp_path / "nergens", "redactie@example.nl")
+    assert result.exit_code == 1
+    assert "run 'nieuwsbrief build' first" in result.output
+
+
+def test_password_in_settings_is_refused(project: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    set_setting(project, "smtp", "password", "hunter2")
+    result = run_cli("build", "-p", project, "-o", tmp_path / "o", "--now", NOW)
+    assert result.exit_code == 1
+    assert "smtp.password" in result.output and "environment variable" in result.output
