@@ -108,7 +108,8 @@ def read_source(path: Path) -> str:
             f"is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})",
             fix="save the file as UTF-8",
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # Control characters are illegal in XML and in YAML; they are never meant, so drop them.
+    return strip_xml_illegal(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
@@ -226,7 +227,12 @@ def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
             path, "must be a list, not text", field="tags", fix="write tags: [angst, slaap]"
         )
     if not isinstance(value, list):
-        raise ArticleError(path, f"must be a list, not {type(value).__name__}", field="tags")
+        raise ArticleError(
+            path,
+            f"must be a list, not {type(value).__name__}",
+            field="tags",
+            fix="write tags: [angst, slaap]",
+        )
     tags: list[str] = []
     for tag in value:
         if isinstance(tag, bool) or not isinstance(tag, str | int | float):
@@ -361,7 +367,7 @@ def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
                     article.source,
                     f"slug {article.slug!r} is already used by {seen[article.slug].name}",
                     field="slug",
-                    fix="rename one file or give it another slug:",
+                    fix="rename one of the two files, or set another 'slug:' in one of them",
                 )
             )
         else:
