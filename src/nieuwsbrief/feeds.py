@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import mimetypes
 from collections.abc import Sequence
@@ -116,7 +117,8 @@ def _fill(generator: Any, settings: Settings, articles: Sequence[Article], *, at
         else:
             entry.link(href=article.url, rel="alternate")
             entry.dc.dc_creator(author_name)
-            entry.description(article.summary)
+            # RSS readers render <description> as HTML; the summary is plain text.
+            entry.description(html.escape(article.summary, quote=False))
             entry.content(article.content_html, type="CDATA")
             if article.image:
                 entry.enclosure(article.image, "0", image_type(article.image))
