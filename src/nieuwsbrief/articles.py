@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +23,9 @@ from nieuwsbrief.markup import (
     strip_xml_illegal,
     teaser,
 )
+
+if TYPE_CHECKING:
+    from nieuwsbrief.cache import ArticleCache
 
 ARTICLES_DIR = "articles"
 SUMMARY_LIMIT = 200
@@ -41,15 +45,18 @@ _ZONE_SUFFIX = re.compile(r"^(.*\d)\s+([A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC)$")
 
 @dataclass(frozen=True)
 class Article:
-    """One published or unpublished article, validated and rendered."""
+    """One published or unpublished article: validated metadata and its Markdown body.
+
+    The body is rendered to HTML only when an output needs it, and then only once: a
+    build of thousands of articles renders just the few that the feeds and digest show.
+    """
 
     source: Path
     slug: str
     title: str
     date: dt.datetime
     updated: dt.datetime | None
-    summary: str
-    content_html: str
+    explicit_summary: str | None
     tags: tuple[str, ...]
     author: str | None
     image: str | None
@@ -57,11 +64,24 @@ class Article:
     draft: bool
     url: str
     id: str
+    body: str = field(repr=False)
 
     @property
     def last_modified(self) -> dt.datetime:
         """Return when the article last changed: ``updated`` or else ``date``."""
         return self.updated if self.updated and self.updated > self.date else self.date
+
+    @cached_property
+    def summary(self) -> str:
+        """Return the teaser: the front matter's summary, or the cut first paragraph."""
+        if self.explicit_summary is not None:
+            return self.explicit_summary
+        return teaser(first_paragraph_text(self.body), SUMMARY_LIMIT)
+
+    @cached_property
+    def content_html(self) -> str:
+        """Return the body as sanitized HTML with absolute links."""
+        return render_markdown(self.body, self.url)
 
 
 class InvalidArticles(NieuwsbriefError):
@@ -77,7 +97,7 @@ class InvalidArticles(NieuwsbriefError):
         return head + ":\n" + "\n".join(f"  {error}" for error in self.errors)
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
+class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """A safe YAML loader that leaves dates as text, so that we parse and report them."""
 
 
@@ -112,8 +132,8 @@ def read_source(path: Path) -> str:
     return strip_xml_illegal(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
-    """Return the front matter mapping and the Markdown body of an article."""
+def split_text(path: Path, text: str) -> tuple[str, str]:
+    """Split an article's text into its raw front matter and its Markdown body."""
     from frontmatter.default_handlers import YAMLHandler
 
     handler = YAMLHandler()
@@ -131,6 +151,12 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
         raise ArticleError(
             path, "front matter is never closed", fix="end it with a line holding only '---'"
         ) from None
+    return raw_front, body
+
+
+def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
+    """Return the front matter mapping and the Markdown body of an article."""
+    raw_front, body = split_text(path, text)
     try:
         front = yaml.load(raw_front, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -312,10 +338,6 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
         raise ArticleError(path, f"must be true or false, not {draft!r}", field="draft")
     slug = _slug(path, front)
     url = site.article_url(slug)
-    body = strip_xml_illegal(body)
-    summary = _text(path, front, "summary")
-    if summary is None:
-        summary = teaser(first_paragraph_text(body), SUMMARY_LIMIT)
     image = _text(path, front, "image")
     if image is not None:
         absolute_image = safe_url(image, url)
@@ -330,8 +352,7 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
         title=title,
         date=date,
         updated=updated,
-        summary=summary,
-        content_html=render_markdown(body, url),
+        explicit_summary=_text(path, front, "summary"),
         tags=_tags(path, front),
         author=_text(path, front, "author"),
         image=image,
@@ -339,6 +360,7 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
         draft=draft,
         url=url,
         id=_tag_uri(site, date, slug),
+        body=body,
     )
 
 
@@ -351,9 +373,8 @@ def article_paths(directory: Path) -> list[Path]:
     """Return the Markdown files of an articles folder, in a stable order."""
     if not directory.is_dir():
         return []
-    return sorted(
-        path for path in directory.glob("*.md") if path.is_file() and not path.name.startswith(".")
-    )
+    paths = [path for path in directory.glob("*.md") if not path.name.startswith(".")]
+    return sorted((path for path in paths if path.is_file()), key=lambda path: path.name)
 
 
 def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
@@ -379,15 +400,25 @@ Progress = Callable[[int, int], None]
 
 
 def scan_articles(
-    directory: Path, site: SiteSettings, progress: Progress | None = None
+    directory: Path,
+    site: SiteSettings,
+    progress: Progress | None = None,
+    cache: ArticleCache | None = None,
 ) -> tuple[list[Article], list[ArticleError]]:
-    """Load every article, collecting all problems instead of stopping at the first."""
+    """Load every article, collecting all problems instead of stopping at the first.
+
+    With a cache, an article whose file and settings are unchanged skips YAML parsing and
+    validation; only valid articles are cached, so every error is found every time.
+    """
     articles: list[Article] = []
     errors: list[ArticleError] = []
     paths = article_paths(directory)
     for done, path in enumerate(paths, 1):
         try:
-            articles.append(load_article(path, site))
+            if cache is None:
+                articles.append(load_article(path, site))
+            else:
+                articles.append(cache.load(path, site))
         except ArticleError as exc:
             errors.append(exc)
         if progress is not None:
@@ -397,10 +428,13 @@ def scan_articles(
 
 
 def load_articles(
-    directory: Path, site: SiteSettings, progress: Progress | None = None
+    directory: Path,
+    site: SiteSettings,
+    progress: Progress | None = None,
+    cache: ArticleCache | None = None,
 ) -> list[Article]:
     """Load every article of a folder; raise ``InvalidArticles`` listing all problems."""
-    articles, errors = scan_articles(directory, site, progress)
+    articles, errors = scan_articles(directory, site, progress, cache)
     if errors:
         raise InvalidArticles(errors)
     return articles

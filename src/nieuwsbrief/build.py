@@ -46,10 +46,19 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_site(project: Path, progress: Progress | None = None) -> Site:
-    """Load and validate ``schedule.yaml`` and ``articles/`` of a project folder."""
+def load_site(project: Path, progress: Progress | None = None, *, cache: bool = False) -> Site:
+    """Load and validate ``schedule.yaml`` and ``articles/`` of a project folder.
+
+    With ``cache``, unchanged articles come from ``.nieuwsbrief-cache/`` in the project.
+    """
+    from nieuwsbrief.cache import ArticleCache
+
     settings = load_settings(project / SETTINGS_FILE)
-    return Site(settings, load_articles(project / ARTICLES_DIR, settings.site, progress))
+    article_cache = ArticleCache(project, settings.site) if cache else None
+    articles = load_articles(project / ARTICLES_DIR, settings.site, progress, article_cache)
+    if article_cache is not None:
+        article_cache.save()
+    return Site(settings, articles)
 
 
 def digest_window(settings: Settings, now: dt.datetime, week: str | None = None) -> Window:
@@ -102,11 +111,12 @@ def build(
     *,
     digest_week: str | None = None,
     progress: Progress | None = None,
+    cache: bool = True,
 ) -> BuildResult:
     """Build the project into ``out``; on any error ``out`` keeps its previous contents."""
     from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
 
-    site = load_site(project, progress)
+    site = load_site(project, progress, cache=cache)
     rendered = render_site(site, now, digest_week=digest_week, archive=read_manifests(out))
     publish(out, rendered.files, keep=(DIGESTS_DIR,))
     return BuildResult(

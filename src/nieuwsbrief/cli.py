@@ -19,7 +19,7 @@ EXIT_ERROR = 1
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class NowParam(click.ParamType):
+class NowParam(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.2 stubs
     """An ISO 8601 date-time; without an offset it is read in the site's time zone."""
 
     name = "ISO-8601"
@@ -158,8 +158,15 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 )
 @now_option
 @week_option
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Parse every article again instead of reusing .nieuwsbrief-cache/.",
+)
 @verbosity_options
-def build(project: Path, out: Path, now: dt.datetime | None, digest_week: str | None) -> None:
+def build(
+    project: Path, out: Path, now: dt.datetime | None, digest_week: str | None, no_cache: bool
+) -> None:
     """Build the RSS, Atom and JSON feeds and the weekly digest.
 
     The digest is the one of the latest send moment at or before --now (see
@@ -180,6 +187,7 @@ def build(project: Path, out: Path, now: dt.datetime | None, digest_week: str | 
             _resolve_now(now, project),
             digest_week=digest_week,
             progress=progress,
+            cache=not no_cache,
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -20,6 +20,7 @@ def test_message(eml: Path, to: str) -> tuple[bytes, str]:
     """Return the .eml's bytes addressed to ``to`` only, and the envelope sender."""
     import email
     import email.policy
+    import email.utils
 
     try:
         raw = eml.read_bytes()
@@ -71,7 +72,7 @@ def send_test(eml: Path, to: str, settings: SmtpSettings) -> str:
             f"check smtp.user and {settings.password_env}"
         ) from None
     except smtplib.SMTPRecipientsRefused as exc:
-        reasons = "; ".join(_reason(error) for error in exc.recipients.values())  # type: ignore[arg-type]
+        reasons = "; ".join(_reason(error) for error in exc.recipients.values())
         raise SendError(f"{where} rejected the recipient {to}: {reasons}") from None
     except smtplib.SMTPNotSupportedError as exc:
         raise SendError(
