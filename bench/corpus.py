@@ -7,8 +7,19 @@ import random
 from pathlib import Path
 
 SUBJECTS = [
-    "somberheid", "angst", "slaap", "piekeren", "eenzaamheid", "werkstress", "rouw",
-    "zelfcompassie", "grenzen stellen", "paniek", "burn-out", "relaties", "ouderschap",
+    "somberheid",
+    "angst",
+    "slaap",
+    "piekeren",
+    "eenzaamheid",
+    "werkstress",
+    "rouw",
+    "zelfcompassie",
+    "grenzen stellen",
+    "paniek",
+    "burn-out",
+    "relaties",
+    "ouderschap",
 ]
 TAGS = ["angst", "stemming", "slaap", "werk", "relaties", "behandeling", "praktijk", "tips"]
 SENTENCES = [
@@ -26,7 +37,9 @@ SENTENCES = [
 def paragraph(rng: random.Random) -> str:
     sentences = rng.sample(SENTENCES, k=rng.randint(3, 6))
     if rng.random() < 0.4:
-        sentences.append(f"Lees ook [ons artikel over {rng.choice(SUBJECTS)}](/artikelen/{rng.choice(SUBJECTS).replace(' ', '-')}/).")
+        sentences.append(
+            f"Lees ook [ons artikel over {rng.choice(SUBJECTS)}](/artikelen/{rng.choice(SUBJECTS).replace(' ', '-')}/)."
+        )
     if rng.random() < 0.2:
         sentences.append("Meer informatie vind je op [Thuisarts](https://www.thuisarts.nl).")
     return " ".join(sentences)
@@ -67,7 +80,12 @@ def write_corpus(root: Path, count: int, seed: int = 48) -> tuple[Path, Path]:
         date: dt.datetime = data["date"]  # type: ignore[assignment]
         tags = ", ".join(data["tags"])  # type: ignore[arg-type]
         front = [f'title: "{data["title"]}"', f"date: {date.isoformat()}", f"tags: [{tags}]"]
-        meta = [f"Title: {data['title']}", f"Date: {date:%Y-%m-%d %H:%M}", f"Tags: {tags}", f"Slug: {data['slug']}"]
+        meta = [
+            f"Title: {data['title']}",
+            f"Date: {date:%Y-%m-%d %H:%M}",
+            f"Tags: {tags}",
+            f"Slug: {data['slug']}",
+        ]
         if data["summary"]:
             front.append(f'summary: "{data["summary"]}"')
             meta.append(f"Summary: {data['summary']}")
@@ -77,5 +95,7 @@ def write_corpus(root: Path, count: int, seed: int = 48) -> tuple[Path, Path]:
         (project / "articles" / name).write_text(
             "---\n" + "\n".join(front) + "\n---\n\n" + str(data["body"]) + "\n", encoding="utf-8"
         )
-        (pelican / name).write_text("\n".join(meta) + "\n\n" + str(data["body"]) + "\n", encoding="utf-8")
+        (pelican / name).write_text(
+            "\n".join(meta) + "\n\n" + str(data["body"]) + "\n", encoding="utf-8"
+        )
     return project, pelican.parent
