@@ -1,4 +1,4 @@
-"""Generate realistic Dutch article corpora for the benchmark, in nieuwsbrief's and Pelican's formats."""
+"""Generate realistic Dutch article corpora, in nieuwsbrief's and in Pelican's format."""
 
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ SENTENCES = [
 def paragraph(rng: random.Random) -> str:
     sentences = rng.sample(SENTENCES, k=rng.randint(3, 6))
     if rng.random() < 0.4:
-        sentences.append(
-            f"Lees ook [ons artikel over {rng.choice(SUBJECTS)}](/artikelen/{rng.choice(SUBJECTS).replace(' ', '-')}/)."
-        )
+        subject = rng.choice(SUBJECTS)
+        link = f"/artikelen/{rng.choice(SUBJECTS).replace(' ', '-')}/"
+        sentences.append(f"Lees ook [ons artikel over {subject}]({link}).")
     if rng.random() < 0.2:
         sentences.append("Meer informatie vind je op [Thuisarts](https://www.thuisarts.nl).")
     return " ".join(sentences)

@@ -197,7 +197,8 @@ def write_results(rows: list[dict[str, float]], example: float, help_time: float
         f"- `nieuwsbrief --help`: {help_time * 1000:.0f} ms (target < 150 ms)",
         f"- full build of the shipped example: {example:.2f} s (target < 0.5 s)",
         "",
-        "| articles | full build | unchanged rebuild | one article changed | peak memory | Pelican (feeds only) | Pelican peak | Pelican / nieuwsbrief |",
+        "| articles | full build | unchanged rebuild | one article changed | peak memory "
+        "| Pelican (feeds only) | Pelican peak | Pelican / nieuwsbrief |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
