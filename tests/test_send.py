@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,21 +92,28 @@ def configure(project: Path, port: int) -> None:
         set_setting(project, "smtp", key, value)
 
 
-def send(run_cli: RunCli, project: Path, out: Path, to: str) -> Any:
-    return run_cli("send", "--to", to, "-p", project, "-o", out, "--now", NOW)
+@pytest.fixture
+def sender(
+    project: Path, built: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Any]:
+    """Return send(to, port=..., password=...): run 'nieuwsbrief send' against that server."""
+
+    def send(to: str, port: int, password: str | None = PASSWORD) -> Any:
+        configure(project, port)
+        if password is None:
+            monkeypatch.delenv("TEST_SMTP_PASSWORD", raising=False)
+        else:
+            monkeypatch.setenv("TEST_SMTP_PASSWORD", password)
+        return run_cli("send", "--to", to, "-p", project, "-o", built, "--now", NOW)
+
+    return send
 
 
 def test_send_delivers_the_eml(
-    smtp_server: tuple[Inbox, int],
-    project: Path,
-    built: Path,
-    run_cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: tuple[Inbox, int], built: Path, sender: Callable[..., Any]
 ) -> None:
     inbox, port = smtp_server
-    configure(project, port)
-    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
-    result = send(run_cli, project, built, "redactie@example.nl")
+    result = sender("redactie@example.nl", port)
     assert result.exit_code == 0, result.output
     assert len(inbox.received) == 1
     mail_from, recipients, raw = inbox.received[0]
@@ -124,61 +131,39 @@ def test_send_delivers_the_eml(
     assert arrived_parts == disk_parts
 
 
-def test_refused_login(
-    smtp_server: tuple[Inbox, int],
-    project: Path,
-    built: Path,
-    run_cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_refused_login(smtp_server: tuple[Inbox, int], sender: Callable[..., Any]) -> None:
     inbox, port = smtp_server
-    configure(project, port)
-    monkeypatch.setenv("TEST_SMTP_PASSWORD", "fout")
-    result = send(run_cli, project, built, "redactie@example.nl")
+    result = sender("redactie@example.nl", port, password="fout")
     assert result.exit_code == 1
     assert "refused the login of 'redactie'" in result.output
     assert "TEST_SMTP_PASSWORD" in result.output
     assert inbox.received == []
 
 
-def test_missing_password(
-    project: Path, built: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    configure(project, free_port())
-    monkeypatch.delenv("TEST_SMTP_PASSWORD", raising=False)
-    result = send(run_cli, project, built, "redactie@example.nl")
+def test_missing_password(sender: Callable[..., Any]) -> None:
+    result = sender("redactie@example.nl", free_port(), password=None)
     assert result.exit_code == 1
     assert "TEST_SMTP_PASSWORD is empty" in result.output
 
 
-def test_unreachable_server(
-    project: Path, built: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    configure(project, free_port())  # nothing listens there
-    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
-    result = send(run_cli, project, built, "redactie@example.nl")
+def test_unreachable_server(sender: Callable[..., Any]) -> None:
+    result = sender("redactie@example.nl", free_port())  # nothing listens there
     assert result.exit_code == 1
     assert "cannot reach the SMTP server 127.0.0.1:" in result.output
 
 
-def test_rejected_recipient(
-    smtp_server: tuple[Inbox, int],
-    project: Path,
-    built: Path,
-    run_cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_rejected_recipient(smtp_server: tuple[Inbox, int], sender: Callable[..., Any]) -> None:
     inbox, port = smtp_server
-    configure(project, port)
-    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
-    result = send(run_cli, project, built, "onbekend@example.nl")
+    result = sender("onbekend@example.nl", port)
     assert result.exit_code == 1
     assert "rejected the recipient onbekend@example.nl: 550" in result.output
     assert inbox.received == []
 
 
 def test_no_built_digest(project: Path, tmp_path: Path, run_cli: RunCli) -> None:
-    result = send(run_cli, project, tmp_path / "nergens", "redactie@example.nl")
+    result = run_cli(
+        "send", "--to", "redactie@example.nl", "-p", project, "-o", tmp_path / "nergens"
+    )
     assert result.exit_code == 1
     assert "run 'nieuwsbrief build' first" in result.output
 

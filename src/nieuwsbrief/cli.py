@@ -114,7 +114,7 @@ out_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("public"),
     show_default=True,
-    help="Folder the build writes to.",
+    help="Folder of the feeds and digests; a build replaces it atomically.",
 )
 now_option = click.option(
     "--now",
@@ -148,14 +148,7 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 
 @cli.command()
 @project_option
-@click.option(
-    "--out",
-    "-o",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("public"),
-    show_default=True,
-    help="Folder to write the feeds and digests to; replaced atomically.",
-)
+@out_option
 @now_option
 @week_option
 @click.option(
