@@ -103,3 +103,22 @@ def test_errors_are_found_with_a_warm_cache(project: Path, tmp_path: Path, run_c
     result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
     assert result.exit_code == 1
     assert "slug 'winterdip' is already used" in result.output
+
+
+HEAVY = ("lxml", "babel", "mjml", "nh3", "markdown_it", "feedgen", "css_inline", "html2text")
+
+
+def test_the_cli_starts_without_heavy_libraries() -> None:
+    import subprocess
+    import sys
+
+    # A fresh interpreter: this test process has long imported everything.
+    script = (
+        "import sys, nieuwsbrief.cli\n"
+        "print('\\n'.join(sorted({name.split('.')[0] for name in sys.modules})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "click" in loaded
+    assert [name for name in HEAVY if name in loaded] == []
