@@ -11,7 +11,7 @@ from typing import Any
 from nieuwsbrief.articles import ARTICLES_DIR, Article, Progress, load_articles
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import NieuwsbriefError
-from nieuwsbrief.output import publish
+from nieuwsbrief.output import claim, publish_claimed
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
 from nieuwsbrief.select import digest_articles, feed_articles, published
 
@@ -117,8 +117,11 @@ def build(
     from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
 
     site = load_site(project, progress, cache=cache)
-    rendered = render_site(site, now, digest_week=digest_week, archive=read_manifests(out))
-    publish(out, rendered.files, keep=(DIGESTS_DIR,))
+    # Read the old digests under the lock, so a build that finishes meanwhile is not lost
+    # from the archive.
+    with claim(out) as target:
+        rendered = render_site(site, now, digest_week=digest_week, archive=read_manifests(target))
+        publish_claimed(target, rendered.files, keep=(DIGESTS_DIR,))
     return BuildResult(
         out=out,
         files={name: len(data) for name, data in sorted(rendered.files.items())},
