@@ -1,12 +1,9 @@
-"""The editor's commands: init, new, check and preview, and --quiet/--verbose."""
+"""The editor's commands init, new and check, and --quiet/--verbose."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import feedparser
@@ -157,48 +154,3 @@ def test_quiet_and_verbose(project: Path, tmp_path: Path, run_cli: RunCli) -> No
     assert "feed.xml (" not in normal.output and "Built " in normal.output
     group_quiet = run_cli("--quiet", "build", "-p", project, "-o", tmp_path / "d", "--now", NOW)
     assert group_quiet.output == ""
-
-
-def fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return bytes(response.read())
-
-
-def test_preview_serves_and_rebuilds(project: Path) -> None:
-    from nieuwsbrief.preview import Preview
-
-    now = dt.datetime.fromisoformat(NOW)
-    messages: list[str] = []
-    server = Preview(project, 0, now=lambda: now, report=messages.append, interval=0.05)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while server.rebuilds < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.url.startswith("http://127.0.0.1:")
-        feed = feedparser.parse(fetch(server.url + "feed.xml"))
-        assert not feed.bozo and "Nieuw in de preview" not in [e.title for e in feed.entries]
-        digest = fetch(server.url + "digests/2025-W48/digest.html").decode("utf-8")
-        assert "Wat is systematische desensitisatie?" in digest
-        write_article(
-            project, "2025-11-22-preview.md", title="Nieuw in de preview", date="2025-11-22"
-        )
-        while time.monotonic() < deadline:
-            titles = [e.title for e in feedparser.parse(fetch(server.url + "feed.xml")).entries]
-            if "Nieuw in de preview" in titles:
-                break
-            time.sleep(0.05)
-        assert "Nieuw in de preview" in titles
-        assert "Nieuw in de preview" in fetch(server.url + "digests/2025-W48/digest.html").decode()
-        # A broken article keeps the last good build online.
-        (project / "articles" / "2025-11-23-kapot.md").write_text(
-            "---\ntitle: [\n---\n", encoding="utf-8"
-        )
-        while not any("build failed" in m for m in messages) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert any("2025-11-23-kapot.md" in m for m in messages)
-        assert "Nieuw in de preview" in fetch(server.url + "digests/2025-W48/digest.html").decode()
-    finally:
-        server.stop()
-        thread.join(timeout=10)

@@ -51,9 +51,16 @@ class Preview:
         self.out = self._tmp / "public"
         self.out.mkdir()
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._serving = False
+        self._closed = False
         self._state: dict[str, tuple[int, int]] = {}
         handler = functools.partial(_QuietHandler, directory=str(self.out))
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        try:
+            self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        except OSError:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            raise
         self.rebuilds = 0
 
     @property
@@ -66,7 +73,7 @@ class Preview:
         self._state = snapshot(self.project)
         try:
             result = build(self.project, self.out, self.now())
-        except NieuwsbriefError as error:
+        except (NieuwsbriefError, OSError) as error:
             self.report(f"build failed, still serving the previous build:\n{error}")
             return False
         self.rebuilds += 1
@@ -76,26 +83,44 @@ class Preview:
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
-            if snapshot(self.project) != self._state:
+            if snapshot(self.project) == self._state:
+                continue
+            try:
                 self.rebuild()
+            except Exception as error:
+                # A bug in one rebuild must not end the watcher: the preview keeps serving.
+                self.report(f"build crashed, still serving the previous build: {error!r}")
 
     def serve_forever(self) -> None:
         """Build, then serve and watch until ``stop`` is called."""
+        if self._stop.is_set():
+            return
         self.rebuild()
+        with self._lock:
+            if self._stop.is_set():
+                return
+            # From here on stop() may call shutdown(): it returns once the loop below ends.
+            self._serving = True
         watcher = threading.Thread(target=self._watch, daemon=True)
         watcher.start()
         try:
             self.server.serve_forever(poll_interval=0.2)
         finally:
+            with self._lock:
+                self._serving = False
             self._stop.set()
             watcher.join()
 
     def stop(self) -> None:
-        """Stop serving and remove the temporary build."""
-        self._stop.set()
-        self.server.shutdown()
-        self.server.server_close()
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        """Stop serving and remove the temporary build; safe before, during and after serving."""
+        with self._lock:
+            self._stop.set()
+            serving, closed, self._closed = self._serving, self._closed, True
+        if serving:
+            self.server.shutdown()
+        if not closed:
+            self.server.server_close()
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
