@@ -2,14 +2,17 @@
 
 Used by tests/test_digest_browser.py, and to regenerate the README's screenshots:
 
-    .venv/bin/python tests/browser.py docs/
+    .venv/bin/python tests/browser.py docs/            # docs/digest-600.png, docs/digest-375.png
+    .venv/bin/python tests/browser.py /tmp/shots dark  # the same in dark mode
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import http.server
+import re
 import shutil
 import sys
 import tempfile
@@ -29,10 +32,16 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--hide-scrollbars",
+    # CI containers often give /dev/shm only 64 MB, where Chromium crashes mid-screenshot.
+    "--disable-dev-shm-usage",
     # The article images point at the practice's real site, which a test machine cannot
     # reach; map every host but loopback to nothing so loading fails fast, offline.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 )
+# Widths the digest must work at: its own 600 px layout, and a common phone.
+WIDTHS = (600, 375)
+# Phones lay out at the viewport meta's width; anything narrower than this is a phone.
+PHONE_MAX_WIDTH = 480
 
 
 def find_browser() -> tuple[str, str] | None:
@@ -61,20 +70,9 @@ def serve(folder: Path) -> Iterator[str]:
         server.server_close()
 
 
-@dataclass
-class PageReport:
-    """What the page looked like at one width."""
-
-    width: int
-    scroll_width: int
-    client_width: int
-    titles: dict[str, dict[str, float | bool]]
-    screenshot: Path
-
-
 @contextlib.contextmanager
 def chromium(browser: str, driver: str) -> Iterator[Any]:
-    """Start headless Chromium through chromedriver; quit it afterwards."""
+    """Start headless Chromium through the given chromedriver; quit it afterwards."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -83,47 +81,130 @@ def chromium(browser: str, driver: str) -> Iterator[Any]:
         options.binary_location = browser
         for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
             options.add_argument(flag)
+        # An explicit driver path: selenium must never try to download one.
         session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
         try:
+            # The remote images fail at DNS at once; this only bounds a broken page.
             session.set_page_load_timeout(30)
             yield session
         finally:
             session.quit()
 
 
-_MEASURE_TITLES = """
+@dataclass
+class PageReport:
+    """What the page looked like at one width and colour scheme."""
+
+    width: int
+    scroll_width: int
+    titles: dict[str, dict[str, Any]]
+    resources: list[dict[str, Any]]
+    requested: list[str]
+    texts: list[dict[str, Any]]
+    screenshot: Path
+
+
+_MEASURE = r"""
 const titles = arguments[0];
-const result = {};
+const found = {};
+const links = [...document.querySelectorAll('a')];
 for (const title of titles) {
-  const match = [...document.querySelectorAll('h2 a')].find(a => a.textContent.trim() === title);
-  if (!match) { result[title] = {found: false}; continue; }
+  const match = links.find(a => a.textContent.trim() === title);
+  if (!match) { found[title] = {found: false}; continue; }
   const box = match.getBoundingClientRect();
   const style = getComputedStyle(match);
-  result[title] = {found: true, left: box.left, right: box.right, width: box.width,
-                   height: box.height, visible: style.visibility !== 'hidden'
-                   && style.display !== 'none' && parseFloat(style.opacity) > 0};
+  // Whatever is painted at the middle of the title's first line must be the title itself,
+  // not something covering it (the box's own centre may fall between two lines).
+  const line = match.getClientRects()[0];
+  const hit = document.elementFromPoint(line.left + line.width / 2, line.top + line.height / 2);
+  found[title] = {found: true, left: box.left, right: box.right, width: box.width,
+                  height: box.height, on_top: hit !== null && match.contains(hit),
+                  visible: style.visibility !== 'hidden' && style.display !== 'none'
+                           && parseFloat(style.opacity) > 0};
 }
-return result;
+const resources = [];
+for (const el of document.querySelectorAll(
+    'img, link, script, iframe, frame, object, embed, video, audio, source, input[type=image]')) {
+  resources.push({tag: el.tagName.toLowerCase(),
+                  url: el.getAttribute('src') || el.getAttribute('href')
+                       || el.getAttribute('data') || '',
+                  rel: el.getAttribute('rel'), alt: el.getAttribute('alt'),
+                  width: el.getAttribute('width')});
+}
+for (const el of document.querySelectorAll('*')) {
+  const image = getComputedStyle(el).backgroundImage;
+  for (const m of image.matchAll(/url\("?([^")]*)"?\)/g)) {
+    resources.push({tag: 'css', url: m[1], rel: null, alt: null, width: null});
+  }
+}
+// Every piece of text a reader sees, with its colour and the colour painted behind it.
+const background = el => {
+  for (let node = el; node; node = node.parentElement) {
+    const color = getComputedStyle(node).backgroundColor;
+    if (!/^rgba\(.*,\s*0\)$/.test(color) && color !== 'transparent') return color;
+  }
+  // Nothing painted: the canvas, which is dark only when the page opts in to dark mode.
+  const dark = getComputedStyle(document.documentElement).colorScheme.includes('dark')
+    && matchMedia('(prefers-color-scheme: dark)').matches;
+  return dark ? 'rgb(18, 18, 18)' : 'rgb(255, 255, 255)';
+};
+const texts = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  const text = node.textContent.trim();
+  const el = node.parentElement;
+  if (!text || !el) continue;
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  const box = range.getBoundingClientRect();
+  const style = getComputedStyle(el);
+  // Skip what is not painted: the preheader and off-screen labels for screen readers.
+  if (box.width === 0 || box.height === 0 || box.right <= 0 || box.left >= innerWidth
+      || style.visibility === 'hidden' || parseFloat(style.opacity) === 0
+      || el.closest('[style*="display:none"], [style*="display: none"]')) continue;
+  texts.push({text: text.slice(0, 60), color: style.color, background: background(el),
+              font_size: parseFloat(style.fontSize), font_weight: parseInt(style.fontWeight)});
+}
+return {titles: found, resources: resources, texts: texts,
+        requested: performance.getEntriesByType('resource').map(e => e.name)};
 """
 
 
 def inspect_digest(
-    session: Any, url: str, width: int, titles: list[str], screenshot: Path
+    session: Any,
+    url: str,
+    width: int,
+    titles: list[str],
+    screenshot: Path,
+    scheme: str = "light",
 ) -> PageReport:
-    """Load ``url`` with a viewport ``width`` px wide; measure titles, overflow, screenshot."""
-    # Set the window so the *viewport* (not the window frame) is exactly ``width`` wide.
-    session.set_window_size(width, 900)
-    session.get("about:blank")
-    inner = session.execute_script("return window.innerWidth")
-    session.set_window_size(width + (width - inner), 900)
+    """Load ``url`` in a viewport ``width`` px wide; measure it and save a full-page PNG."""
+    mobile = width <= PHONE_MAX_WIDTH
+
+    def viewport(height: int) -> None:
+        # Emulate the viewport itself: a window size would include the window frame, and
+        # headless Chromium caps windows at its 1080 px high virtual screen.
+        session.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+        )
+
+    session.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+    )
+    viewport(900)
     session.get(url)
-    height = session.execute_script("return document.documentElement.scrollHeight")
-    session.set_window_size(width + (width - inner), min(int(height) + 100, 6000))
+    # Make the viewport as tall as the page, so the screenshot and elementFromPoint see it all.
+    viewport(int(session.execute_script("return document.documentElement.scrollHeight")))
+    measured = session.execute_script(_MEASURE, titles)
     report = PageReport(
         width=int(session.execute_script("return window.innerWidth")),
         scroll_width=int(session.execute_script("return document.documentElement.scrollWidth")),
-        client_width=int(session.execute_script("return document.documentElement.clientWidth")),
-        titles=session.execute_script(_MEASURE_TITLES, titles),
+        titles=measured["titles"],
+        resources=measured["resources"],
+        requested=measured["requested"],
+        texts=measured["texts"],
         screenshot=screenshot,
     )
     screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -131,12 +212,43 @@ def inspect_digest(
     return report
 
 
-def main(destination: Path) -> None:
-    """Build the example digest and write docs screenshots at 600 and 375 px."""
+def parse_color(css: str) -> tuple[float, float, float, float]:
+    """Parse a computed CSS colour, ``rgb(r, g, b)`` or ``rgba(r, g, b, a)``."""
+    match = re.fullmatch(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", css)
+    if match is None:
+        raise ValueError(f"not a computed CSS colour: {css!r}")
+    red, green, blue, alpha = match.groups()
+    return float(red), float(green), float(blue), float(alpha) if alpha is not None else 1.0
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """Return the WCAG 2 contrast ratio of text colour ``foreground`` on ``background``."""
+
+    def luminance(rgb: tuple[float, float, float]) -> float:
+        def channel(value: float) -> float:
+            value /= 255
+            return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+        red, green, blue = (channel(value) for value in rgb)
+        return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+    back = parse_color(background)[:3]
+    *front, alpha = parse_color(foreground)
+    # Semi-transparent text is blended over what is behind it.
+    blended = (
+        front[0] * alpha + back[0] * (1 - alpha),
+        front[1] * alpha + back[1] * (1 - alpha),
+        front[2] * alpha + back[2] * (1 - alpha),
+    )
+    lighter, darker = sorted((luminance(blended), luminance(back)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def main(destination: Path, scheme: str = "light") -> None:
+    """Build the example digest and write screenshots at 600 and 375 px."""
     import json
 
     from nieuwsbrief.build import build
-    from nieuwsbrief.cli import NowParam
 
     found = find_browser()
     if found is None:
@@ -144,24 +256,30 @@ def main(destination: Path) -> None:
             "chromium and chromedriver are needed: apt-get install chromium chromium-driver"
         )
     repo = Path(__file__).resolve().parent.parent
-    now = NowParam().convert("2025-11-24T09:00:00+01:00", None, None)
+    now = dt.datetime.fromisoformat("2025-11-24T09:00:00+01:00")
+    suffix = "" if scheme == "light" else f"-{scheme}"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "public"
-        result = build(repo, out, now)
-        week = result.digest_week
-        manifest = json.loads((out / "digests" / f"{week}" / "manifest.json").read_text("utf-8"))
+        week = build(repo, out, now).digest_week
+        if week is None:
+            raise SystemExit("the example project has no digest for 2025-11-24")
+        manifest = json.loads((out / "digests" / week / "manifest.json").read_text("utf-8"))
         titles = [article["title"] for article in manifest["articles"]]
         with serve(out) as base, chromium(*found) as session:
-            for width in (600, 375):
+            for width in WIDTHS:
                 report = inspect_digest(
                     session,
                     f"{base}/digests/{week}/digest.html",
                     width,
                     titles,
-                    destination / f"digest-{width}.png",
+                    destination / f"digest-{width}{suffix}.png",
+                    scheme,
                 )
-                print(f"{width}px: scrollWidth {report.scroll_width}, {report.screenshot}")
+                print(f"{width}px {scheme}: scrollWidth {report.scroll_width}, {report.screenshot}")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"))
+    main(
+        Path(sys.argv[1] if len(sys.argv) > 1 else "docs"),
+        sys.argv[2] if len(sys.argv) > 2 else "light",
+    )
