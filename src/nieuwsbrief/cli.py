@@ -54,6 +54,15 @@ def _iso_week(value: str | None) -> str | None:
     return value
 
 
+def _address(value: str) -> str:
+    from nieuwsbrief.send import check_address
+
+    try:
+        return check_address(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @contextmanager
 def _library_errors() -> Iterator[None]:
     """Turn the library's errors into a clean message and exit code 1."""
@@ -374,7 +383,13 @@ def preview(project: Path, port: int, now: dt.datetime | None) -> None:
 
 
 @cli.command()
-@click.option("--to", "to", required=True, help="Address that receives the test mail.")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    callback=lambda ctx, param, value: _address(value),
+    help="Address that receives the test mail.",
+)
 @project_option
 @out_option
 @now_option

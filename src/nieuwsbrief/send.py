@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -16,10 +17,22 @@ class SendError(NieuwsbriefError):
     """The test mail could not be delivered to the SMTP server."""
 
 
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def check_address(address: str) -> str:
+    """Return ``address`` if it is one plain e-mail address; raise ``ValueError`` otherwise."""
+    if not _ADDRESS.fullmatch(address):
+        raise ValueError(f"{address!r} is not a single e-mail address such as redactie@example.nl")
+    return address
+
+
 def test_message(eml: Path, to: str) -> tuple[bytes, str]:
-    """Return the .eml's bytes addressed to ``to`` only, and the envelope sender."""
-    import email
-    import email.policy
+    """Return the .eml's bytes addressed to ``to`` only, and the envelope sender.
+
+    Only the To header changes, in place; every other byte is the file's, so the test mail
+    is exactly what a mail service would get.
+    """
     import email.utils
 
     try:
@@ -28,12 +41,43 @@ def test_message(eml: Path, to: str) -> tuple[bytes, str]:
         raise SendError(
             f"{eml}: no digest to send; run 'nieuwsbrief build' first (or pick --digest-week)"
         ) from None
-    message = email.message_from_bytes(raw, policy=email.policy.SMTP)
-    sender = email.utils.parseaddr(str(message["From"]))[1]
+    try:
+        address = check_address(to).encode("ascii")
+    except ValueError as exc:
+        raise SendError(f"--to: {exc}") from None
+    newline = b"\r\n" if b"\r\n" in raw[:1000] else b"\n"
+    head, separator, body = raw.partition(newline + newline)
+    if not separator:
+        raise SendError(f"{eml}: not an e-mail message (no blank line after the headers)")
+    headers: list[bytes] = []
+    for line in head.split(newline):
+        if line[:1] in (b" ", b"\t") and headers:
+            headers[-1] += newline + line  # a folded continuation of the previous header
+        else:
+            headers.append(line)
+
+    def name(header: bytes) -> bytes:
+        return header.partition(b":")[0].strip().lower()
+
     # A test goes to the editor, never to the list: replace To, keep everything else.
-    del message["To"]
-    message["To"] = to
-    return message.as_bytes(policy=email.policy.SMTP), sender
+    to_header = b"To: " + address
+    kept: list[bytes] = []
+    for header in headers:
+        if name(header) != b"to":
+            kept.append(header)
+        elif to_header not in kept:
+            kept.append(to_header)
+    if to_header not in kept:
+        at = next((i + 1 for i, h in enumerate(kept) if name(h) == b"from"), len(kept))
+        kept.insert(at, to_header)
+    headers = kept
+    sender_headers = [h for h in headers if name(h) == b"from"]
+    sender = email.utils.parseaddr(
+        sender_headers[0].partition(b":")[2].decode("utf-8", "replace") if sender_headers else ""
+    )[1]
+    if not sender:
+        raise SendError(f"{eml}: field 'From': no sender address; rebuild the digest")
+    return newline.join(headers) + separator + body, sender
 
 
 def send_test(eml: Path, to: str, settings: SmtpSettings) -> str:
@@ -57,6 +101,11 @@ def send_test(eml: Path, to: str, settings: SmtpSettings) -> str:
             )
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    except ssl.SSLError as exc:
+        raise SendError(
+            f"the TLS handshake with {where} failed: {exc.reason or exc}; check smtp.security "
+            "and smtp.port (ssl is usually port 465, starttls port 587)"
+        ) from None
     except (OSError, smtplib.SMTPException) as exc:
         raise SendError(f"cannot reach the SMTP server {where}: {_reason(exc)}") from None
     try:
