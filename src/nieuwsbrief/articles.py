@@ -97,8 +97,26 @@ class InvalidArticles(NieuwsbriefError):
         return head + ":\n" + "\n".join(f"  {error}" for error in self.errors)
 
 
+class _DuplicateKeyError(yaml.YAMLError):
+    """A front matter key appears twice; YAML itself would silently keep the last one."""
+
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(key)
+        self.key = key
+        self.line = line
+
+
 class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """A safe YAML loader that leaves dates as text, so that we parse and report them."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None and key in seen:
+                raise _DuplicateKeyError(str(key), key_node.start_mark.line)
+            seen.add(key)
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
 
 
 _FrontMatterLoader.yaml_implicit_resolvers = {
@@ -159,10 +177,18 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
     raw_front, body = split_text(path, text)
     try:
         front = yaml.load(raw_front, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKeyError as exc:
+        raise ArticleError(
+            path,
+            f"appears twice in the front matter (again on line {exc.line + 1})",
+            field=exc.key,
+            fix="keep only one of them",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        # +1 for the opening '---' line, +1 because marks count from zero.
-        where = f" on line {mark.line + 2}" if mark is not None else ""
+        # The raw front matter starts with the rest of the opening '---' line, so a mark's
+        # zero-based line is one less than the file's line number.
+        where = f" on line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ArticleError(
             path,
@@ -343,7 +369,10 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
         absolute_image = safe_url(image, url)
         if absolute_image is None or absolute_image.startswith("mailto:"):
             raise ArticleError(
-                path, f"{image!r} is not an http(s) or site-relative URL", field="image"
+                path,
+                f"{image!r} is not an http(s) or site-relative URL",
+                field="image",
+                fix="use a path such as /images/foto.jpg or an https:// address",
             )
         image = absolute_image
     return Article(

@@ -146,7 +146,10 @@ class _Section:
             data = {}
         if not isinstance(data, Mapping):
             raise ConfigError(
-                path, f"must be a mapping of keys to values, not {_kind(data)}", field=prefix
+                path,
+                f"must be a mapping of keys to values, not {_kind(data)}",
+                field=prefix,
+                fix="write 'key: value' lines, as in the schedule.yaml of 'nieuwsbrief init'",
             )
         self.data: Mapping[str, Any] = data
         self.used: set[str] = set()
@@ -436,7 +439,9 @@ def load_settings(path: Path) -> Settings:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(
-            path, f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}"
+            path,
+            f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}",
+            fix="check quotes and indentation; indent nested keys with spaces",
         ) from None
     if data is None:
         raise ConfigError(path, "is empty", fix="add the site: settings")
