@@ -38,9 +38,13 @@ def skeleton_dir() -> Path:
     source checkout uses the repository's own top-level files.
     """
     packaged = Path(__file__).parent / "skeleton"
-    if (packaged / SETTINGS_FILE).is_file():
-        return packaged
-    return Path(__file__).resolve().parents[2]
+    checkout = Path(__file__).resolve().parents[2]
+    for candidate in (packaged, checkout):
+        if (candidate / SETTINGS_FILE).is_file() and (candidate / TEMPLATES_DIR).is_dir():
+            return candidate
+    raise NieuwsbriefError(
+        f"the default project files are missing from {packaged}; reinstall nieuwsbrief"
+    )
 
 
 def init_project(destination: Path, today: dt.date) -> list[Path]:
