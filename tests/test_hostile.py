@@ -33,6 +33,9 @@ BODY_PAYLOADS = {
 TITLE = "<script>alert('titel')</script> {{ 7*7 }} & co"
 SUMMARY = "<img src=x onerror=alert('summary')> {{ 7*7 }}"
 TAGS = ["<b onmouseover=alert('tag')>vet</b>", "{{ 7*7 }}"]
+AUTHOR = "<script>alert('auteur')</script> {{ 7*7 }}"
+# Tries to break out of the alt="..." attribute of the email's <img>.
+IMAGE_ALT = '" onerror="alert(\'alt\')" x="{{ 7*7 }}'
 BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 
 
@@ -57,6 +60,9 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         date="2025-11-20",
         summary=SUMMARY,
         tags=TAGS,
+        author=AUTHOR,
+        image="/images/kwaad.jpg",
+        image_alt=IMAGE_ALT,
     )
     out = root / "out"
     result = CliRunner().invoke(cli, ["build", "-p", str(project), "-o", str(out), "--now", NOW])
@@ -144,7 +150,7 @@ def test_titles_stay_text(outputs: dict[str, str]) -> None:
         assert TITLE in titles
     assert TITLE in [item["title"] for item in json.loads(outputs["json"])["items"]]
     assert TITLE in outputs["email-text"]
-    assert TITLE in outputs["eml-subject"] or "{{ 7*7 }}" not in outputs["eml-subject"]
+    assert "<script" not in outputs["eml-subject"]
     escaped = "&lt;script&gt;alert(&#39;titel&#39;)&lt;/script&gt; {{ 7*7 }} &amp; co"
     assert escaped in outputs["email-html"]
 
@@ -156,3 +162,27 @@ def test_tags_stay_text(outputs: dict[str, str]) -> None:
     root = etree.fromstring(outputs["rss"].encode("utf-8"))
     categories = [c.text for c in root.iter("category")]
     assert TAGS[0] in categories  # as text, escaped by the XML writer
+
+
+@pytest.mark.parametrize("name", ["email-text", "eml-text"])
+def test_text_parts_carry_no_dangerous_links(name: str, outputs: dict[str, str]) -> None:
+    lowered = outputs[name].lower()
+    for scheme in BAD_SCHEMES:
+        assert scheme not in lowered, scheme
+    assert TITLE in outputs[name]  # text parts show the title as the plain text it is
+
+
+@pytest.mark.parametrize("name", ["email-html", "eml-html"])
+def test_alt_text_stays_inside_its_attribute(name: str, outputs: dict[str, str]) -> None:
+    tree = lxml_html.fromstring(outputs[name])
+    alts = [img.get("alt") for img in tree.iter("img")]
+    assert IMAGE_ALT in alts
+    assert all(not key.startswith("on") for img in tree.iter("img") for key in img.attrib)
+
+
+def test_author_stays_text(outputs: dict[str, str]) -> None:
+    item = next(i for i in json.loads(outputs["json"])["items"] if i["title"] == TITLE)
+    assert [author["name"] for author in item["authors"]] == [AUTHOR]
+    root = etree.fromstring(outputs["atom"].encode("utf-8"))
+    names = [n.text for n in root.iter("{http://www.w3.org/2005/Atom}name")]
+    assert AUTHOR in names
