@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from conftest import NOW, RunCli, tree_bytes, write_article
 
@@ -80,6 +81,41 @@ def test_new_refuses_to_overwrite(project: Path, run_cli: RunCli) -> None:
     assert result.exit_code == 1
     assert "already exists" in result.output and existing.name in result.output
     assert existing.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("yes", "yes"),
+        ("2025-11-20", "2025-11-20"),
+        ("# Geen commentaar", "geen-commentaar"),
+        ("Kosten: € 100,- per sessie", "kosten-100-per-sessie"),
+        ("{{ 7*7 }} en [lijst]", "7-7-en-lijst"),
+    ],
+)
+def test_new_round_trips_titles_that_look_like_yaml(
+    project: Path, run_cli: RunCli, title: str, name: str
+) -> None:
+    result = run_cli("new", title, "-p", project, "--date", "2025-11-20")
+    assert result.exit_code == 0, result.output
+    path = project / "articles" / f"2025-11-20-{name}.md"
+    from nieuwsbrief.articles import load_article
+    from nieuwsbrief.config import load_settings
+
+    assert load_article(path, load_settings(project / "schedule.yaml").site).title == title
+    checked = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    assert checked.exit_code == 0, checked.output
+    assert not [p for p in json.loads(checked.stdout) if p["file"] == str(path)]
+
+
+def test_new_errors(project: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    empty = run_cli("new", "?!", "-p", project)
+    assert empty.exit_code == 1 and "empty slug" in empty.output
+    bad_date = run_cli("new", "Titel", "-p", project, "--date", "20-11-2025")
+    assert bad_date.exit_code == 2 and "--date" in bad_date.output
+    elsewhere = run_cli("new", "Titel", "-p", tmp_path / "geen-project")
+    assert elsewhere.exit_code == 1 and "is not a nieuwsbrief project" in elsewhere.output
+    assert not (tmp_path / "geen-project").exists()
 
 
 def test_check_clean_project(project: Path, run_cli: RunCli) -> None:

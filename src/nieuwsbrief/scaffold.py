@@ -71,6 +71,11 @@ def new_article(
     """Write ``articles/<date>-<slug>.md`` with its front matter; refuse to overwrite."""
     import yaml
 
+    if not (project / SETTINGS_FILE).is_file():
+        raise NieuwsbriefError(
+            f"{project / SETTINGS_FILE} not found: {project.resolve()} is not a nieuwsbrief "
+            "project; pass --project, or create one with 'nieuwsbrief init'"
+        )
     slug = slugify(title)
     if not slug:
         raise NieuwsbriefError(f"the title {title!r} gives an empty slug; use some letters")
