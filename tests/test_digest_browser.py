@@ -22,7 +22,7 @@ from browser import (
     inspect_digest,
     serve,
 )
-from conftest import NOW, REPO
+from conftest import NOW, REPO, copy_example_project, set_setting, write_article
 from nieuwsbrief.cli import cli
 
 pytestmark = pytest.mark.browser
@@ -187,3 +187,35 @@ def test_contrast_ratio_matches_wcag_examples() -> None:
     assert contrast_ratio("rgba(0, 0, 0, 0.5)", "rgb(255, 255, 255)") == pytest.approx(
         contrast_ratio("rgb(127.5, 127.5, 127.5)", "rgb(255, 255, 255)")
     )
+
+
+def test_long_words_and_the_title_only_list_fit_on_a_phone(session: Any, tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path / "project")
+    # Dutch compounds and pasted URLs have no break opportunities of their own.
+    long_title = "Arbeidsongeschiktheidsverzekeringsmaatschappijenvergelijkingsonderzoek"
+    write_article(
+        project,
+        "2025-11-20-lang.md",
+        title=long_title,
+        date="2025-11-20T10:00:00+01:00",
+        summary="Lees https://www.example.nl/een/heel/lang/pad/zonder/spaties/dat/niet/past/op/"
+        "een/telefoonscherm/van/driehonderdvijfenzeventig/pixels voor meer.",
+    )
+    # One article in full, the rest under "Ook nieuw deze week" by title only.
+    set_setting(project, "digest", "max_items", 1)
+    out = tmp_path / "public"
+    result = CliRunner().invoke(cli, ["build", "-p", str(project), "-o", str(out), "--now", NOW])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "digests" / WEEK / "manifest.json").read_text("utf-8"))
+    titles = [article["title"] for article in manifest["articles"] + manifest["overflow"]]
+    assert long_title in titles and manifest["overflow"]
+    with serve(out) as base:
+        report = inspect_digest(
+            session, f"{base}/digests/{WEEK}/digest.html", 375, titles, tmp_path / "long.png"
+        )
+    assert report.width == 375
+    assert report.scroll_width <= 375, "a long word makes the digest scroll sideways"
+    for title in titles:
+        box = report.titles[title]
+        assert box["found"] and box["visible"] and box["on_top"], title
+        assert box["left"] >= 0 and box["right"] <= 375, f"{title!r} sticks out: {box}"
