@@ -62,15 +62,18 @@ def latest_send_moment(settings: DigestSettings, now: dt.datetime) -> dt.datetim
     local_now = now.astimezone(settings.timezone)
     days_back = (local_now.weekday() - settings.weekday) % 7
     candidate = _local(local_now.date() - dt.timedelta(days=days_back), settings)
-    if candidate > now:
+    # In UTC: a --now without offset shares the zone object, and then Python compares wall
+    # clocks, which misorders a send time and a moment in the hour that repeats in autumn.
+    if candidate.astimezone(dt.UTC) > now.astimezone(dt.UTC):
         candidate = _local(candidate.date() - dt.timedelta(days=7), settings)
     return candidate
 
 
 def window_ending_at(settings: DigestSettings, send_moment: dt.datetime) -> Window:
     """Return the window that closes at ``send_moment``: since the previous send moment."""
-    previous = _local(send_moment.date() - dt.timedelta(days=7), settings)
-    return Window(week=iso_week(send_moment), start=previous, end=send_moment)
+    local = send_moment.astimezone(settings.timezone)
+    previous = _local(local.date() - dt.timedelta(days=7), settings)
+    return Window(week=iso_week(local), start=previous, end=send_moment)
 
 
 def upcoming(settings: DigestSettings, now: dt.datetime, count: int) -> Iterator[dt.datetime]:
