@@ -128,6 +128,9 @@ def test_check_clean_project(project: Path, run_cli: RunCli) -> None:
 def test_check_reports_every_problem_at_once_and_writes_nothing(
     project: Path, run_cli: RunCli
 ) -> None:
+    shipped = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    baseline = {Path(p["file"]).name for p in json.loads(shipped.stdout)}
+    assert future_shipped(project) <= baseline, "an article dated after NOW is not reported"
     articles = project / "articles"
     (articles / "2025-11-20-kapot.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
     (articles / "2025-11-21-zonder-titel.md").write_text(
@@ -137,6 +140,14 @@ def test_check_reports_every_problem_at_once_and_writes_nothing(
     write_article(project, "2025-11-22-http.md", "Zie [dit](http://example.nl/oud).", title="Oud")
     write_article(project, "2026-01-05-later.md", title="Later", date="2026-01-05")
     write_article(project, "2025-11-22-lang.md", "woord " * 80, title="Lang")
+    write_article(
+        project,
+        "2025-11-22-oud-plaatje.md",
+        title="Oud plaatje",
+        summary="Kort.",
+        image="http://example.nl/a.jpg",
+        image_alt="Een plaatje",
+    )
     before = tree_bytes(project)
     result = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
     assert result.exit_code == 1
@@ -147,8 +158,20 @@ def test_check_reports_every_problem_at_once_and_writes_nothing(
     assert ("2025-11-22-plaatje.md", "warning", "image_alt") in found
     assert ("2026-01-05-later.md", "warning", "date") in found
     assert ("2025-11-22-lang.md", "warning", "summary") in found
-    http = [p for p in problems if Path(p["file"]).name == "2025-11-22-http.md"]
-    assert http and "http://example.nl/oud" in http[0]["message"]
+    assert ("2025-11-22-oud-plaatje.md", "warning", "image") in found
+    [http] = [p for p in problems if Path(p["file"]).name == "2025-11-22-http.md"]
+    assert http["field"] == "body" and "http://example.nl/oud" in http["message"]
+    # Nothing else is reported than the shipped articles' own warnings and the new files.
+    expected_files = {
+        "2025-11-20-kapot.md",
+        "2025-11-21-zonder-titel.md",
+        "2025-11-22-plaatje.md",
+        "2025-11-22-http.md",
+        "2026-01-05-later.md",
+        "2025-11-22-lang.md",
+        "2025-11-22-oud-plaatje.md",
+    }
+    assert {name for name, _, _ in found} - expected_files == baseline
     assert tree_bytes(project) == before
     text = run_cli("check", "-p", project, "--now", NOW)
     assert "error: " in text.output and "2025-11-21-zonder-titel.md: field 'title'" in text.output
@@ -171,6 +194,29 @@ def test_check_reports_an_oversized_digest(project: Path, run_cli: RunCli) -> No
     result = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
     fields = [problem["field"] for problem in json.loads(result.stdout)]
     assert "digest.max_html_bytes" in fields
+
+
+def future_shipped(project: Path) -> set[str]:
+    """Return the shipped articles dated after NOW that are not drafts, read independently."""
+    from conftest import article_dates
+
+    late = {
+        slug
+        for slug, (_, date, draft) in article_dates(project).items()
+        if date > dt.datetime.fromisoformat(NOW) and not draft
+    }
+    return {path.name for path in (project / "articles").glob("*.md") if path.stem[11:] in late}
+
+
+def test_check_reports_a_digest_past_max_items(project: Path, run_cli: RunCli) -> None:
+    from conftest import set_setting
+
+    set_setting(project, "digest", "max_items", 1)
+    result = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    assert result.exit_code == 0
+    [problem] = [p for p in json.loads(result.stdout) if p["field"] == "digest.max_items"]
+    assert problem["file"].endswith("schedule.yaml") and "title only" in problem["message"]
+    assert run_cli("check", "-p", project, "--now", NOW, "--strict").exit_code == 1
 
 
 def test_check_reports_broken_settings(project: Path, run_cli: RunCli) -> None:

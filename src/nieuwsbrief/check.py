@@ -12,9 +12,7 @@ from nieuwsbrief.articles import (
     ARTICLES_DIR,
     SUMMARY_LIMIT,
     Article,
-    read_source,
     scan_articles,
-    split_front_matter,
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import InputError, NieuwsbriefError
@@ -50,8 +48,7 @@ def _from_error(error: InputError) -> Problem:
 def _article_warnings(article: Article, now: dt.datetime) -> list[Problem]:
     path = str(article.source)
     warnings = []
-    front, body = split_front_matter(article.source, read_source(article.source))
-    if not front.get("summary") and len(first_paragraph_text(body)) > SUMMARY_LIMIT:
+    if not article.explicit_summary and len(first_paragraph_text(article.body)) > SUMMARY_LIMIT:
         warnings.append(
             Problem(
                 "warning",
@@ -74,9 +71,21 @@ def _article_warnings(article: Article, now: dt.datetime) -> list[Problem]:
                 f"is in the future ({article.date.isoformat()}); it is left out until then",
             )
         )
+    if article.image and article.image.startswith("http://"):
+        warnings.append(
+            Problem(
+                "warning",
+                path,
+                "image",
+                f"{article.image} is loaded over http://, which mail clients may block; "
+                "use https://",
+            )
+        )
     for url in sorted(set(_HTTP_LINK.findall(article.content_html))):
         warnings.append(
-            Problem("warning", path, None, f"links to {url} over http://; use https:// if it works")
+            Problem(
+                "warning", path, "body", f"links to {url} over http://; use https:// if it works"
+            )
         )
     return warnings
 
@@ -84,16 +93,44 @@ def _article_warnings(article: Article, now: dt.datetime) -> list[Problem]:
 def _digest_warnings(
     settings: Settings, articles: list[Article], now: dt.datetime
 ) -> list[Problem]:
+    """Render the site in memory and warn when the digest had to list articles by title only."""
+    import json
+
     from nieuwsbrief.build import Site, render_site
+    from nieuwsbrief.digest import DIGESTS_DIR
 
     try:
         rendered = render_site(Site(settings, articles), now)
     except NieuwsbriefError as error:
         return [Problem("error", str(settings.project_dir / "templates"), None, str(error))]
+    if rendered.digest_week is None:
+        return []
+    manifest = json.loads(rendered.files[f"{DIGESTS_DIR}/{rendered.digest_week}/manifest.json"])
+    shown, overflow = len(manifest["articles"]), len(manifest["overflow"])
+    if not overflow:
+        return []
+    digest = settings.digest
+    path = str(settings.path)
+    week = rendered.digest_week
+    if shown < min(shown + overflow, digest.max_items):
+        return [
+            Problem(
+                "warning",
+                path,
+                "digest.max_html_bytes",
+                f"digest {week}: the HTML would pass {digest.max_html_bytes:,} bytes (Gmail clips "
+                f"at about 102 KB), so {overflow} article(s) are listed by title only; add "
+                "summaries, shorten them, or leave out images",
+            )
+        ]
     return [
-        Problem("warning", str(settings.path), "digest.max_html_bytes", warning)
-        for warning in rendered.warnings
-        if "title only" in warning
+        Problem(
+            "warning",
+            path,
+            "digest.max_items",
+            f"digest {week}: {overflow} article(s) past the {digest.max_items} shown in full are "
+            "listed by title only; raise digest.max_items to show more",
+        )
     ]
 
 

@@ -341,7 +341,7 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
         click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
     else:
         for problem in problems:
-            click.echo(str(problem), err=True)
+            click.echo(str(problem))
         say(f"{errors} error(s), {warnings} warning(s)")
     if errors or (strict and warnings):
         sys.exit(EXIT_ERROR)
