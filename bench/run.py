@@ -189,10 +189,14 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
 
 
-def write_results(rows: list[dict[str, float]], example: float, help_time: float) -> None:
+def write_results(
+    rows: list[dict[str, float]], example: float, help_time: float, load: tuple[float, float]
+) -> None:
     RESULTS.mkdir(exist_ok=True)
     lines = [
         f"Machine: {machine()}.",
+        # Other work on the machine slows every number; say how busy it was.
+        f"Load average (1 min) at start and end: {load[0]:.1f}, {load[1]:.1f}.",
         "",
         f"- `nieuwsbrief --help`: {help_time * 1000:.0f} ms (target < 150 ms)",
         f"- full build of the shipped example: {example:.2f} s (target < 0.5 s)",
@@ -246,6 +250,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     pelican_python = bench_python()
+    load_at_start = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory(prefix="nieuwsbrief-bench-") as tmp:
         root = Path(tmp)
@@ -253,7 +258,7 @@ def main() -> None:
         for size in args.sizes:
             print(f"measuring {size:,} articles ...", file=sys.stderr)
             rows.append(measure_size(size, args.runs if size < 10_000 else 3, pelican_python, root))
-    write_results(rows, example, help_time)
+    write_results(rows, example, help_time, (load_at_start, os.getloadavg()[0]))
     plot(pelican_python)
 
 
