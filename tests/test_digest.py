@@ -257,6 +257,19 @@ def test_article_at_the_send_moment_belongs_to_the_next_digest(
     assert window_slugs(empty_project, tmp_path / "b", run_cli, "2025-W49", later) == ["op-tijd"]
 
 
+def test_a_week_still_to_come_holds_only_what_is_published_and_says_so(
+    empty_project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    write_article(empty_project, "al-uit.md", title="Al uit", date="2025-11-24T08:30:00+01:00")
+    write_article(empty_project, "nog-niet.md", title="Nog niet", date="2025-11-26T10:00:00+01:00")
+    out = tmp_path / "out"
+    output = build(run_cli, empty_project, out, "--digest-week", "2025-W49")
+    assert manifest_slugs(out / "digests" / "2025-W49", overflow=True) == ["al-uit"]
+    assert "digest 2025-W49 goes out at 2025-12-01T08:00:00+01:00, after --now" in output
+    # The digest of the latest send moment is never in the future: no such warning.
+    assert "after --now" not in build(run_cli, REPO, tmp_path / "shipped")
+
+
 def test_week_without_articles_sends_nothing_and_says_so(
     empty_project: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:

@@ -88,6 +88,12 @@ def render_site(
     )
     window = digest_window(settings, now, digest_week)
     articles = digest_articles(site.articles, window, now)
+    if window.end.astimezone(dt.UTC) > now.astimezone(dt.UTC):
+        # A --digest-week still to come: articles dated after --now are not published yet.
+        rendered.warnings.append(
+            f"digest {window.week} goes out at {window.end.isoformat()}, after --now "
+            f"({now.isoformat()}): it holds only the articles published by --now"
+        )
     manifests = {manifest["week"]: manifest for manifest in archive}
     if articles or settings.digest.empty_week == "send":
         digest, warnings = render_digest(settings, window, articles)
