@@ -236,3 +236,20 @@ def test_quiet_and_verbose(project: Path, tmp_path: Path, run_cli: RunCli) -> No
     assert "feed.xml (" not in normal.output and "Built " in normal.output
     group_quiet = run_cli("--quiet", "build", "-p", project, "-o", tmp_path / "d", "--now", NOW)
     assert group_quiet.output == ""
+
+
+def test_check_with_a_local_now_and_broken_settings_still_reports_in_json(
+    project: Path, run_cli: RunCli
+) -> None:
+    (project / "schedule.yaml").write_text("site: [\n", encoding="utf-8")
+    result = run_cli("check", "-p", project, "--now", "2025-11-24T09:00", "--format", "json")
+    assert result.exit_code == 1
+    [problem] = json.loads(result.stdout)
+    assert problem["severity"] == "error" and problem["file"].endswith("schedule.yaml")
+
+
+def test_preview_with_a_local_now_and_broken_settings(project: Path, run_cli: RunCli) -> None:
+    (project / "schedule.yaml").write_text("site: [\n", encoding="utf-8")
+    result = run_cli("preview", "-p", project, "--port", "0", "--now", "2025-11-24T09:00")
+    assert result.exit_code == 1
+    assert "schedule.yaml" in result.output and "Traceback" not in result.output

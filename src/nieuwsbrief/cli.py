@@ -334,7 +334,12 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
     from nieuwsbrief.check import check_project
 
     with _library_errors():
-        problems = check_project(project, _resolve_now(now, project))
+        try:
+            moment = _resolve_now(now, project)
+        except NieuwsbriefError:
+            # Broken settings give no time zone; check_project reports them in --format.
+            moment = dt.datetime.now(dt.UTC) if now is None else now.replace(tzinfo=dt.UTC)
+        problems = check_project(project, moment)
     errors = sum(1 for problem in problems if problem.severity == "error")
     warnings = len(problems) - errors
     if output_format == "json":
@@ -363,7 +368,8 @@ def preview(project: Path, port: int, now: dt.datetime | None) -> None:
     """
     from nieuwsbrief.preview import Preview
 
-    fixed_now = _resolve_now(now, project) if now else None
+    with _library_errors():
+        fixed_now = _resolve_now(now, project) if now else None
     try:
         server = Preview(
             project,
