@@ -23,6 +23,7 @@ from nieuwsbrief.markup import (
     strip_xml_illegal,
     teaser,
 )
+from nieuwsbrief.yamlsafe import DuplicateKeyError, StrictSafeLoader
 
 if TYPE_CHECKING:
     from nieuwsbrief.cache import ArticleCache
@@ -97,26 +98,8 @@ class InvalidArticles(NieuwsbriefError):
         return head + ":\n" + "\n".join(f"  {error}" for error in self.errors)
 
 
-class _DuplicateKeyError(yaml.YAMLError):
-    """A front matter key appears twice; YAML itself would silently keep the last one."""
-
-    def __init__(self, key: str, line: int) -> None:
-        super().__init__(key)
-        self.key = key
-        self.line = line
-
-
-class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe YAML loader that leaves dates as text, so that we parse and report them."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key is not None and key in seen:
-                raise _DuplicateKeyError(str(key), key_node.start_mark.line)
-            seen.add(key)
-        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+class _FrontMatterLoader(StrictSafeLoader):
+    """A strict safe YAML loader that leaves dates as text, so that we parse and report them."""
 
 
 _FrontMatterLoader.yaml_implicit_resolvers = {
@@ -177,7 +160,7 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
     raw_front, body = split_text(path, text)
     try:
         front = yaml.load(raw_front, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
-    except _DuplicateKeyError as exc:
+    except DuplicateKeyError as exc:
         raise ArticleError(
             path,
             f"appears twice in the front matter (again on line {exc.line + 1})",

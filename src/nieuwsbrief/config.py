@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from nieuwsbrief.errors import ConfigError
+from nieuwsbrief.yamlsafe import DuplicateKeyError, StrictSafeLoader
 
 SETTINGS_FILE = "schedule.yaml"
 
@@ -434,7 +435,14 @@ def load_settings(path: Path) -> Settings:
     except OSError as exc:
         raise ConfigError(path, f"cannot be read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except DuplicateKeyError as exc:
+        raise ConfigError(
+            path,
+            f"is written twice (again on line {exc.line + 1})",
+            field=exc.key,
+            fix="keep only one of them",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
