@@ -2,7 +2,7 @@
 
 Run from the repository, with the project's virtualenv:
 
-    .venv/bin/python bench/run.py            # all sizes (about 10 minutes on 2 cores)
+    .venv/bin/python bench/run.py            # all sizes (about 2 minutes on 2 cores)
     .venv/bin/python bench/run.py --sizes 100 1000 --runs 3
 
 Pelican and matplotlib are installed into bench/.venv (not project dependencies). The script
