@@ -389,3 +389,15 @@ def test_schedule_lists_next_send_moments(project: Path, run_cli: RunCli) -> Non
     lines = result.output.splitlines()
     assert lines[0].startswith("2026-W14  30 maart 2026 08:00 Europe/Amsterdam")
     assert lines[1].startswith("2026-W15  6 april 2026 08:00 Europe/Amsterdam")
+
+
+@pytest.mark.parametrize("week", ["2025-W99", "2025-W53", "week-48", "2025W48"])
+def test_a_week_that_does_not_exist_is_a_usage_error(
+    week: str, tmp_path: Path, run_cli: RunCli
+) -> None:
+    result = run_cli(
+        "build", "-p", REPO, "-o", tmp_path / "out", "--now", NOW, "--digest-week", week
+    )
+    assert result.exit_code == 2
+    assert week in result.output and "--digest-week" in result.output
+    assert not (tmp_path / "out").exists()

@@ -15,8 +15,6 @@ from nieuwsbrief.output import claim, publish_claimed
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
 from nieuwsbrief.select import digest_articles, feed_articles, published
 
-DEFAULT_OUT = "public"
-
 
 @dataclass
 class Site:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,9 +47,12 @@ def _resolve_now(now: dt.datetime | None, project: Path) -> dt.datetime:
 def _iso_week(value: str | None) -> str | None:
     if value is None:
         return None
-    match = re.fullmatch(r"(\d{4})-W(\d{2})", value)
-    if not match or not 1 <= int(match[2]) <= dt.date(int(match[1]), 12, 28).isocalendar()[1]:
-        raise click.BadParameter(f"{value!r} is not an ISO week such as 2025-W48")
+    from nieuwsbrief.schedule import parse_iso_week
+
+    try:
+        parse_iso_week(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
     return value
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from nieuwsbrief.errors import ConfigError
+from nieuwsbrief.mail import MAIL_SERVICES
 from nieuwsbrief.yamlsafe import DuplicateKeyError, StrictSafeLoader
 
 SETTINGS_FILE = "schedule.yaml"
@@ -21,17 +22,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 # Editors are Dutch; accept the Dutch weekday names as well as the English ones.
 DUTCH_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
-MAIL_SERVICES = (
-    "generic",
-    "mailchimp",
-    "sendgrid",
-    "mailgun",
-    "postmark",
-    "brevo",
-    "mailjet",
-    "listmonk",
-    "ses",
-)
+MAIL_SERVICE_NAMES = tuple(MAIL_SERVICES)
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
@@ -372,7 +363,7 @@ def parse_settings(data: object, path: Path) -> Settings:
         intro=digest.get("intro", str, DigestSettings.intro),
         sender=sender,
         reply_to=_email(digest, "reply_to"),
-        mail_service=_choice(digest, "mail_service", "generic", MAIL_SERVICES),
+        mail_service=_choice(digest, "mail_service", "generic", MAIL_SERVICE_NAMES),
         unsubscribe_url=unsubscribe_url,
         unsubscribe_mailto=_email(digest, "unsubscribe_mailto"),
         max_html_bytes=_positive(digest, "max_html_bytes", 100_000),

@@ -16,7 +16,13 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Person, Settings
 from nieuwsbrief.errors import BuildError, NieuwsbriefError
-from nieuwsbrief.mail import Envelope, build_message, unsubscribe_headers, unsubscribe_link
+from nieuwsbrief.mail import (
+    MAIL_SERVICES,
+    Envelope,
+    build_message,
+    unsubscribe_headers,
+    unsubscribe_link,
+)
 from nieuwsbrief.schedule import Window
 
 if TYPE_CHECKING:
@@ -26,7 +32,6 @@ DIGESTS_DIR = "digests"
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
 ARCHIVE_TEMPLATE = "archive.html.j2"
-DIGEST_FILES = ("digest.html", "digest.txt", "digest.eml", "manifest.json")
 # MJML output is plain ASCII markup; a token the template can carry through Jinja and MRML
 # untouched marks where the mail service's unsubscribe placeholder goes afterwards.
 UNSUBSCRIBE_TOKEN = "https://nieuwsbrief.invalid/unsubscribe-placeholder"  # noqa: S105 - not a secret
@@ -212,14 +217,11 @@ def _html(settings: Settings, context: Mapping[str, Any], unsubscribe: str) -> s
     html = compile_mjml(source, templates / HTML_TEMPLATE)
     # Placeholders are the services' own syntax (SendGrid's holds < and >): put them in
     # after Jinja and MRML, raw, because the service looks for them byte for byte.
-    placeholder = unsubscribe if _is_placeholder(settings) else _escape_attribute(unsubscribe)
-    html = html.replace(UNSUBSCRIBE_TOKEN, placeholder)
+    if MAIL_SERVICES[settings.digest.mail_service].placeholder is None:
+        unsubscribe = _escape_attribute(unsubscribe)  # a real URL from the settings
+    html = html.replace(UNSUBSCRIBE_TOKEN, unsubscribe)
     # End with a newline like the text part, so the file and the MIME part are equal.
     return html if html.endswith("\n") else html + "\n"
-
-
-def _is_placeholder(settings: Settings) -> bool:
-    return settings.digest.mail_service != "generic"
 
 
 def _escape_attribute(value: str) -> str:

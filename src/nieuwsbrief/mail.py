@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
+from typing import TYPE_CHECKING
 
-from nieuwsbrief.config import DigestSettings, Person
+if TYPE_CHECKING:
+    # Only for annotations: config imports this module for the profile names.
+    from nieuwsbrief.config import DigestSettings, Person
 
 
 @dataclass(frozen=True)

@@ -39,16 +39,23 @@ def iso_week(moment: dt.datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def send_moment_in_week(settings: DigestSettings, week: str) -> dt.datetime:
-    """Return the send moment of an ISO week (``2025-W48``), in local wall-clock time."""
+def parse_iso_week(week: str) -> tuple[int, int]:
+    """Return (year, week) of ``YYYY-Www``; raise ValueError for a malformed or absent week."""
     match = _ISO_WEEK.match(week)
     if not match:
         raise ValueError(f"{week!r} is not an ISO week; write it as YYYY-Www, e.g. 2025-W48")
+    year, number = int(match[1]), int(match[2])
     try:
-        day = dt.date.fromisocalendar(int(match[1]), int(match[2]), settings.weekday + 1)
+        dt.date.fromisocalendar(year, number, 1)
     except ValueError:
         raise ValueError(f"{week!r} does not exist") from None
-    return _local(day, settings)
+    return year, number
+
+
+def send_moment_in_week(settings: DigestSettings, week: str) -> dt.datetime:
+    """Return the send moment of an ISO week (``2025-W48``), in local wall-clock time."""
+    year, number = parse_iso_week(week)
+    return _local(dt.date.fromisocalendar(year, number, settings.weekday + 1), settings)
 
 
 def _local(day: dt.date, settings: DigestSettings) -> dt.datetime:

@@ -27,7 +27,7 @@ def check_address(address: str) -> str:
     return address
 
 
-def test_message(eml: Path, to: str) -> tuple[bytes, str]:
+def addressed_copy(eml: Path, to: str) -> tuple[bytes, str]:
     """Return the .eml's bytes addressed to ``to`` only, and the envelope sender.
 
     Only the To header changes, in place; every other byte is the file's, so the test mail
@@ -59,18 +59,18 @@ def test_message(eml: Path, to: str) -> tuple[bytes, str]:
     def name(header: bytes) -> bytes:
         return header.partition(b":")[0].strip().lower()
 
-    # A test goes to the editor, never to the list: replace To, keep everything else.
-    to_header = b"To: " + address
-    kept: list[bytes] = []
-    for header in headers:
-        if name(header) != b"to":
-            kept.append(header)
-        elif to_header not in kept:
-            kept.append(to_header)
-    if to_header not in kept:
-        at = next((i + 1 for i, h in enumerate(kept) if name(h) == b"from"), len(kept))
-        kept.insert(at, to_header)
-    headers = kept
+    # A test goes to the editor, never to the list: one To where the first was (or after
+    # From), every other header as it is.
+    names = [name(header) for header in headers]
+    at = (
+        names.index(b"to")
+        if b"to" in names
+        else names.index(b"from") + 1
+        if b"from" in names
+        else 0
+    )
+    headers = [header for header in headers if name(header) != b"to"]
+    headers.insert(at, b"To: " + address)
     sender_headers = [h for h in headers if name(h) == b"from"]
     sender = email.utils.parseaddr(
         sender_headers[0].partition(b":")[2].decode("utf-8", "replace") if sender_headers else ""
@@ -82,7 +82,7 @@ def test_message(eml: Path, to: str) -> tuple[bytes, str]:
 
 def send_test(eml: Path, to: str, settings: SmtpSettings) -> str:
     """Deliver ``eml`` to ``to`` through the configured SMTP server; return a summary."""
-    data, sender = test_message(eml, to)
+    data, sender = addressed_copy(eml, to)
     password = os.environ.get(settings.password_env)
     if settings.user and not password:
         raise SendError(
