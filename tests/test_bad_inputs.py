@@ -148,3 +148,34 @@ def xml_char(c: str) -> bool:
         or 0xE000 <= code <= 0xFFFD
         or 0x10000 <= code <= 0x10FFFF
     )
+
+
+def test_every_broken_article_is_reported_at_once(
+    project: Path, previous: tuple[Path, dict[str, bytes]], run_cli: RunCli
+) -> None:
+    broken = sorted(name for name, case in CASES["articles"].items() if "error" in case)
+    for name in broken:
+        shutil.copy2(CORPUS / "articles" / name, project / "articles" / name)
+    out, before = previous
+    result = run_cli("build", "-p", project, "-o", out, "--now", NOW)
+    assert result.exit_code == 1
+    assert f"{len(broken)} articles are invalid" in result.output
+    for name in broken:
+        assert name in result.output
+    assert tree_bytes(out) == before
+
+
+def test_missing_settings_file(
+    project: Path, previous: tuple[Path, dict[str, bytes]], run_cli: RunCli
+) -> None:
+    (project / "schedule.yaml").unlink()
+    assert_fails_cleanly(
+        run_cli, project, previous, ["not found", "nieuwsbrief init"], "schedule.yaml"
+    )
+
+
+def test_bad_now_is_a_usage_error(project: Path, tmp_path: Path, run_cli: RunCli) -> None:
+    result = run_cli("build", "--project", project, "--out", tmp_path / "o", "--now", "gisteren")
+    assert result.exit_code == 2
+    assert "ISO 8601" in result.output
+    assert not (tmp_path / "o").exists()
