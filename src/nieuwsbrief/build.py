@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.articles import ARTICLES_DIR, Article, Progress, load_articles
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
@@ -14,6 +14,9 @@ from nieuwsbrief.errors import NieuwsbriefError
 from nieuwsbrief.output import claim, publish_claimed
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
 from nieuwsbrief.select import digest_articles, feed_articles, published
+
+if TYPE_CHECKING:
+    from nieuwsbrief.digest import Digest
 
 
 @dataclass
@@ -30,7 +33,12 @@ class Rendered:
 
     files: dict[str, bytes]
     warnings: list[str] = field(default_factory=list)
-    digest_week: str | None = None
+    digest: Digest | None = None
+
+    @property
+    def digest_week(self) -> str | None:
+        """Return the ISO week of the digest this build wrote, if it wrote one."""
+        return self.digest.week if self.digest else None
 
 
 @dataclass
@@ -97,7 +105,7 @@ def render_site(
         digest, warnings = render_digest(settings, window, articles)
         rendered.files.update(digest.files())
         rendered.warnings.extend(warnings)
-        rendered.digest_week = digest.week
+        rendered.digest = digest
         manifests[digest.week] = digest.manifest
     else:
         rendered.warnings.append(

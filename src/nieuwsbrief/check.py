@@ -94,31 +94,25 @@ def _digest_warnings(
     settings: Settings, articles: list[Article], now: dt.datetime
 ) -> list[Problem]:
     """Render the site in memory and warn when the digest had to list articles by title only."""
-    import json
-
     from nieuwsbrief.build import Site, render_site
-    from nieuwsbrief.digest import DIGESTS_DIR
 
     try:
         rendered = render_site(Site(settings, articles), now)
     except NieuwsbriefError as error:
         return [Problem("error", str(settings.project_dir / "templates"), None, str(error))]
-    if rendered.digest_week is None:
+    if rendered.digest is None or not rendered.digest.overflow:
         return []
-    manifest = json.loads(rendered.files[f"{DIGESTS_DIR}/{rendered.digest_week}/manifest.json"])
-    shown, overflow = len(manifest["articles"]), len(manifest["overflow"])
-    if not overflow:
-        return []
-    digest = settings.digest
+    shown, overflow = len(rendered.digest.items), len(rendered.digest.overflow)
+    limits = settings.digest
     path = str(settings.path)
-    week = rendered.digest_week
-    if shown < min(shown + overflow, digest.max_items):
+    week = rendered.digest.week
+    if shown < min(shown + overflow, limits.max_items):
         return [
             Problem(
                 "warning",
                 path,
                 "digest.max_html_bytes",
-                f"digest {week}: the HTML would pass {digest.max_html_bytes:,} bytes (Gmail clips "
+                f"digest {week}: the HTML would pass {limits.max_html_bytes:,} bytes (Gmail clips "
                 f"at about 102 KB), so {overflow} article(s) are listed by title only; add "
                 "summaries, shorten them, or leave out images",
             )
@@ -128,7 +122,7 @@ def _digest_warnings(
             "warning",
             path,
             "digest.max_items",
-            f"digest {week}: {overflow} article(s) past the {digest.max_items} shown in full are "
+            f"digest {week}: {overflow} article(s) past the {limits.max_items} shown in full are "
             "listed by title only; raise digest.max_items to show more",
         )
     ]
