@@ -246,10 +246,3 @@ def test_check_with_a_local_now_and_broken_settings_still_reports_in_json(
     assert result.exit_code == 1
     [problem] = json.loads(result.stdout)
     assert problem["severity"] == "error" and problem["file"].endswith("schedule.yaml")
-
-
-def test_preview_with_a_local_now_and_broken_settings(project: Path, run_cli: RunCli) -> None:
-    (project / "schedule.yaml").write_text("site: [\n", encoding="utf-8")
-    result = run_cli("preview", "-p", project, "--port", "0", "--now", "2025-11-24T09:00")
-    assert result.exit_code == 1
-    assert "schedule.yaml" in result.output and "Traceback" not in result.output

@@ -168,3 +168,23 @@ def _answers(url: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def test_preview_starts_on_broken_settings_and_builds_once_they_are_fixed(project: Path) -> None:
+    settings = project / "schedule.yaml"
+    good = settings.read_text("utf-8")
+    settings.write_text("site: [\n", encoding="utf-8")
+    local_now = dt.datetime(2025, 11, 24, 9)  # no offset: read in the site's time zone
+    messages: list[str] = []
+    server = Preview(project, 0, now=lambda: local_now, report=messages.append, interval=0.05)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: any("schedule.yaml" in m for m in messages)), messages
+        assert "build failed" in messages[0] and server.rebuilds == 0
+        settings.write_text(good, encoding="utf-8")
+        assert wait_until(lambda: server.rebuilds == 1), messages
+        assert WEEK in fetch(server.url + "digests/").decode("utf-8")
+    finally:
+        server.stop()
+        thread.join(timeout=DEADLINE_SECONDS)

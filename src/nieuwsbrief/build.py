@@ -129,6 +129,7 @@ def build(
     from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
 
     site = load_site(project, progress, cache=cache)
+    now = site.settings.localize(now)
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
     # from the archive.
     with claim(out) as target:

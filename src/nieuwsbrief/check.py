@@ -134,6 +134,7 @@ def check_project(project: Path, now: dt.datetime) -> list[Problem]:
         settings = load_settings(project / SETTINGS_FILE)
     except InputError as error:
         return [_from_error(error)]
+    now = settings.localize(now)
     articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
     problems = [_from_error(error) for error in errors]
     for article in articles:

@@ -34,14 +34,9 @@ class NowParam(click.ParamType):  # type: ignore[type-arg]  # generic only in cl
             self.fail(f"{value!r} is not an ISO 8601 date-time such as 2025-11-24T09:00:00+01:00")
 
 
-def _resolve_now(now: dt.datetime | None, project: Path) -> dt.datetime:
-    if now is None:
-        return dt.datetime.now(dt.UTC)
-    if now.tzinfo is None:
-        from nieuwsbrief.config import SETTINGS_FILE, load_settings
-
-        return now.replace(tzinfo=load_settings(project / SETTINGS_FILE).site.timezone)
-    return now
+def _resolve_now(now: dt.datetime | None) -> dt.datetime:
+    """Return --now, or the current moment; the library reads a bare --now in the site's zone."""
+    return now if now is not None else dt.datetime.now(dt.UTC)
 
 
 def _iso_week(value: str | None) -> str | None:
@@ -188,7 +183,7 @@ def build(
         result = run_build(
             project,
             out,
-            _resolve_now(now, project),
+            _resolve_now(now),
             digest_week=digest_week,
             progress=progress,
             cache=not no_cache,
@@ -244,7 +239,7 @@ def schedule(project: Path, now: dt.datetime | None, count: int) -> None:
 
     with _library_errors():
         settings = load_settings(project / SETTINGS_FILE)
-        moment = _resolve_now(now, project)
+        moment = settings.localize(_resolve_now(now))
     zone = settings.digest.timezone
     for send_moment in upcoming(settings.digest, moment, count):
         window = window_ending_at(settings.digest, send_moment)
@@ -336,12 +331,7 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
     from nieuwsbrief.check import check_project
 
     with _library_errors():
-        try:
-            moment = _resolve_now(now, project)
-        except NieuwsbriefError:
-            # Broken settings give no time zone; check_project reports them in --format.
-            moment = dt.datetime.now(dt.UTC) if now is None else now.replace(tzinfo=dt.UTC)
-        problems = check_project(project, moment)
+        problems = check_project(project, _resolve_now(now))
     errors = sum(1 for problem in problems if problem.severity == "error")
     warnings = len(problems) - errors
     if output_format == "json":
@@ -370,13 +360,11 @@ def preview(project: Path, port: int, now: dt.datetime | None) -> None:
     """
     from nieuwsbrief.preview import Preview
 
-    with _library_errors():
-        fixed_now = _resolve_now(now, project) if now else None
     try:
         server = Preview(
             project,
             port,
-            now=(lambda: fixed_now) if fixed_now else None,
+            now=(lambda: now) if now else None,
             report=lambda message: click.echo(message, err=True),
         )
     except OSError as error:
@@ -422,7 +410,7 @@ def send(
 
     with _library_errors():
         settings = load_settings(project / SETTINGS_FILE)
-        window = digest_window(settings, _resolve_now(now, project), digest_week)
+        window = digest_window(settings, settings.localize(_resolve_now(now)), digest_week)
         summary = send_test(out / DIGESTS_DIR / window.week / "digest.eml", to, settings.smtp)
     say(summary)
 

@@ -127,6 +127,10 @@ class Settings:
         """Return the folder holding ``schedule.yaml``, ``articles/`` and ``templates/``."""
         return self.path.parent
 
+    def localize(self, moment: dt.datetime) -> dt.datetime:
+        """Read a moment without an offset (such as a bare ``--now``) in the site's time zone."""
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.site.timezone)
+
 
 class _Section:
     """Take typed values out of one mapping of schedule.yaml, naming the key on error."""
