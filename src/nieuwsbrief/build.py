@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from nieuwsbrief.articles import ARTICLES_DIR, Article, Progress, load_articles
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import BuildError, InputError, NieuwsbriefError
-from nieuwsbrief.output import claim, publish_claimed, quote
+from nieuwsbrief.output import check_out, claim, publish_claimed, quote
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
 from nieuwsbrief.select import digest_articles, feed_articles, published
 
@@ -238,9 +238,10 @@ def build(
     from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
     from nieuwsbrief.feeds import JSON_FILE
 
+    protect = (project, project / ARTICLES_DIR, project / "templates")
+    check_out(out, protect)
     site = load_site(project, progress, cache=cache)
     now = site.settings.localize(now)
-    protect = (project, project / ARTICLES_DIR, project / "templates")
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
     # from the archive.
     with claim(out, protect) as folder:

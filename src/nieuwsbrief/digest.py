@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -381,8 +382,9 @@ def read_manifests(
             continue
         path = out / name
         try:
-            if path.is_symlink() or not path.is_file():
-                raise ValueError("is not a regular file")
+            real = Path(os.path.realpath(path))
+            if path.is_symlink() or not path.is_file() or not real.is_relative_to(out.resolve()):
+                raise ValueError("is not a regular file inside the output folder")
             if path.stat().st_size > MAX_MANIFEST_BYTES:
                 raise ValueError(f"is larger than {MAX_MANIFEST_BYTES:,} bytes")
             data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)

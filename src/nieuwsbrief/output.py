@@ -274,8 +274,15 @@ def _contains(ancestor: Path, path: Path) -> bool:
     return path == ancestor or ancestor in path.parents
 
 
+def check_out(out: Path, protect: Iterable[Path] = ()) -> None:
+    """Refuse an --out that is a file, a root, or holds (or sits in) the project's sources.
+
+    :func:`claim` checks again; call this early to refuse before doing any work.
+    """
+    _check_out(Path(os.path.realpath(out.absolute())), protect)
+
+
 def _check_out(out: Path, protect: Iterable[Path]) -> None:
-    """Refuse an --out that is a file, a root, or holds (or sits in) the project's sources."""
     if out.parent == out:
         raise BuildError(f"--out {out} is a file system root; choose a folder such as public")
     for protected in protect:
