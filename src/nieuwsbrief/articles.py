@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
-from nieuwsbrief.config import SiteSettings
-from nieuwsbrief.errors import ArticleError, NieuwsbriefError
+from nieuwsbrief.config import SiteSettings, did_you_mean
+from nieuwsbrief.errors import ArticleError, NieuwsbriefError, quote
 from nieuwsbrief.markup import (
     first_paragraph_text,
     render_markdown,
@@ -23,7 +21,7 @@ from nieuwsbrief.markup import (
     strip_xml_illegal,
     teaser,
 )
-from nieuwsbrief.yamlsafe import DuplicateKeyError, StrictSafeLoader
+from nieuwsbrief.yamlsafe import DuplicateKeyError, YamlRefused, load_yaml
 
 if TYPE_CHECKING:
     from nieuwsbrief.cache import ArticleCache
@@ -41,6 +39,12 @@ IGNORED_KEYS = frozenset({"layout", "categories", "description", "lastmod", "wei
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Dates outside these years are typing errors, and near year 1 or 9999 time zone arithmetic
+# overflows.
+MIN_YEAR, MAX_YEAR = 1970, 9000
+TEXT_LIMIT = 1000
+# Line breaks of every kind; a title, tag or summary is one line of text.
+_LINE_BREAKS = re.compile("[\n\v\f\x85\u2028\u2029]+")
 _ZONE_SUFFIX = re.compile(r"^(.*\d)\s+([A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC)$")
 
 
@@ -98,16 +102,6 @@ class InvalidArticles(NieuwsbriefError):
         return head + ":\n" + "\n".join(f"  {error}" for error in self.errors)
 
 
-class _FrontMatterLoader(StrictSafeLoader):
-    """A strict safe YAML loader that leaves dates as text, so that we parse and report them."""
-
-
-_FrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def read_source(path: Path) -> str:
     """Read an article file as text: UTF-8 with or without BOM, any line ends."""
     try:
@@ -158,25 +152,24 @@ def split_text(path: Path, text: str) -> tuple[str, str]:
 def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
     """Return the front matter mapping and the Markdown body of an article."""
     raw_front, body = split_text(path, text)
+    # The raw front matter starts with the rest of the opening '---' line, so its line
+    # numbers (from 1) are the file's.
     try:
-        front = yaml.load(raw_front, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
+        front = load_yaml(raw_front)
     except DuplicateKeyError as exc:
         raise ArticleError(
             path,
-            f"appears twice in the front matter (again on line {exc.line + 1})",
+            f"appears twice in the front matter (again on line {exc.line})",
             field=exc.key,
             fix="keep only one of them",
         ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        # The raw front matter starts with the rest of the opening '---' line, so a mark's
-        # zero-based line is one less than the file's line number.
-        where = f" on line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+    except YamlRefused as exc:
+        where = f" on line {exc.line}" if exc.line is not None else ""
+        problem = "is not valid YAML" if exc.syntax else "uses YAML that is not supported"
         raise ArticleError(
             path,
-            f"front matter is not valid YAML{where}: {problem}",
-            fix="check quotes and colons; put titles with a colon between quotes",
+            f"front matter {problem}{where}: {exc.problem}",
+            fix=exc.fix or "check quotes and colons; put titles with a colon between quotes",
         ) from None
     if front is None:
         front = {}
@@ -208,24 +201,47 @@ def parse_datetime(value: object, zone: ZoneInfo) -> dt.datetime:
                 named_zone = ZoneInfo(match[2])
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(
-                    f"unknown time zone {match[2]!r}; use an IANA name such as Europe/Amsterdam"
+                    f"unknown time zone {quote(match[2])}; "
+                    "use an IANA name such as Europe/Amsterdam"
                 ) from None
         try:
             moment = dt.datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
         except ValueError:
             raise ValueError(
-                f"{value!r} is not a date; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+01:00"
+                f"{quote(value)} is not a date; write it as YYYY-MM-DD or "
+                "YYYY-MM-DDTHH:MM:SS+01:00"
             ) from None
         if not _DATE_ONLY.match(text) and len(text) < 16:
-            raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
+            raise ValueError(f"{quote(value)} is not a date; write it as YYYY-MM-DD")
         if named_zone is not None:
             if moment.tzinfo is not None:
-                raise ValueError(f"{value!r} has both an offset and a time zone name")
-            moment = moment.replace(tzinfo=named_zone)
+                raise ValueError(f"{quote(value)} has both an offset and a time zone name")
+            zone = named_zone
     else:
-        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
+        raise ValueError(f"{quote(value)} is not a date; write it as YYYY-MM-DD")
+    return bounded_moment(moment, zone, value)
+
+
+def bounded_moment(moment: dt.datetime, zone: ZoneInfo, value: object = None) -> dt.datetime:
+    """Return ``moment`` in ``zone`` when it has no offset; refuse a year outside 1970-9000
+    and a local time that the clocks skip (the hour daylight saving time starts).
+
+    A local time that happens twice (the hour summer time ends) is read as the first one,
+    still in summer time (``fold=0``).
+    """
+    shown = quote(value if value is not None else moment.isoformat())
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ValueError(
+            f"{shown} is outside the years {MIN_YEAR} to {MAX_YEAR}; check the year"
+        )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+        back = moment.astimezone(dt.UTC).astimezone(zone)
+        if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
+            raise ValueError(
+                f"{shown} does not exist in {zone.key}: the clocks skip that hour when "
+                "daylight saving time starts; write the time after the change, or an offset"
+            )
     return moment
 
 
@@ -243,14 +259,34 @@ def _text(path: Path, front: Mapping[str, Any], key: str, *, required: bool = Fa
         if required:
             raise ArticleError(path, "is missing or empty", field=key, fix=f"add '{key}: ...'")
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if not isinstance(value, str):
         raise ArticleError(
             path,
-            f"must be text, not {type(value).__name__}",
+            f"must be text, not {_kind(value)}",
             field=key,
             fix="put the value between quotes",
         )
-    return strip_xml_illegal(str(value)).strip()
+    return _clean(path, key, value)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else type(value).__name__
+
+
+def _clean(path: Path, key: str, value: str) -> str:
+    """Return a text value as written, on one line, without XML-illegal characters."""
+    if len(value) > TEXT_LIMIT:
+        raise ArticleError(
+            path,
+            f"is {len(value):,} characters long, more than {TEXT_LIMIT:,}",
+            field=key,
+            fix="shorten it",
+        )
+    return _LINE_BREAKS.sub(" ", strip_xml_illegal(value)).strip()
 
 
 def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
@@ -270,9 +306,14 @@ def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
         )
     tags: list[str] = []
     for tag in value:
-        if isinstance(tag, bool) or not isinstance(tag, str | int | float):
-            raise ArticleError(path, f"holds {tag!r}, which is not text", field="tags")
-        cleaned = strip_xml_illegal(str(tag)).strip()
+        if not isinstance(tag, str):
+            raise ArticleError(
+                path,
+                f"holds {_kind(tag) if tag is not None else 'an empty item'}, which is not text",
+                field="tags",
+                fix="put the tag between quotes",
+            )
+        cleaned = _clean(path, "tags", tag)
         if cleaned and cleaned not in tags:
             tags.append(cleaned)
     return tuple(tags)
@@ -294,7 +335,7 @@ def _slug(path: Path, front: Mapping[str, Any]) -> str:
         if not SLUG.match(explicit):
             raise ArticleError(
                 path,
-                f"{explicit!r} is not a valid slug",
+                f"{quote(explicit)} is not a valid slug",
                 field="slug",
                 fix="use lowercase letters, digits and hyphens only, e.g. winterdip-tips",
             )
@@ -318,11 +359,13 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
     front, body = split_front_matter(path, text)
     unknown = sorted(set(front) - KNOWN_KEYS - IGNORED_KEYS)
     if unknown:
+        known = sorted(KNOWN_KEYS)
+        hint = did_you_mean(unknown[0], known)
         raise ArticleError(
             path,
             "is not a known front matter key",
             field=unknown[0],
-            fix="known keys: " + ", ".join(sorted(KNOWN_KEYS)),
+            fix=(f"{hint} " if hint else "") + "known keys: " + ", ".join(known),
         )
     title = _text(path, front, "title", required=True)
     assert title is not None
@@ -344,7 +387,12 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
     updated = _date(path, front, "updated", zone)
     draft = front.get("draft", False)
     if not isinstance(draft, bool):
-        raise ArticleError(path, f"must be true or false, not {draft!r}", field="draft")
+        raise ArticleError(
+            path,
+            f"must be true or false, not {quote(draft)}",
+            field="draft",
+            fix="write draft: true or draft: false",
+        )
     slug = _slug(path, front)
     url = site.article_url(slug)
     image = _text(path, front, "image")
@@ -353,7 +401,7 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
         if absolute_image is None or absolute_image.startswith("mailto:"):
             raise ArticleError(
                 path,
-                f"{image!r} is not an http(s) or site-relative URL",
+                f"{quote(image)} is not an http(s) or site-relative URL",
                 field="image",
                 fix="use a path such as /images/foto.jpg or an https:// address",
             )

@@ -15,7 +15,7 @@ from nieuwsbrief.articles import (
     scan_articles,
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
-from nieuwsbrief.errors import InputError, NieuwsbriefError
+from nieuwsbrief.errors import InputError, InvalidSettings, NieuwsbriefError, TemplateError
 from nieuwsbrief.markup import first_paragraph_text
 
 Severity = Literal["error", "warning"]
@@ -38,6 +38,12 @@ class Problem:
     def as_dict(self) -> dict[str, Any]:
         """Return the problem as plain data for JSON output."""
         return asdict(self)
+
+
+def _from_errors(error: InputError) -> list[Problem]:
+    if isinstance(error, InvalidSettings):
+        return [_from_error(one) for one in error.errors]
+    return [_from_error(error)]
 
 
 def _from_error(error: InputError) -> Problem:
@@ -93,11 +99,24 @@ def _article_warnings(article: Article, now: dt.datetime) -> list[Problem]:
 def _digest_warnings(
     settings: Settings, articles: list[Article], now: dt.datetime
 ) -> list[Problem]:
-    """Render the site in memory and warn when the digest had to list articles by title only."""
-    from nieuwsbrief.build import Site, render_site
+    """Render the site in memory, as build would, and report what breaks it.
+
+    In a week without articles build writes no digest, but the next week's build will: render
+    one anyway, with the newest published articles as a sample, so that a broken template,
+    subject or header is found now. Warn when the digest had to list articles by title only.
+    """
+    from nieuwsbrief.build import Site, digest_window, render_site
+    from nieuwsbrief.digest import render_digest
+    from nieuwsbrief.select import published
 
     try:
         rendered = render_site(Site(settings, articles), now)
+        if rendered.digest is None:
+            sample = published(articles, now)[: settings.digest.max_items]
+            render_digest(settings, digest_window(settings, now), sample)
+    except TemplateError as error:
+        where = f"line {error.line}: " if error.line else ""
+        return [Problem("error", error.template, None, where + error.problem)]
     except NieuwsbriefError as error:
         return [Problem("error", str(settings.project_dir / "templates"), None, str(error))]
     if rendered.digest is None or not rendered.digest.overflow:
@@ -133,7 +152,7 @@ def check_project(project: Path, now: dt.datetime) -> list[Problem]:
     try:
         settings = load_settings(project / SETTINGS_FILE)
     except InputError as error:
-        return [_from_error(error)]
+        return _from_errors(error)
     now = settings.localize(now)
     articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
     problems = [_from_error(error) for error in errors]

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from nieuwsbrief import __version__
-from nieuwsbrief.errors import NieuwsbriefError
+from nieuwsbrief.errors import NieuwsbriefError, escape_controls
 
 EXIT_ERROR = 1
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,10 +28,18 @@ class NowParam(click.ParamType):  # type: ignore[type-arg]  # generic only in cl
     ) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
+        from nieuwsbrief.articles import MAX_YEAR, MIN_YEAR
+
         try:
-            return dt.datetime.fromisoformat(str(value))
+            moment = dt.datetime.fromisoformat(str(value))
         except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 date-time such as 2025-11-24T09:00:00+01:00")
+            self.fail(
+                f"{escape_controls(repr(value)[:80])} is not an ISO 8601 date-time such as "
+                "2025-11-24T09:00:00+01:00"
+            )
+        if not MIN_YEAR <= moment.year <= MAX_YEAR:
+            self.fail(f"{value!r} is outside the years {MIN_YEAR} to {MAX_YEAR}")
+        return moment
 
 
 def _resolve_now(now: dt.datetime | None) -> dt.datetime:
@@ -42,20 +50,23 @@ def _resolve_now(now: dt.datetime | None) -> dt.datetime:
 def _iso_week(value: str | None) -> str | None:
     if value is None:
         return None
+    from nieuwsbrief.articles import MAX_YEAR, MIN_YEAR
     from nieuwsbrief.schedule import parse_iso_week
 
     try:
-        parse_iso_week(value)
+        year = parse_iso_week(value)[0]
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(escape_controls(str(exc))) from None
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise click.BadParameter(f"{value!r} is outside the years {MIN_YEAR} to {MAX_YEAR}")
     return value
 
 
 def _address(value: str) -> str:
-    from nieuwsbrief.send import check_address
+    from nieuwsbrief.config import check_email
 
     try:
-        return check_address(value)
+        return check_email(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -66,7 +77,9 @@ def _library_errors() -> Iterator[None]:
     try:
         yield
     except NieuwsbriefError as error:
-        exception = click.ClickException(str(error))
+        # The last line of defence: whatever a message quotes, no control character reaches
+        # the terminal (a message of several problems keeps one line per problem).
+        exception = click.ClickException(escape_controls(str(error), keep_newlines=True))
         exception.exit_code = EXIT_ERROR  # type: ignore[misc]
         raise exception from None
 
@@ -82,7 +95,7 @@ def say(message: str, level: int = 1, *, err: bool = False) -> None:
     """Print ``message`` when the verbosity (0 quiet, 1 normal, 2 verbose) allows it."""
     ctx = click.get_current_context()
     if ctx.meta.get("nieuwsbrief.verbosity", 1) >= level:
-        click.echo(message, err=err)
+        click.echo(escape_controls(message, keep_newlines=True), err=err)
 
 
 def verbosity_options(function: F) -> F:
@@ -204,7 +217,7 @@ def build(
         except EmptyFeedsError as error:
             raise NieuwsbriefError(f"{error} with --allow-empty") from None
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {escape_controls(warning)}", err=True)
     for name, size in result.files.items():
         say(f"  {name} ({size:,} bytes)", 2)
     for name in result.removed:
@@ -355,7 +368,7 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
         click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
     else:
         for problem in problems:
-            click.echo(str(problem))
+            click.echo(escape_controls(str(problem)))
         say(f"{errors} error(s), {warnings} warning(s)")
     if errors or (strict and warnings):
         sys.exit(EXIT_ERROR)
@@ -382,7 +395,9 @@ def preview(project: Path, port: int, now: dt.datetime | None) -> None:
             project,
             port,
             now=(lambda: now) if now else None,
-            report=lambda message: click.echo(message, err=True),
+            report=lambda message: click.echo(
+                escape_controls(message, keep_newlines=True), err=True
+            ),
         )
     except OSError as error:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None

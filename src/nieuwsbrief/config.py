@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import ipaddress
 import re
+import stat
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+from urllib.parse import quote as percent_encode
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
-from nieuwsbrief.errors import ConfigError
+from nieuwsbrief.errors import ConfigError, InvalidSettings, quote
 from nieuwsbrief.mail import MAIL_SERVICES
-from nieuwsbrief.yamlsafe import DuplicateKeyError, StrictSafeLoader
+from nieuwsbrief.yamlsafe import DuplicateKeyError, YamlRefused, load_yaml
 
 SETTINGS_FILE = "schedule.yaml"
 
@@ -24,9 +28,7 @@ DUTCH_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zat
 
 MAIL_SERVICE_NAMES = tuple(MAIL_SERVICES)
 
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-
-T = TypeVar("T")
+MAX_SETTINGS_BYTES = 100_000
 
 
 @dataclass(frozen=True)
@@ -132,21 +134,162 @@ class Settings:
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.site.timezone)
 
 
-class _Section:
-    """Take typed values out of one mapping of schedule.yaml, naming the key on error."""
+# --- Values that reach a mail header, a URL or a message: one validator each. ---------------
 
-    def __init__(self, path: Path, prefix: str, data: object) -> None:
+# Line breaks of any kind and control characters: never in a single-line text.
+_LINE_BREAK_OR_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# In a text of several lines (intro, address): a line break or a tab is fine, the rest is not.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_URL_FORBIDDEN = re.compile("[\\s\"'<>\\\\`{}|^\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_URL_SAFE = "/%:@!$&()*+;=-._~"
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_LOCAL_PART = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*")
+_PATH = re.compile(r"[A-Za-z0-9._~/-]*")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,12}")
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def _describe_char(char: str) -> str:
+    code = ord(char)
+    if char.isspace() and code < 0x80:
+        names = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
+        return names.get(char, f"the control character \\x{code:02x}")
+    if code < 0x20 or 0x7F <= code <= 0x9F:
+        return f"the control character \\x{code:02x}"
+    if code > 0x7F:
+        return f"the character \\u{code:04x}"
+    return f"the character {char!r}"
+
+
+def _hostname(host: str) -> str:
+    """Return ``host`` as ASCII (IDNA for a non-ASCII domain); raise ValueError if it is none."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return f"[{address}]" if address.version == 6 else str(address)
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError(f"{quote(host)} is not a valid domain name") from None
+    labels = ascii_host.rstrip(".").split(".")
+    if len(ascii_host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(f"{quote(host)} is not a valid domain name")
+    return ascii_host.rstrip(".")
+
+
+def normalize_url(value: str, schemes: tuple[str, ...] = ("https", "http")) -> str:
+    """Parse an absolute URL and write it again: IDNA host, percent-encoded path and query.
+
+    Raise ValueError (a message fit for an editor) for whitespace, quotes, angle brackets,
+    control characters, a user name or password, or another scheme than ``schemes``.
+    """
+    bad = _URL_FORBIDDEN.search(value)
+    if bad:
+        raise ValueError(f"{quote(value)} contains {_describe_char(bad[0])}")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{quote(value)} is not a valid URL") from None
+    scheme = parts.scheme.lower()
+    if scheme not in schemes or not parts.netloc:
+        start = " or ".join(f"{name}://" for name in schemes)
+        raise ValueError(f"{quote(value)} is not an absolute URL starting with {start}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{quote(value)} holds a user name or password")
+    if not parts.hostname:
+        raise ValueError(f"{quote(value)} has no domain")
+    netloc = _hostname(parts.hostname) + (f":{port}" if port is not None else "")
+
+    def encode(text: str, safe: str) -> str:
+        # Keep %XX escapes as written; a '%' that starts none is itself encoded.
+        text = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", text)
+        return percent_encode(text, safe=safe)
+
+    return urlunsplit(
+        (
+            scheme,
+            netloc,
+            encode(parts.path, _URL_SAFE),
+            encode(parts.query, _URL_SAFE + "?"),
+            encode(parts.fragment, _URL_SAFE + "?"),
+        )
+    )
+
+
+def check_email(value: str) -> str:
+    """Return one plain e-mail address with its domain in ASCII (IDNA); raise ValueError.
+
+    The local part is letters, digits, '.', '_', '+' and '-': what fits unencoded in a
+    header, a ``mailto:`` URL and an SMTP envelope. The CLI's ``send --to`` uses it too.
+    """
+    local, at, domain = value.strip().rpartition("@")
+    example = "write it as name@domain.nl"
+    if not at or not local or not domain:
+        raise ValueError(f"{quote(value)} is not a single e-mail address; {example}")
+    if len(local) > 64 or not _LOCAL_PART.fullmatch(local):
+        raise ValueError(
+            f"{quote(value)} is not a single e-mail address (use letters, digits, '.', '_', "
+            f"'+' and '-' before the @); {example}"
+        )
+    bad = _URL_FORBIDDEN.search(domain)
+    try:
+        if bad:
+            raise ValueError
+        ascii_domain = _hostname(domain)
+    except ValueError:
+        raise ValueError(f"{quote(value)} has no valid domain; {example}") from None
+    if "." not in ascii_domain or ascii_domain.startswith("[") or ascii_domain[-1].isdigit():
+        raise ValueError(f"{quote(value)} has no valid domain; {example}")
+    return f"{local}@{ascii_domain}"
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether ``host`` names this machine (where a password in clear stays local)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def did_you_mean(value: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    """Return "did you mean 'x'?" for the closest of ``choices``, if one is close."""
+    close = difflib.get_close_matches(value.lower(), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"did you mean {quote(close[0])}?" if close else None
+
+
+class _Section:
+    """Take typed values out of one mapping of schedule.yaml; collect every error, naming its key.
+
+    Each reader records a problem in the shared list and returns a fallback, so one run
+    reports every problem of the file at once.
+    """
+
+    def __init__(
+        self, path: Path, prefix: str, data: object, errors: list[ConfigError]
+    ) -> None:
         self.path = path
         self.prefix = prefix
+        self.errors = errors
+        self.broken = False
         if data is None:
             data = {}
         if not isinstance(data, Mapping):
-            raise ConfigError(
-                path,
-                f"must be a mapping of keys to values, not {_kind(data)}",
-                field=prefix,
-                fix="write 'key: value' lines, as in the schedule.yaml of 'nieuwsbrief init'",
+            errors.append(
+                ConfigError(
+                    path,
+                    f"must be a mapping of keys to values, not {_kind(data)}",
+                    field=prefix or None,
+                    fix="write 'key: value' lines, as in the schedule.yaml of 'nieuwsbrief init'",
+                )
             )
+            self.broken = True
+            data = {}
         self.data: Mapping[str, Any] = data
         self.used: set[str] = set()
 
@@ -156,32 +299,115 @@ class _Section:
     def error(self, name: str, problem: str, fix: str | None = None) -> ConfigError:
         return ConfigError(self.path, problem, field=self.key(name), fix=fix)
 
-    def get(
-        self, name: str, kind: type[T], default: T | None = None, *, required: bool = False
-    ) -> T:
+    def fail(self, name: str, problem: str, fix: str | None = None) -> None:
+        if not self.broken:
+            self.errors.append(self.error(name, problem, fix))
+
+    def raw(self, name: str) -> object:
         self.used.add(name)
-        value = self.data.get(name)
-        if value is None or value == "":
+        return self.data.get(name)
+
+    def text(
+        self,
+        name: str,
+        default: str | None = None,
+        *,
+        required: bool = False,
+        lines: bool = False,
+        limit: int = 200,
+    ) -> str | None:
+        """Return a text value as written, stripped; refuse control characters.
+
+        Without ``lines`` the text must be one line (it may reach a mail header).
+        """
+        value = self.raw(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                raise self.error(name, "is required", f"add '{name}:' to the settings")
-            return default  # type: ignore[return-value]
-        if kind is int and isinstance(value, bool):
-            raise self.error(name, f"must be a whole number, not {value!r}")
-        if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, kind):
-            raise self.error(name, f"must be {_type_name(kind)}, not {_kind(value)}")
+                self.fail(name, "is required", f"add '{name}:' to the settings")
+            return default
+        if not isinstance(value, str):
+            self.fail(name, f"must be text, not {_kind(value)}", "put the value between quotes")
+            return default
+        value = value.strip()
+        if len(value) > limit:
+            self.fail(name, f"is {len(value):,} characters long, more than {limit:,}", "shorten it")
+            return default
+        bad = (_CONTROL if lines else _LINE_BREAK_OR_CONTROL).search(value)
+        if bad:
+            self.fail(
+                name,
+                f"contains {_describe_char(bad[0])}",
+                "write it on one line, without control characters"
+                if not lines
+                else "remove the control character",
+            )
+            return default
         return value
+
+    def number(self, name: str, default: int, low: int, high: int) -> int:
+        value = self.raw(name)
+        if value is None or value == "":
+            return default
+        text = value.strip() if isinstance(value, str) else None
+        if text is None or not _WHOLE_NUMBER.fullmatch(text):
+            self.fail(name, f"must be a whole number, not {_kind(value)}", f"write e.g. {default}")
+            return default
+        number = int(text)
+        if not low <= number <= high:
+            self.fail(name, f"must be from {low:,} to {high:,}, not {number:,}")
+            return default
+        return number
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        assert value is not None
+        value = value.lower()
+        if value not in choices:
+            hint = did_you_mean(value, choices)
+            self.fail(
+                name,
+                f"{quote(value)} is not one of {', '.join(choices)}",
+                hint,
+            )
+            return default
+        return value
+
+    def url(
+        self, name: str, *, required: bool = False, schemes: tuple[str, ...] = ("https", "http")
+    ) -> str | None:
+        value = self.text(name, required=required, limit=2000)
+        if value is None:
+            return None
+        try:
+            return normalize_url(value, schemes)
+        except ValueError as exc:
+            example = "https://www.example.nl/pad/"
+            self.fail(name, str(exc), f"write a full URL such as {example}, without spaces")
+            return None
+
+    def email(self, name: str) -> str | None:
+        value = self.text(name, limit=254)
+        if value is None:
+            return None
+        try:
+            return check_email(value)
+        except ValueError as exc:
+            self.fail(name, str(exc))
+            return None
 
     def section(self, name: str) -> _Section:
         self.used.add(name)
-        return _Section(self.path, self.key(name), self.data.get(name))
+        section = _Section(self.path, self.key(name), self.data.get(name), self.errors)
+        section.broken = section.broken and not self.broken
+        if self.broken:
+            section.broken = True
+        return section
 
     def finish(self) -> None:
-        unknown = sorted(str(k) for k in self.data if k not in self.used)
-        if unknown:
-            known = ", ".join(sorted(self.used))
-            raise self.error(unknown[0], "is not a known setting", f"known keys here: {known}")
+        for unknown in sorted(str(k) for k in self.data if k not in self.used):
+            known = sorted(self.used)
+            fix = did_you_mean(unknown, known) or "known keys here: " + ", ".join(known)
+            self.fail(unknown, "is not a known setting", fix)
 
 
 def _kind(value: object) -> str:
@@ -189,150 +415,163 @@ def _kind(value: object) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
-        return f"the text {value!r}"
-    return f"{type(value).__name__} {value!r}"
-
-
-def _type_name(kind: type) -> str:
-    return {str: "text", int: "a whole number", bool: "true or false", list: "a list"}.get(
-        kind, kind.__name__
-    )
+        return f"the text {quote(value)}"
+    return f"{type(value).__name__} {quote(value)}"
 
 
 def _timezone(section: _Section, name: str, default: str) -> ZoneInfo:
-    zone_name = section.get(name, str, default)
+    zone_name = section.text(name, default, limit=60)
+    assert zone_name is not None
     try:
         return ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise section.error(
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        section.fail(
             name,
-            f"unknown time zone {zone_name!r}",
+            f"unknown time zone {quote(zone_name)}",
             "use an IANA name such as Europe/Amsterdam",
-        ) from None
-
-
-def _email(section: _Section, name: str) -> str | None:
-    value = section.get(name, str)
-    if value is not None and not _EMAIL.match(value):
-        raise section.error(
-            name, f"{value!r} is not an email address", "write it as name@domain.nl"
         )
-    return value
+        return ZoneInfo(default) if default != zone_name else ZoneInfo("Europe/Amsterdam")
 
 
 def _person(section: _Section, name: str, *, required: bool) -> Person | None:
     raw = section.data.get(name)
-    if isinstance(raw, str):
-        section.used.add(name)
-        return Person(name=raw)
+    if isinstance(raw, str | bool):
+        person_name = section.text(name, limit=100)
+        return Person(name=person_name) if person_name else None
     if raw is None and not required:
         section.used.add(name)
         return None
     sub = section.section(name)
-    person = Person(name=sub.get("name", str, required=True), email=_email(sub, "email"))
+    person_name = sub.text("name", required=True, limit=100)
+    person = Person(name=person_name or "", email=sub.email("email"))
     sub.finish()
     return person
 
 
-def _http_url(section: _Section, name: str, *, required: bool = False) -> str | None:
-    value = section.get(name, str, required=required)
-    if value is None:
-        return None
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise section.error(
-            name,
-            f"{value!r} is not an absolute http(s) URL",
-            "start it with https:// and the domain, e.g. https://www.example.nl",
-        )
-    return value
-
-
 def _weekday(section: _Section) -> int:
-    value = section.get("weekday", str, "monday").strip().lower()
+    value = section.text("weekday", "monday", limit=40)
+    assert value is not None
+    value = value.lower()
     for names in (WEEKDAYS, DUTCH_WEEKDAYS):
         if value in names:
             return names.index(value)
-    raise section.error(
-        "weekday", f"{value!r} is not a day of the week", "use monday, tuesday, ... or sunday"
+    hint = did_you_mean(value, WEEKDAYS + DUTCH_WEEKDAYS)
+    section.fail(
+        "weekday",
+        f"{quote(value)} is not a day of the week",
+        (f"{hint} " if hint else "")
+        + "use monday, tuesday, wednesday, thursday, friday, saturday or sunday, "
+        "or in Dutch maandag, dinsdag, woensdag, donderdag, vrijdag, zaterdag or zondag",
     )
+    return 0
 
 
 def _send_time(section: _Section) -> dt.time:
-    section.used.add("time")
-    raw = section.data.get("time", "08:00")
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        # YAML 1.1 reads an unquoted 08:00 as the sexagesimal number 480.
-        raw = f"{raw // 60:02d}:{raw % 60:02d}"
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(raw).strip())
+    raw = section.text("time", "08:00", limit=20)
+    assert raw is not None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise section.error(
-            "time", f"{raw!r} is not a time of day", "write it as HH:MM, e.g. 08:00"
-        )
+        section.fail("time", f"{quote(raw)} is not a time of day", "write it as HH:MM, e.g. 08:00")
+        return dt.time(8, 0)
     return dt.time(int(match[1]), int(match[2]))
 
 
-def _positive(section: _Section, name: str, default: int) -> int:
-    value = section.get(name, int, default)
-    if value < 1:
-        raise section.error(name, f"must be 1 or more, not {value}")
-    return value
-
-
-def _choice(section: _Section, name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = section.get(name, str, default).strip().lower()
-    if value not in choices:
-        raise section.error(name, f"{value!r} is not one of {', '.join(choices)}")
+def _site_path(section: _Section, name: str, default: str) -> str:
+    value = section.text(name, default, limit=200)
+    assert value is not None
+    if not _PATH.fullmatch(value) or ".." in value.split("/"):
+        section.fail(
+            name,
+            f"{quote(value)} is not a plain path",
+            "use letters, digits, '-', '_', '.' and '/', e.g. /artikelen/",
+        )
+        return default
     return value
 
 
 SUBJECT_FIELDS = ("site", "week", "week_number", "year", "count", "date")
 
 
-def _check_subject(section: _Section, subject: str) -> None:
-    import string
-
+def _subject(section: _Section) -> str:
+    subject = section.text("subject", DigestSettings.subject, limit=200)
+    assert subject is not None
+    fix = "use only " + ", ".join("{" + known + "}" for known in SUBJECT_FIELDS)
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(subject) if name is not None]
+        parsed = list(string.Formatter().parse(subject))
     except ValueError as exc:
-        raise section.error("subject", f"is not a valid template: {exc}") from None
-    for name in fields:
+        section.fail("subject", f"is not a valid template: {exc}", fix + "; write {{ for a {")
+        return DigestSettings.subject
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
         if name not in SUBJECT_FIELDS:
-            raise section.error(
+            hint = did_you_mean(name, SUBJECT_FIELDS)
+            section.fail(
                 "subject",
-                f"uses the unknown placeholder {{{name}}}",
-                "use " + ", ".join("{" + known + "}" for known in SUBJECT_FIELDS),
+                f"uses the unknown placeholder {quote('{' + name + '}')}",
+                f"{hint} {fix}" if hint else fix,
             )
+            return DigestSettings.subject
+        if spec or conversion:
+            section.fail(
+                "subject",
+                f"placeholder {{{name}}} has a format or conversion",
+                f"write plain {{{name}}}, without ':' or '!'",
+            )
+            return DigestSettings.subject
+    return subject
+
+
+def _phone(section: _Section, name: str) -> str | None:
+    value = section.text(name, limit=40)
+    if value is not None and (
+        not re.fullmatch(r"[0-9 +().-]+", value) or len(re.sub(r"\D", "", value)) < 3
+    ):
+        section.fail(name, f"{quote(value)} is not a phone number", "write it as 020 123 4567")
+        return None
+    return value
 
 
 def parse_settings(data: object, path: Path) -> Settings:
-    """Validate the parsed YAML of a settings file into ``Settings``."""
-    root = _Section(path, "", data)
+    """Validate the parsed YAML of a settings file into ``Settings``.
+
+    Raise ``InvalidSettings`` holding every problem found, one per key.
+    """
+    errors: list[ConfigError] = []
+    if not isinstance(data, Mapping):
+        _Section(path, "", data, errors)
+        raise InvalidSettings(errors)
+    root = _Section(path, "", data, errors)
 
     site = root.section("site")
-    base_url = _http_url(site, "base_url", required=True)
-    assert base_url is not None
-    articles_path = "/" + site.get("articles_path", str, "/artikelen/").strip("/") + "/"
+    base_url = site.url("base_url", required=True)
+    if base_url is not None and (urlsplit(base_url).query or urlsplit(base_url).fragment):
+        site.fail("base_url", f"{quote(base_url)} has a query or fragment", "give the site root")
+    articles_path = "/" + _site_path(site, "articles_path", "/artikelen/").strip("/") + "/"
     contact = site.section("contact")
     contact_settings = Contact(
-        phone=contact.get("phone", str),
-        whatsapp=contact.get("whatsapp", str),
-        email=_email(contact, "email"),
-        booking_url=_http_url(contact, "booking_url"),
-        booking_text=contact.get("booking_text", str, "Maak een afspraak"),
-        address=contact.get("address", str),
+        phone=_phone(contact, "phone"),
+        whatsapp=_phone(contact, "whatsapp"),
+        email=contact.email("email"),
+        booking_url=contact.url("booking_url"),
+        booking_text=contact.text("booking_text", "Maak een afspraak", limit=80)
+        or "Maak een afspraak",
+        address=contact.text("address", lines=True, limit=300),
     )
     contact.finish()
     author = _person(site, "author", required=True)
-    assert author is not None
-    language = site.get("language", str, "nl")
+    language = site.text("language", "nl", limit=10) or "nl"
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2})?", language):
-        raise site.error("language", f"{language!r} is not a language code", "use nl")
+        site.fail("language", f"{quote(language)} is not a language code", "use nl")
+        language = "nl"
     site_settings = SiteSettings(
-        title=site.get("title", str, required=True),
-        base_url=base_url.rstrip("/"),
-        description=site.get("description", str, required=True),
-        author=author,
+        title=site.text("title", required=True, limit=200) or "",
+        base_url=(base_url or "https://example.invalid").rstrip("/"),
+        description=site.text("description", required=True, lines=True, limit=1000) or "",
+        author=author or Person(name=""),
         language=language,
         timezone=_timezone(site, "timezone", "Europe/Amsterdam"),
         articles_path=articles_path.replace("//", "/"),
@@ -342,43 +581,52 @@ def parse_settings(data: object, path: Path) -> Settings:
 
     feeds = root.section("feeds")
     feed_settings = FeedSettings(
-        limit=_positive(feeds, "limit", 20),
-        path="/" + feeds.get("path", str, "/").strip("/"),
+        limit=feeds.number("limit", 20, 1, 1000),
+        path="/" + _site_path(feeds, "path", "/").strip("/"),
     )
     feeds.finish()
 
     digest = root.section("digest")
     sender = _person(digest, "from", required=False)
-    unsubscribe_url = digest.get("unsubscribe_url", str)
-    if unsubscribe_url is not None and not unsubscribe_url.startswith("https://"):
-        raise digest.error(
-            "unsubscribe_url",
-            f"{unsubscribe_url!r} is not an https URL",
-            "one-click unsubscribe (RFC 8058) needs https://",
-        )
+    unsubscribe_url = digest.url("unsubscribe_url", schemes=("https",))
+    if unsubscribe_url is not None:
+        # RFC 2369 separates the targets of List-Unsubscribe with commas.
+        unsubscribe_url = unsubscribe_url.replace(",", "%2C")
     digest_settings = DigestSettings(
         weekday=_weekday(digest),
         time=_send_time(digest),
         timezone=_timezone(digest, "timezone", site_settings.timezone.key),
-        max_items=_positive(digest, "max_items", 10),
-        empty_week=_choice(digest, "empty_week", "skip", ("skip", "send")),
-        subject=digest.get("subject", str, DigestSettings.subject),
-        preheader=digest.get("preheader", str, DigestSettings.preheader),
-        intro=digest.get("intro", str, DigestSettings.intro),
+        max_items=digest.number("max_items", 10, 1, 100),
+        empty_week=digest.choice("empty_week", "skip", ("skip", "send")),
+        subject=_subject(digest),
+        preheader=digest.text("preheader", DigestSettings.preheader, lines=True, limit=300)
+        or DigestSettings.preheader,
+        intro=digest.text("intro", DigestSettings.intro, lines=True, limit=2000)
+        or DigestSettings.intro,
         sender=sender,
-        reply_to=_email(digest, "reply_to"),
-        mail_service=_choice(digest, "mail_service", "generic", MAIL_SERVICE_NAMES),
+        reply_to=digest.email("reply_to"),
+        mail_service=digest.choice("mail_service", "generic", MAIL_SERVICE_NAMES),
         unsubscribe_url=unsubscribe_url,
-        unsubscribe_mailto=_email(digest, "unsubscribe_mailto"),
-        max_html_bytes=_positive(digest, "max_html_bytes", 100_000),
+        unsubscribe_mailto=digest.email("unsubscribe_mailto"),
+        max_html_bytes=digest.number("max_html_bytes", 100_000, 1, 10_000_000),
     )
-    _check_subject(digest, digest_settings.subject)
+    from_author = sender is None and author is not None
+    email_errors = {"digest.from.email", "site.author.email"} & {e.field for e in errors}
+    chosen = sender or author
+    if chosen is not None and not chosen.email and not email_errors:
+        digest.fail(
+            "from",
+            "has no email address"
+            + (" (none in digest.from, nor in site.author)" if from_author else ""),
+            "add 'email:' under digest.from; the digest is sent from that address",
+        )
     if (
         digest_settings.mail_service == "generic"
         and not digest_settings.unsubscribe_url
         and not digest_settings.unsubscribe_mailto
+        and not {"digest.unsubscribe_url", "digest.unsubscribe_mailto"} & {e.field for e in errors}
     ):
-        raise digest.error(
+        digest.fail(
             "unsubscribe_url",
             "is required with mail_service: generic",
             "give the https URL of your unsubscribe page, or choose your mail service's profile",
@@ -387,24 +635,43 @@ def parse_settings(data: object, path: Path) -> Settings:
 
     smtp = root.section("smtp")
     if "password" in smtp.data:
-        raise smtp.error(
+        smtp.used.add("password")
+        smtp.fail(
             "password",
             "must not be stored in the project",
             "set the environment variable named by smtp.password_env instead",
         )
-    security = _choice(smtp, "security", "starttls", ("starttls", "ssl", "none"))
+    security = smtp.choice("security", "starttls", ("starttls", "ssl", "none"))
+    host = smtp.text("host", "localhost", limit=253) or "localhost"
+    try:
+        host = _hostname(host).strip("[]")
+    except ValueError as exc:
+        smtp.fail("host", str(exc), "write a host name such as smtp.example.nl")
+    if security == "none" and not is_loopback(host):
+        smtp.fail(
+            "security",
+            f"'none' would send the password unencrypted to {quote(host)}",
+            "use starttls or ssl; 'none' is allowed only for localhost",
+        )
+    password_env = smtp.text("password_env", "NIEUWSBRIEF_SMTP_PASSWORD", limit=64)
+    if password_env is not None and not _ENV_NAME.fullmatch(password_env):
+        smtp.fail(
+            "password_env",
+            f"{quote(password_env)} is not an environment variable name",
+            "use letters, digits and '_', e.g. NIEUWSBRIEF_SMTP_PASSWORD",
+        )
     smtp_settings = SmtpSettings(
-        host=smtp.get("host", str, "localhost"),
-        port=_positive(smtp, "port", 465 if security == "ssl" else 587),
+        host=host,
+        port=smtp.number("port", 465 if security == "ssl" else 587, 1, 65535),
         security=security,
-        user=smtp.get("user", str),
-        password_env=smtp.get("password_env", str, "NIEUWSBRIEF_SMTP_PASSWORD"),
-        timeout=_positive(smtp, "timeout", 20),
+        user=smtp.text("user", limit=254),
+        password_env=password_env or "NIEUWSBRIEF_SMTP_PASSWORD",
+        timeout=smtp.number("timeout", 20, 1, 600),
     )
     smtp.finish()
     root.finish()
-    if not isinstance(data, Mapping):  # pragma: no cover - _Section already refused it
-        raise ConfigError(path, "must be a mapping")
+    if errors:
+        raise InvalidSettings(errors)
     return Settings(
         site=site_settings,
         feeds=feed_settings,
@@ -415,36 +682,63 @@ def parse_settings(data: object, path: Path) -> Settings:
     )
 
 
-def load_settings(path: Path) -> Settings:
-    """Read and validate a ``schedule.yaml``."""
+def _outside_project(path: Path) -> bool:
+    """Tell whether ``path`` is a symbolic link that leads out of its folder."""
+    if not path.is_symlink():
+        return False
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        return not path.resolve(strict=True).is_relative_to(path.parent.resolve())
+    except (OSError, RuntimeError):
+        return True
+
+
+def read_settings_text(path: Path) -> str:
+    """Read a settings file as text: a regular UTF-8 file inside its folder, of bounded size."""
+    if _outside_project(path):
+        raise ConfigError(
+            path,
+            "is a symbolic link to a file outside the project",
+            fix="copy the settings into the project folder instead of linking to them",
+        )
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ConfigError(path, "is not a regular file", fix="make schedule.yaml a text file")
+        with path.open("rb") as file:
+            data = file.read(MAX_SETTINGS_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             path, "settings file not found", fix="run 'nieuwsbrief init' or pass --project DIR"
         ) from None
+    except OSError as exc:
+        raise ConfigError(path, f"cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise ConfigError(
+            path,
+            f"is larger than {MAX_SETTINGS_BYTES:,} bytes",
+            fix="keep only the settings in it",
+        )
+    try:
+        return data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         raise ConfigError(
             path, f"is not UTF-8 text ({exc.reason})", fix="save it as UTF-8"
         ) from None
-    except OSError as exc:
-        raise ConfigError(path, f"cannot be read: {exc.strerror}") from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a ``schedule.yaml``."""
+    text = read_settings_text(path)
     try:
-        data = yaml.load(text, Loader=StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+        data = load_yaml(text)
     except DuplicateKeyError as exc:
+        raise ConfigError(path, exc.problem, field=exc.key, fix=exc.fix) from None
+    except YamlRefused as exc:
+        where = f" at line {exc.line}" if exc.line is not None else ""
+        problem = f"is not valid YAML{where}" if exc.syntax else f"line {exc.line}"
         raise ConfigError(
             path,
-            f"is written twice (again on line {exc.line + 1})",
-            field=exc.key,
-            fix="keep only one of them",
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(
-            path,
-            f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}",
-            fix="check quotes and indentation; indent nested keys with spaces",
+            f"{problem}: {exc.problem}",
+            fix=exc.fix or "check quotes and indentation; indent nested keys with spaces",
         ) from None
     if data is None:
         raise ConfigError(path, "is empty", fix="add the site: settings")

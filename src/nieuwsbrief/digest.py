@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Person, Settings
-from nieuwsbrief.errors import BuildError, NieuwsbriefError
+from nieuwsbrief.errors import BuildError, NieuwsbriefError, template_error
 from nieuwsbrief.mail import (
     MAIL_SERVICES,
     Envelope,
@@ -93,16 +93,14 @@ def render_template(templates: Path, name: str, context: Mapping[str, Any], *, h
     try:
         template = _environment(templates, html).get_template(name)
         return template.render(**context)
-    except jinja2.TemplateNotFound:
+    except jinja2.TemplateNotFound as exc:
+        if exc.name != name:  # an {% include %} of a template that is not there
+            raise template_error(exc, templates / name) from None
         raise BuildError(
             f"{templates / name}: template not found; run 'nieuwsbrief init' to get the defaults"
         ) from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise BuildError(
-            f"{templates / name}:{exc.lineno}: template error: {exc.message}"
-        ) from None
-    except jinja2.UndefinedError as exc:
-        raise BuildError(f"{templates / name}: template uses an unknown variable: {exc}") from None
+    except Exception as exc:  # a syntax error, or any error while rendering: name file and line
+        raise template_error(exc, templates / name) from None
 
 
 def dutch_date(moment: dt.datetime | dt.date) -> str:
