@@ -50,6 +50,15 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Logo:
+    """The practice's logo at the top of the digest (``site.logo``)."""
+
+    url: str
+    alt: str
+    width: int = 160
+
+
+@dataclass(frozen=True)
 class SiteSettings:
     """The website the articles belong to."""
 
@@ -61,6 +70,9 @@ class SiteSettings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
     articles_path: str = "/artikelen/"
     contact: Contact = field(default_factory=Contact)
+    logo: Logo | None = None
+    # How the email addresses its readers: informal "je" or formal "u".
+    address_form: str = "je"
 
     def article_url(self, slug: str) -> str:
         """Return the absolute URL of the article with this slug."""
@@ -89,13 +101,17 @@ class DigestSettings:
     max_items: int = 10
     empty_week: str = "skip"
     subject: str = "{site}: nieuwsbrief week {week_number}"
-    preheader: str = "De artikelen van deze week."
-    intro: str = "Dit zijn de artikelen die we deze week voor u schreven."
+    # None: the inbox preview names this week's first titles.
+    preheader: str | None = None
+    # None: "Dit zijn de artikelen die we deze week voor je (u) schreven."
+    intro: str | None = None
     sender: Person | None = None
     reply_to: str | None = None
     mail_service: str = "generic"
     unsubscribe_url: str | None = None
     unsubscribe_mailto: str | None = None
+    # The text in unsubscribe_url that the sending tool replaces for each recipient.
+    recipient_placeholder: str | None = None
     max_html_bytes: int = 100_000
 
 
@@ -248,6 +264,57 @@ def _http_url(section: _Section, name: str, *, required: bool = False) -> str | 
     return value
 
 
+def _logo(section: _Section) -> Logo | None:
+    if section.data.get("logo") is None:
+        section.used.add("logo")
+        return None
+    sub = section.section("logo")
+    url = _http_url(sub, "url", required=True)
+    assert url is not None
+    if not url.startswith("https://"):
+        raise sub.error("url", "must be an https URL", "mail clients block images over http://")
+    alt = sub.get("alt", str, required=True).strip()
+    if not alt:
+        raise sub.error("alt", "is empty", "write the practice's name, shown when images are off")
+    width = sub.get("width", int, 160)
+    if not 16 <= width <= 544:
+        raise sub.error("width", f"must be 16 to 544 pixels, not {width}")
+    sub.finish()
+    return Logo(url=url, alt=alt, width=width)
+
+
+# Written raw into the .eml and the HTML: no whitespace, nothing HTML or quoted-printable
+# would escape (& < > " ' =), printable ASCII only.
+_RECIPIENT_PLACEHOLDER = re.compile(r"[!#-%(-;?-~]{3,60}")
+
+
+def _recipient_placeholder(section: _Section, url: str | None) -> str | None:
+    value = section.get("recipient_placeholder", str)
+    if value is None:
+        return None
+    if not _RECIPIENT_PLACEHOLDER.fullmatch(value):
+        raise section.error(
+            "recipient_placeholder",
+            f"{_short(value)} is not a usable placeholder",
+            "use 3 to 60 plain ASCII characters without spaces, quotes, &, <, > or =, "
+            "e.g. __LEZER__",
+        )
+    if not url or value not in url:
+        raise section.error(
+            "recipient_placeholder",
+            f"{_short(value)} does not occur in digest.unsubscribe_url",
+            "put it where the sending tool writes each reader's own token, e.g. "
+            "https://www.example.nl/afmelden/?lezer=__LEZER__",
+        )
+    return value
+
+
+def _short(value: str) -> str:
+    """Quote a user value short, with control characters escaped."""
+    text = value if len(value) <= 60 else value[:57] + "..."
+    return repr(text)
+
+
 def _weekday(section: _Section) -> int:
     value = section.get("weekday", str, "monday").strip().lower()
     for names in (WEEKDAYS, DUTCH_WEEKDAYS):
@@ -323,6 +390,7 @@ def parse_settings(data: object, path: Path) -> Settings:
         address=contact.get("address", str),
     )
     contact.finish()
+    logo = _logo(site)
     author = _person(site, "author", required=True)
     assert author is not None
     language = site.get("language", str, "nl")
@@ -337,6 +405,8 @@ def parse_settings(data: object, path: Path) -> Settings:
         timezone=_timezone(site, "timezone", "Europe/Amsterdam"),
         articles_path=articles_path.replace("//", "/"),
         contact=contact_settings,
+        logo=logo,
+        address_form=_choice(site, "address_form", "je", ("je", "u")),
     )
     site.finish()
 
@@ -363,13 +433,14 @@ def parse_settings(data: object, path: Path) -> Settings:
         max_items=_positive(digest, "max_items", 10),
         empty_week=_choice(digest, "empty_week", "skip", ("skip", "send")),
         subject=digest.get("subject", str, DigestSettings.subject),
-        preheader=digest.get("preheader", str, DigestSettings.preheader),
-        intro=digest.get("intro", str, DigestSettings.intro),
+        preheader=digest.get("preheader", str),
+        intro=digest.get("intro", str),
         sender=sender,
         reply_to=_email(digest, "reply_to"),
         mail_service=_choice(digest, "mail_service", "generic", MAIL_SERVICE_NAMES),
         unsubscribe_url=unsubscribe_url,
         unsubscribe_mailto=_email(digest, "unsubscribe_mailto"),
+        recipient_placeholder=_recipient_placeholder(digest, unsubscribe_url),
         max_html_bytes=_positive(digest, "max_html_bytes", 100_000),
     )
     _check_subject(digest, digest_settings.subject)
