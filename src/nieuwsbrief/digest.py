@@ -181,9 +181,7 @@ def default_preheader(items: Sequence[Article], address_form: str) -> str:
 
 def _reason(settings: Settings) -> str:
     if settings.site.address_form == "je":
-        return (
-            f"Je ontvangt deze nieuwsbrief omdat je je hebt aangemeld bij {settings.site.title}."
-        )
+        return f"Je ontvangt deze nieuwsbrief omdat je je hebt aangemeld bij {settings.site.title}."
     return f"U ontvangt deze nieuwsbrief omdat u zich heeft aangemeld bij {settings.site.title}."
 
 
@@ -338,9 +336,7 @@ def render_digest(
         preheader = settings.digest.preheader or default_preheader(
             items or overflow, settings.site.address_form
         )
-        context = _context(
-            settings, window, subject, items, overflow, token, preheader=preheader
-        )
+        context = _context(settings, window, subject, items, overflow, token, preheader=preheader)
         html, source = _html(settings, context, token, unsubscribe)
         if len(html.encode("utf-8")) <= settings.digest.max_html_bytes or not items:
             break

@@ -195,9 +195,7 @@ def quoted_printable(text: str, keep: Iterable[str] = ()) -> str:
     return "\n".join(out)
 
 
-def build_message(
-    envelope: Envelope, text: str, html: str, keep: Iterable[str] = ()
-) -> bytes:
+def build_message(envelope: Envelope, text: str, html: str, keep: Iterable[str] = ()) -> bytes:
     """Return a complete RFC 5322 multipart/alternative message, byte-identical per input.
 
     No quoted-printable line break falls inside one of the ``keep`` strings (placeholders).
