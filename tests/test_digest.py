@@ -6,6 +6,7 @@ import datetime as dt
 import email
 import email.policy
 import json
+import re
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
@@ -76,9 +77,15 @@ def test_eml_is_multipart_alternative_matching_the_files(shipped: Path) -> None:
     assert text_part.get_content().replace("\r\n", "\n") == (shipped / "digest.txt").read_text(
         "utf-8"
     )
-    assert html_part.get_content().replace("\r\n", "\n") == (shipped / "digest.html").read_text(
-        "utf-8"
-    )
+    # The web copy is the email up to the footer, where the email's per-reader unsubscribe
+    # link becomes something that works for anyone on the website.
+    email_html = html_part.get_content().replace("\r\n", "\n")
+    web_html = (shipped / "digest.html").read_text("utf-8")
+    footer = "Je ontvangt deze nieuwsbrief omdat"
+    assert email_html.count(footer) == web_html.count(footer) == 1
+    assert email_html.split(footer)[0] == web_html.split(footer)[0]
+    assert "__LEZER__" in email_html.split(footer)[1]
+    assert "__LEZER__" not in web_html and "nieuwsbrief.invalid" not in web_html
 
 
 def test_eml_headers_come_from_the_settings(shipped: Path) -> None:
@@ -87,8 +94,16 @@ def test_eml_headers_come_from_the_settings(shipped: Path) -> None:
     assert message["Reply-To"] == "info@praktijkdelinde.nl"
     assert message["Subject"] == "Praktijk De Linde: nieuwsbrief week 48"
     assert email.utils.parsedate_to_datetime(message["Date"]) == SEND
-    assert message["Message-ID"] == f"<{WEEK}.digest@www.praktijkdelinde.nl>"
-    assert message["List-Unsubscribe"] == "<https://www.praktijkdelinde.nl/nieuwsbrief/afmelden/>"
+    assert re.fullmatch(
+        rf"<{WEEK}\.[0-9a-f]{{16}}\.digest@www\.praktijkdelinde\.nl>", message["Message-ID"]
+    )
+    manifest = json.loads((shipped / "manifest.json").read_text("utf-8"))
+    assert manifest["message_id"] == message["Message-ID"]
+    assert message["List-Id"] == "Praktijk De Linde <nieuwsbrief.www.praktijkdelinde.nl>"
+    # The example's URL names the reader (the sending tool fills __LEZER__): one-click is honest.
+    assert message["List-Unsubscribe"].strip() == (
+        "<https://www.praktijkdelinde.nl/nieuwsbrief/afmelden/?lezer=__LEZER__>"
+    )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["MIME-Version"] == "1.0"
     raw = (shipped / "digest.eml").read_bytes()
@@ -175,10 +190,15 @@ def test_email_html_is_safe_and_has_a_preheader(shipped: Path) -> None:
     assert "max-width:600px" in html.replace(" ", "")
     assert 'name="color-scheme"' in html
     assert "fonts.googleapis.com" not in html
-    # MJML's preview block: hidden text that mail clients show beside the subject.
-    assert "display:none" in html.replace(" ", "")
-    settings_preheader = "Nieuwe artikelen over psychische gezondheid van Praktijk De Linde."
-    assert settings_preheader in "".join(parse_html(html).text)
+    # The preview text mail clients show beside the subject: this week's titles, hidden
+    # inline (display:none), not white on the page colour.
+    manifest = json.loads((shipped / "manifest.json").read_text("utf-8"))
+    titles = [article["title"] for article in manifest["articles"]]
+    assert manifest["preheader"].startswith("Deze week: " + titles[0])
+    [preheader] = [a for tag, a in parse_html(html).tags if a.get("class") == "nb-preheader"]
+    style = (preheader["style"] or "").replace(" ", "")
+    assert "display:none" in style and "color" not in style
+    assert manifest["preheader"].replace("&", "&amp;") in html
 
 
 def test_images_have_alt_text_from_the_article(shipped: Path) -> None:

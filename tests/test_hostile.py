@@ -152,7 +152,8 @@ def test_titles_stay_text(outputs: dict[str, str]) -> None:
     assert TITLE in outputs["email-text"]
     assert "<script" not in outputs["eml-subject"]
     escaped = "&lt;script&gt;alert(&#39;titel&#39;)&lt;/script&gt; {{ 7*7 }} &amp; co"
-    assert escaped in outputs["email-html"]
+    # css-inline's serializer leaves ' as it is in text, where it is inert; < > & are escaped.
+    assert escaped.replace("&#39;", "'") in outputs["email-html"]
 
 
 def test_tags_stay_text(outputs: dict[str, str]) -> None:

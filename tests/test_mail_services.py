@@ -1,9 +1,12 @@
-"""Every mail-service profile puts its own unsubscribe placeholder in HTML, text and headers."""
+"""Every mail-service profile puts its own unsubscribe placeholder in HTML, text and headers;
+one-click unsubscribe is claimed only where the URL names the reader (RFC 8058 §3.1)."""
 
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
+import json
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,20 @@ def build_with(project: Path, out: Path, run_cli: RunCli, service: str) -> Path:
     return out / "digests" / WEEK
 
 
+def read_eml(folder: Path) -> email.message.EmailMessage:
+    message = email.message_from_bytes(
+        (folder / "digest.eml").read_bytes(), policy=email.policy.default
+    )
+    assert isinstance(message, email.message.EmailMessage)
+    return message
+
+
+def email_html(folder: Path) -> str:
+    part = read_eml(folder).get_body(("html",))
+    assert part is not None
+    return str(part.get_content())
+
+
 def unsubscribe_hrefs(html: str) -> list[str]:
     from lxml import html as lxml_html
 
@@ -35,20 +52,21 @@ def test_service_placeholder_everywhere(
     placeholder = MAIL_SERVICES[service].placeholder
     assert placeholder
     folder = build_with(project, tmp_path / "out", run_cli, service)
-    html = (folder / "digest.html").read_text("utf-8")
+    html = email_html(folder)
     text = (folder / "digest.txt").read_text("utf-8")
     # Byte for byte in the href (the service searches the raw HTML), never escaped.
     assert f'href="{placeholder}"' in html
     assert html.count(placeholder) == 1
-    assert f"Afmelden: {placeholder}" in text
-    message = email.message_from_bytes(
-        (folder / "digest.eml").read_bytes(), policy=email.policy.default
-    )
-    html_part = message.get_body(("html",))
+    assert unsubscribe_hrefs(html) == [placeholder]
+    assert text.rstrip("\n").endswith(f"Afmelden: {placeholder}")
+    message = read_eml(folder)
     text_part = message.get_body(("plain",))
-    assert html_part is not None and text_part is not None
-    assert placeholder in html_part.get_content()
-    assert placeholder in text_part.get_content()
+    assert text_part is not None and placeholder in text_part.get_content()
+    # The copy on the website never shows the placeholder: it says where the link is.
+    web = (folder / "digest.html").read_text("utf-8")
+    assert placeholder not in web and "nieuwsbrief.invalid" not in web
+    assert unsubscribe_hrefs(web) == []
+    assert "Afmelden kan met de link onderaan de nieuwsbrief in je mailbox." in web
     if MAIL_SERVICES[service].fills_headers:
         assert message["List-Unsubscribe"] == f"<{placeholder}>"
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -62,7 +80,7 @@ def test_jinja_style_placeholders_are_not_rendered_by_jinja(
     project: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
     folder = build_with(project, tmp_path / "out", run_cli, "postmark")
-    assert "{{{ pm:unsubscribe }}}" in (folder / "digest.html").read_text("utf-8")
+    assert "{{{ pm:unsubscribe }}}" in email_html(folder)
 
 
 def test_generic_profile_uses_the_configured_url(
@@ -70,25 +88,89 @@ def test_generic_profile_uses_the_configured_url(
 ) -> None:
     url = "https://www.praktijkdelinde.nl/afmelden/?lijst=1&bron=mail"
     set_setting(project, "digest", "unsubscribe_url", url)
+    set_setting(project, "digest", "recipient_placeholder", None)
     set_setting(project, "digest", "unsubscribe_mailto", "afmelden@praktijkdelinde.nl")
     folder = build_with(project, tmp_path / "out", run_cli, "generic")
-    html = (folder / "digest.html").read_text("utf-8")
-    assert unsubscribe_hrefs(html) == [url]
+    assert unsubscribe_hrefs(email_html(folder)) == [url]
+    # A fixed page works for anyone, so the website links to it too.
+    assert unsubscribe_hrefs((folder / "digest.html").read_text("utf-8")) == [url]
     assert f"Afmelden: {url}" in (folder / "digest.txt").read_text("utf-8")
-    message = email.message_from_bytes(
-        (folder / "digest.eml").read_bytes(), policy=email.policy.default
-    )
+    message = read_eml(folder)
     # A long header may be folded onto the next line; the value is the same.
     assert message["List-Unsubscribe"].strip() == (
         f"<{url}>, <mailto:afmelden@praktijkdelinde.nl?subject=afmelden>"
     )
+    # One URL for everybody cannot tell who clicked: no one-click claim (RFC 8058 §3.1).
+    assert message["List-Unsubscribe-Post"] is None
+    checked = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    [problem] = [p for p in json.loads(checked.stdout) if p["field"] == "digest.unsubscribe_url"]
+    assert problem["severity"] == "warning" and "one-click" in problem["message"]
+    assert "digest.recipient_placeholder" in problem["message"]
+
+
+def test_generic_per_recipient_url_offers_one_click(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    url = "https://www.praktijkdelinde.nl/afmelden/?lezer=[LEZER]&lijst=1"
+    set_setting(project, "digest", "unsubscribe_url", url)
+    set_setting(project, "digest", "recipient_placeholder", "[LEZER]")
+    folder = build_with(project, tmp_path / "out", run_cli, "generic")
+    message = read_eml(folder)
+    assert message["List-Unsubscribe"].strip() == f"<{url}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The placeholder is written as it is (never &amp;-escaped inside itself) in the HTML.
+    assert unsubscribe_hrefs(email_html(folder)) == [url]
+    assert "[LEZER]" in (folder / "digest.txt").read_text("utf-8")
+    web = (folder / "digest.html").read_text("utf-8")
+    assert "[LEZER]" not in web and unsubscribe_hrefs(web) == []
+    checked = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    assert not [p for p in json.loads(checked.stdout) if "one-click" in p["message"]]
+
+
+def test_mailto_only_has_no_one_click_and_check_says_so(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    set_setting(project, "digest", "unsubscribe_url", None)
+    set_setting(project, "digest", "recipient_placeholder", None)
+    set_setting(project, "digest", "unsubscribe_mailto", "afmelden@praktijkdelinde.nl")
+    folder = build_with(project, tmp_path / "out", run_cli, "generic")
+    message = read_eml(folder)
+    mailto = "mailto:afmelden@praktijkdelinde.nl?subject=afmelden"
+    assert message["List-Unsubscribe"] == f"<{mailto}>"
+    assert message["List-Unsubscribe-Post"] is None
+    assert unsubscribe_hrefs((folder / "digest.html").read_text("utf-8")) == [mailto]
+    checked = run_cli("check", "-p", project, "--now", NOW)
+    assert checked.exit_code == 0
+    assert "digest.unsubscribe_url" in checked.output and "one-click" in checked.output
+
+
+@pytest.mark.parametrize(
+    ("placeholder", "problem"),
+    [
+        ("__ANDERS__", "does not occur in digest.unsubscribe_url"),
+        ("a=b", "is not a usable placeholder"),
+        ("<%x%>", "is not a usable placeholder"),
+        ("lezer id", "is not a usable placeholder"),
+    ],
+)
+def test_recipient_placeholder_must_be_usable(
+    placeholder: str, problem: str, project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    set_setting(project, "digest", "unsubscribe_url", f"https://www.example.nl/af/?{placeholder}")
+    if problem.startswith("does not"):
+        set_setting(project, "digest", "unsubscribe_url", "https://www.example.nl/af/")
+    set_setting(project, "digest", "recipient_placeholder", placeholder)
+    result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
+    assert result.exit_code == 1
+    assert "digest.recipient_placeholder" in result.output and problem in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_generic_profile_needs_an_unsubscribe_url(
     project: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
     set_setting(project, "digest", "unsubscribe_url", None)
+    set_setting(project, "digest", "recipient_placeholder", None)
     set_setting(project, "digest", "mail_service", "generic")
     result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
     assert result.exit_code == 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
+import email.utils
 import re
 import socket
 from collections.abc import Callable, Iterator
@@ -120,13 +122,27 @@ def test_send_delivers_the_eml(
     mail_from, recipients, raw = inbox.received[0]
     assert mail_from == "nieuwsbrief@praktijkdelinde.nl"
     assert recipients == ["redactie@example.nl"]
-    # The mail that arrives is the file on disk, byte for byte, with only To replaced.
+    # The mail that arrives is the file on disk, byte for byte, but for To, and a Date and
+    # Message-ID of its own: a test mail is sent now, and a corrected one is a new message.
     on_disk = (built / "digests" / WEEK / "digest.eml").read_bytes()
-    original_to = re.findall(rb"^To: .*\r\n", on_disk, flags=re.M)
-    assert len(original_to) == 1 and b"redactie@example.nl" not in on_disk
-    assert raw == on_disk.replace(original_to[0], b"To: redactie@example.nl\r\n")
+    original = email.message_from_bytes(on_disk, policy=email.policy.default)
     arrived = email.message_from_bytes(raw, policy=email.policy.default)
     assert arrived["To"] == "redactie@example.nl"
+    assert arrived["Message-ID"] != original["Message-ID"]
+    assert re.fullmatch(r"<test\.[0-9a-f]{20}@www\.praktijkdelinde\.nl>", arrived["Message-ID"])
+    sent_at = email.utils.parsedate_to_datetime(arrived["Date"])
+    assert abs(sent_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
+    expected = on_disk
+    for header in ("To", "Date", "Message-ID"):
+        [line] = re.findall(rb"^" + header.encode() + rb": .*\r\n", on_disk, flags=re.M)
+        [new] = re.findall(rb"^" + header.encode() + rb": .*\r\n", raw, flags=re.M)
+        expected = expected.replace(line, new)
+    assert b"redactie@example.nl" not in on_disk
+    assert raw == expected
+    # A second test mail of the same digest is another message again.
+    assert sender("redactie@example.nl", port).exit_code == 0
+    again = email.message_from_bytes(inbox.received[1][2], policy=email.policy.default)
+    assert again["Message-ID"] != arrived["Message-ID"]
     assert [part.get_content_type() for part in arrived.walk()] == [
         "multipart/alternative",
         "text/plain",

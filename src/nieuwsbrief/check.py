@@ -16,6 +16,7 @@ from nieuwsbrief.articles import (
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import InputError, InvalidSettings, NieuwsbriefError, TemplateError
+from nieuwsbrief.mail import one_click_problem
 from nieuwsbrief.markup import first_paragraph_text
 
 Severity = Literal["error", "warning"]
@@ -156,6 +157,9 @@ def check_project(project: Path, now: dt.datetime) -> list[Problem]:
     now = settings.localize(now)
     articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
     problems = [_from_error(error) for error in errors]
+    one_click = one_click_problem(settings.digest)
+    if one_click:
+        problems.append(Problem("warning", str(settings.path), "digest.unsubscribe_url", one_click))
     for article in articles:
         problems.extend(_article_warnings(article, now))
     if not errors:

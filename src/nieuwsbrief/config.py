@@ -52,6 +52,15 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Logo:
+    """The practice's logo at the top of the digest (``site.logo``)."""
+
+    url: str
+    alt: str
+    width: int = 160
+
+
+@dataclass(frozen=True)
 class SiteSettings:
     """The website the articles belong to."""
 
@@ -63,6 +72,9 @@ class SiteSettings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
     articles_path: str = "/artikelen/"
     contact: Contact = field(default_factory=Contact)
+    logo: Logo | None = None
+    # How the email addresses its readers: informal "je" or formal "u".
+    address_form: str = "je"
 
     def article_url(self, slug: str) -> str:
         """Return the absolute URL of the article with this slug."""
@@ -91,13 +103,17 @@ class DigestSettings:
     max_items: int = 10
     empty_week: str = "skip"
     subject: str = "{site}: nieuwsbrief week {week_number}"
-    preheader: str = "De artikelen van deze week."
-    intro: str = "Dit zijn de artikelen die we deze week voor u schreven."
+    # None: the inbox preview names this week's first titles.
+    preheader: str | None = None
+    # None: "Dit zijn de artikelen die we deze week voor je (u) schreven."
+    intro: str | None = None
     sender: Person | None = None
     reply_to: str | None = None
     mail_service: str = "generic"
     unsubscribe_url: str | None = None
     unsubscribe_mailto: str | None = None
+    # The text in unsubscribe_url that the sending tool replaces for each recipient.
+    recipient_placeholder: str | None = None
     max_html_bytes: int = 100_000
 
 
@@ -451,6 +467,47 @@ def _person(section: _Section, name: str, *, required: bool) -> Person | None:
     return person
 
 
+def _logo(section: _Section) -> Logo | None:
+    if section.raw("logo") is None:
+        return None
+    sub = section.section("logo")
+    url = sub.url("url", required=True, schemes=("https",))
+    alt = sub.text("alt", required=True, limit=200)
+    width = sub.number("width", 160, 16, 544)
+    sub.finish()
+    if url is None or alt is None:
+        return None
+    return Logo(url=url, alt=alt, width=width)
+
+
+# Written raw into the .eml and the HTML: no whitespace, nothing HTML or quoted-printable
+# would escape (& < > " ' =), printable ASCII only.
+_RECIPIENT_PLACEHOLDER = re.compile(r"[!#-%(-;?-~]{3,60}")
+
+
+def _recipient_placeholder(section: _Section, url: str | None) -> str | None:
+    value = section.text("recipient_placeholder", limit=60)
+    if value is None:
+        return None
+    if not _RECIPIENT_PLACEHOLDER.fullmatch(value):
+        section.fail(
+            "recipient_placeholder",
+            f"{quote(value)} is not a usable placeholder",
+            "use 3 to 60 plain ASCII characters without spaces, quotes, &, <, > or =, "
+            "e.g. __LEZER__",
+        )
+        return None
+    if not url or value not in url:
+        section.fail(
+            "recipient_placeholder",
+            f"{quote(value)} does not occur in digest.unsubscribe_url",
+            "put it where the sending tool writes each reader's own token, e.g. "
+            "https://www.example.nl/afmelden/?lezer=__LEZER__",
+        )
+        return None
+    return value
+
+
 def _weekday(section: _Section) -> int:
     value = section.text("weekday", "monday", limit=40)
     assert value is not None
@@ -562,6 +619,7 @@ def parse_settings(data: object, path: Path) -> Settings:
         address=contact.text("address", lines=True, limit=300),
     )
     contact.finish()
+    logo = _logo(site)
     author = _person(site, "author", required=True)
     language = site.text("language", "nl", limit=10) or "nl"
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2})?", language):
@@ -576,6 +634,8 @@ def parse_settings(data: object, path: Path) -> Settings:
         timezone=_timezone(site, "timezone", "Europe/Amsterdam"),
         articles_path=articles_path.replace("//", "/"),
         contact=contact_settings,
+        logo=logo,
+        address_form=site.choice("address_form", "je", ("je", "u")),
     )
     site.finish()
 
@@ -599,15 +659,14 @@ def parse_settings(data: object, path: Path) -> Settings:
         max_items=digest.number("max_items", 10, 1, 100),
         empty_week=digest.choice("empty_week", "skip", ("skip", "send")),
         subject=_subject(digest),
-        preheader=digest.text("preheader", DigestSettings.preheader, lines=True, limit=300)
-        or DigestSettings.preheader,
-        intro=digest.text("intro", DigestSettings.intro, lines=True, limit=2000)
-        or DigestSettings.intro,
+        preheader=digest.text("preheader", lines=True, limit=300),
+        intro=digest.text("intro", lines=True, limit=2000),
         sender=sender,
         reply_to=digest.email("reply_to"),
         mail_service=digest.choice("mail_service", "generic", MAIL_SERVICE_NAMES),
         unsubscribe_url=unsubscribe_url,
         unsubscribe_mailto=digest.email("unsubscribe_mailto"),
+        recipient_placeholder=_recipient_placeholder(digest, unsubscribe_url),
         max_html_bytes=digest.number("max_html_bytes", 100_000, 1, 10_000_000),
     )
     from_author = sender is None and author is not None

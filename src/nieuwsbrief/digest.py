@@ -21,6 +21,7 @@ from nieuwsbrief.mail import (
     MAIL_SERVICES,
     Envelope,
     build_message,
+    list_id,
     unsubscribe_headers,
     unsubscribe_link,
 )
@@ -33,9 +34,13 @@ DIGESTS_DIR = "digests"
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
 ARCHIVE_TEMPLATE = "archive.html.j2"
-# MJML output is plain ASCII markup; a token the template can carry through Jinja and MRML
-# untouched marks where the mail service's unsubscribe placeholder goes afterwards.
+# A URL the template can carry through Jinja, MRML and css-inline untouched marks where the
+# unsubscribe link goes afterwards. Its last part is derived from the week's content and
+# checked against it (see _unsubscribe_token), so no article can contain it: only what the
+# template put there is ever replaced.
 UNSUBSCRIBE_TOKEN = "https://nieuwsbrief.invalid/unsubscribe-placeholder"  # noqa: S105 - not a secret
+# The preheader by default: this week's first titles, cut at a word to about this length.
+PREHEADER_LIMIT = 110
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ class Digest:
     text: str
     eml: bytes
     manifest: dict[str, Any] = field(repr=False)
+    # The HTML part of the .eml (``html`` is the copy for the website, without placeholders)
+    # and the MJML source it was compiled from, for tests against official MJML.
+    email_html: str = field(default="", repr=False)
+    mjml: str = field(default="", repr=False)
 
     @property
     def week(self) -> str:
@@ -152,6 +161,57 @@ def subject_line(settings: Settings, window: Window, count: int) -> str:
     )
 
 
+def default_preheader(items: Sequence[Article], address_form: str) -> str:
+    """Return the inbox preview text: this week's first titles, so it changes every week."""
+    if not items:
+        return (
+            "Deze week geen nieuwe artikelen, wel hoe je ons bereikt."
+            if address_form == "je"
+            else "Deze week geen nieuwe artikelen, wel hoe u ons bereikt."
+        )
+    text = "Deze week: " + " · ".join(article.title for article in items)
+    if len(text) <= PREHEADER_LIMIT:
+        return text
+    cut = text[: PREHEADER_LIMIT - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ·,;:") + "…"
+
+
+def _reason(settings: Settings) -> str:
+    if settings.site.address_form == "je":
+        return f"Je ontvangt deze nieuwsbrief omdat je je hebt aangemeld bij {settings.site.title}."
+    return f"U ontvangt deze nieuwsbrief omdat u zich heeft aangemeld bij {settings.site.title}."
+
+
+def web_unsubscribe(settings: Settings) -> tuple[str | None, str]:
+    """Return the web copy's unsubscribe link (None: there is none) and the hint without one.
+
+    The website never shows a mail service's placeholder or a per-recipient URL: a fixed
+    unsubscribe page or mailto address works for anyone, otherwise the text says where the
+    link is.
+    """
+    digest = settings.digest
+    url, placeholder = digest.unsubscribe_url, digest.recipient_placeholder
+    if url and not (placeholder and placeholder in url):
+        return url, ""
+    if digest.unsubscribe_mailto:
+        return f"mailto:{digest.unsubscribe_mailto}?subject=afmelden", ""
+    mailbox = "je mailbox" if settings.site.address_form == "je" else "uw mailbox"
+    return None, f"Afmelden kan met de link onderaan de nieuwsbrief in {mailbox}."
+
+
+def _unsubscribe_token(*texts: object) -> str:
+    """Return a marker URL that occurs in none of ``texts`` (same texts, same marker)."""
+    seen = json.dumps(texts, ensure_ascii=False, default=str, sort_keys=True)
+    salt = hashlib.sha256(seen.encode("utf-8")).hexdigest()[:16]
+    for attempt in range(1000):
+        token = f"{UNSUBSCRIBE_TOKEN}-{salt}-{attempt}"
+        if token not in seen:
+            return token
+    raise BuildError("no unsubscribe marker is free of the digest's text")  # pragma: no cover
+
+
 def _item(article: Article, settings: Settings, week: str) -> dict[str, Any]:
     return {
         "title": article.title,
@@ -171,10 +231,16 @@ def _context(
     subject: str,
     items: Sequence[Article],
     overflow: Sequence[Article],
-    unsubscribe_url: str,
+    unsubscribe_url: str | None,
+    *,
+    preheader: str,
+    web_copy: bool = False,
+    unsubscribe_hint: str = "",
 ) -> dict[str, Any]:
     contact = settings.site.contact
     local_send = window.send_moment.astimezone(settings.digest.timezone)
+    je = settings.site.address_form == "je"
+    default_intro = f"Dit zijn de artikelen die we deze week voor {'je' if je else 'u'} schreven."
     return {
         "site": settings.site,
         "contact": {
@@ -188,8 +254,12 @@ def _context(
             "address": contact.address,
         },
         "subject": subject,
-        "preheader": settings.digest.preheader,
-        "intro": settings.digest.intro,
+        "preheader": preheader,
+        "intro": settings.digest.intro or default_intro,
+        "address_form": settings.site.address_form,
+        "reason": _reason(settings),
+        "web_copy": web_copy,
+        "unsubscribe_hint": unsubscribe_hint,
         "week": window.week,
         "week_number": local_send.isocalendar()[1],
         "send_date": dutch_date(local_send),
@@ -210,17 +280,35 @@ def compile_mjml(source: str, template: Path) -> str:
         raise BuildError(f"{template}: MJML error: {exc}") from None
 
 
-def _html(settings: Settings, context: Mapping[str, Any], unsubscribe: str) -> str:
+def inline_css(html: str) -> str:
+    """Copy the CSS of the <style> blocks into style attributes, keeping the blocks.
+
+    Gmail's apps (with other than Google accounts) and Gmail's mobile webmail drop <style>;
+    what carries layout and colour must be inline. Media queries (phone layout, dark mode)
+    cannot be inlined and stay in <style> for the clients that read it.
+    """
+    import css_inline
+
+    inliner = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
+    return str(inliner.inline(html))
+
+
+def _html(
+    settings: Settings, context: Mapping[str, Any], token: str, unsubscribe: str | None
+) -> tuple[str, str]:
+    """Return the compiled, inlined HTML with the unsubscribe link put in, and its MJML."""
     templates = settings.project_dir / "templates"
     source = render_template(templates, HTML_TEMPLATE, context, html=True)
-    html = compile_mjml(source, templates / HTML_TEMPLATE)
-    # Placeholders are the services' own syntax (SendGrid's holds < and >): put them in
-    # after Jinja and MRML, raw, because the service looks for them byte for byte.
-    if MAIL_SERVICES[settings.digest.mail_service].placeholder is None:
-        unsubscribe = _escape_attribute(unsubscribe)  # a real URL from the settings
-    html = html.replace(UNSUBSCRIBE_TOKEN, unsubscribe)
+    html = inline_css(compile_mjml(source, templates / HTML_TEMPLATE))
+    if unsubscribe is not None:
+        # Placeholders are the services' own syntax (SendGrid's holds < and >): put them in
+        # after Jinja, MRML and css-inline, raw, because the service looks for them byte for
+        # byte. Only the marker the template put there is replaced (see _unsubscribe_token).
+        if MAIL_SERVICES[settings.digest.mail_service].placeholder is None:
+            unsubscribe = _escape_attribute(unsubscribe)  # a real URL from the settings
+        html = html.replace(token, unsubscribe)
     # End with a newline like the text part, so the file and the MIME part are equal.
-    return html if html.endswith("\n") else html + "\n"
+    return (html if html.endswith("\n") else html + "\n"), source
 
 
 def _escape_attribute(value: str) -> str:
@@ -238,10 +326,17 @@ def render_digest(
     items = list(articles[:limit])
     overflow = list(articles[limit:])
     unsubscribe = unsubscribe_link(settings.digest)
+    token = _unsubscribe_token(
+        [_item(article, settings, window.week) for article in articles],
+        settings.raw,
+    )
     while True:
         subject = subject_line(settings, window, len(articles))
-        context = _context(settings, window, subject, items, overflow, UNSUBSCRIBE_TOKEN)
-        html = _html(settings, context, unsubscribe)
+        preheader = settings.digest.preheader or default_preheader(
+            items or overflow, settings.site.address_form
+        )
+        context = _context(settings, window, subject, items, overflow, token, preheader=preheader)
+        html, source = _html(settings, context, token, unsubscribe)
         if len(html.encode("utf-8")) <= settings.digest.max_html_bytes or not items:
             break
         # Too big for Gmail's clipping limit: list the oldest full item by title only.
@@ -253,27 +348,62 @@ def render_digest(
         )
     templates = settings.project_dir / "templates"
     text = render_template(templates, TEXT_TEMPLATE, context, html=False).replace(
-        UNSUBSCRIBE_TOKEN, unsubscribe
+        token, unsubscribe
     )
+    web_link, hint = web_unsubscribe(settings)
+    web_context = _context(
+        settings,
+        window,
+        subject,
+        items,
+        overflow,
+        None if web_link is None else token,
+        preheader=preheader,
+        web_copy=True,
+        unsubscribe_hint=hint,
+    )
+    web_html, _ = _html(settings, web_context, token, web_link)
     sender = settings.digest.sender or settings.site.author
     if not sender.email:
         raise NieuwsbriefError(
             f"{settings.path}: field 'digest.from': needs an email address to send the digest"
         )
     host = urlsplit(settings.site.base_url).hostname or "localhost"
+    headers = {"List-Id": list_id(settings.site.title, host)}
+    headers.update(unsubscribe_headers(settings.digest))
+    # A new Message-ID when the content changes (a corrected digest is a new message), the
+    # same one for the same content, so rebuilding changes nothing.
+    content = hashlib.sha256(
+        "\0".join((subject, text, html, json.dumps(headers, sort_keys=True))).encode("utf-8")
+    ).hexdigest()[:16]
     envelope = Envelope(
         sender=sender,
         to=Person(sender.name, sender.email),
         reply_to=settings.digest.reply_to,
         subject=subject,
         date=window.send_moment,
-        message_id=f"<{window.week}.digest@{host}>",
-        extra=unsubscribe_headers(settings.digest),
+        message_id=f"<{window.week}.{content}.digest@{host}>",
+        extra=headers,
     )
-    eml = build_message(envelope, text, html)
-    manifest = _manifest(settings, window, subject, items, overflow, html, text, eml, envelope)
+    keep = [name.placeholder for name in MAIL_SERVICES.values() if name.placeholder]
+    if settings.digest.recipient_placeholder:
+        keep.append(settings.digest.recipient_placeholder)
+    eml = build_message(envelope, text, html, keep)
+    manifest = _manifest(
+        settings, window, subject, preheader, items, overflow, web_html, text, eml, envelope
+    )
     digest = Digest(
-        window, subject, settings.digest.preheader, items, overflow, html, text, eml, manifest
+        window,
+        subject,
+        preheader,
+        items,
+        overflow,
+        web_html,
+        text,
+        eml,
+        manifest,
+        email_html=html,
+        mjml=source,
     )
     return digest, warnings
 
@@ -282,6 +412,7 @@ def _manifest(
     settings: Settings,
     window: Window,
     subject: str,
+    preheader: str,
     items: Sequence[Article],
     overflow: Sequence[Article],
     html: str,
@@ -306,7 +437,8 @@ def _manifest(
     return {
         "week": window.week,
         "subject": subject,
-        "preheader": settings.digest.preheader,
+        "preheader": preheader,
+        "message_id": envelope.message_id,
         "send_at": window.send_moment.isoformat(),
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
         "from": {"name": envelope.sender.name, "email": envelope.sender.email},

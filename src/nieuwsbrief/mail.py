@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -66,8 +68,47 @@ def unsubscribe_link(settings: DigestSettings) -> str:
     return f"mailto:{settings.unsubscribe_mailto}?subject=afmelden"
 
 
+def per_recipient(settings: DigestSettings) -> bool:
+    """Tell whether the unsubscribe URL names the recipient by itself (RFC 8058 §3.1).
+
+    A service placeholder is filled per recipient by the service; a generic URL only when it
+    carries ``digest.recipient_placeholder``, which the sending tool fills for each recipient.
+    """
+    if MAIL_SERVICES[settings.mail_service].placeholder is not None:
+        return True
+    placeholder, url = settings.recipient_placeholder, settings.unsubscribe_url
+    return bool(placeholder and url and placeholder in url)
+
+
+def one_click_problem(settings: DigestSettings) -> str | None:
+    """Say why the digest cannot offer one-click unsubscribe, and what to set; None if it can."""
+    service = MAIL_SERVICES[settings.mail_service]
+    if service.placeholder is not None:
+        return None
+    if not settings.unsubscribe_url:
+        return (
+            "only a mailto: unsubscribe is offered, so there is no one-click unsubscribe "
+            "(Gmail and Yahoo require it of bulk senders since 2024); set "
+            "digest.unsubscribe_url with digest.recipient_placeholder, or choose your mail "
+            "service's profile in digest.mail_service"
+        )
+    if not per_recipient(settings):
+        return (
+            "the unsubscribe URL is the same for every reader, so it cannot be a one-click "
+            "unsubscribe (RFC 8058 §3.1: the URL must name the recipient; Gmail and Yahoo "
+            "require one-click of bulk senders since 2024); put the placeholder your sending "
+            "tool fills per recipient in digest.unsubscribe_url and name it in "
+            "digest.recipient_placeholder, or choose your mail service's profile"
+        )
+    return None
+
+
 def unsubscribe_headers(settings: DigestSettings) -> dict[str, str]:
-    """Return the List-Unsubscribe headers (RFC 2369, RFC 8058) the profile asks us to write."""
+    """Return the List-Unsubscribe headers (RFC 2369, RFC 8058) the profile asks us to write.
+
+    List-Unsubscribe-Post (one-click) only where the https URL names the recipient by itself:
+    a one-click POST carries nothing but ``List-Unsubscribe=One-Click``.
+    """
     service = MAIL_SERVICES[settings.mail_service]
     if not service.fills_headers:
         return {}
@@ -80,10 +121,18 @@ def unsubscribe_headers(settings: DigestSettings) -> dict[str, str]:
     if not targets:
         return {}
     headers = {"List-Unsubscribe": ", ".join(targets)}
-    if url and (url.startswith("https://") or service.placeholder):
-        # One-click unsubscribe needs an https URL that accepts a POST (Gmail, Yahoo, 2024).
+    if url and per_recipient(settings) and (url.startswith("https://") or service.placeholder):
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return headers
+
+
+def list_id(title: str, host: str) -> str:
+    """Return a List-Id header value (RFC 2919): the site's title and a label under its host."""
+    # A phrase of plain words: RFC 5322 specials and quotes dropped, so non-ASCII words can
+    # be encoded-words (RFC 2047 forbids those inside a quoted string).
+    phrase = " ".join(re.sub(r'[()<>\[\]:;@\\,."]', " ", title).split())[:60].strip()
+    label = "nieuwsbrief." + host.strip(".").lower()
+    return f"{phrase} <{label}>" if phrase else f"<{label}>"
 
 
 def _address(person: Person) -> Address:
@@ -104,8 +153,53 @@ class Envelope:
     extra: dict[str, str]
 
 
-def build_message(envelope: Envelope, text: str, html: str) -> bytes:
-    """Return a complete RFC 5322 multipart/alternative message, byte-identical per input."""
+# RFC 2045 §6.7: encoded lines are at most 76 characters, a soft break's "=" included.
+QP_LINE = 76
+
+
+def quoted_printable(text: str, keep: Iterable[str] = ()) -> str:
+    """Encode ``text`` as quoted-printable, never breaking a line inside a ``keep`` string.
+
+    Mail services look for their placeholders byte for byte in the raw message; the standard
+    library's encoder puts soft line breaks wherever column 76 falls, splitting them. Here
+    each placeholder is one unbreakable piece (placeholders are printable ASCII without "="
+    and shorter than a line, so they are written as they are), and each character's bytes
+    stay together. Lines end in "\n"; the generator writes them as CRLF.
+    """
+    tokens = sorted({token for token in keep if token}, key=len, reverse=True)
+    splitter = re.compile("(" + "|".join(re.escape(t) for t in tokens) + ")") if tokens else None
+    out: list[str] = []
+    for line in text.split("\n"):
+        pieces: list[str] = []
+        for chunk in splitter.split(line) if splitter else [line]:
+            if chunk in tokens:
+                pieces.append(chunk)
+                continue
+            for char in chunk:
+                if char == "=" or (not (" " <= char <= "~") and char != "\t"):
+                    pieces.append("".join(f"={byte:02X}" for byte in char.encode("utf-8")))
+                else:
+                    pieces.append(char)
+        # Whitespace at the end of an encoded line would be lost in transport (§6.7 rule 3).
+        if pieces and pieces[-1] in (" ", "\t"):
+            pieces[-1] = f"={ord(pieces[-1]):02X}"
+        current = ""
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            room = QP_LINE if last else QP_LINE - 1  # keep a column for the soft break's "="
+            if current and len(current) + len(piece) > room:
+                out.append(current + "=")
+                current = ""
+            current += piece
+        out.append(current)
+    return "\n".join(out)
+
+
+def build_message(envelope: Envelope, text: str, html: str, keep: Iterable[str] = ()) -> bytes:
+    """Return a complete RFC 5322 multipart/alternative message, byte-identical per input.
+
+    No quoted-printable line break falls inside one of the ``keep`` strings (placeholders).
+    """
     message = EmailMessage(policy=SMTP)
     message["From"] = _address(envelope.sender)
     message["To"] = _address(envelope.to)
@@ -114,10 +208,14 @@ def build_message(envelope: Envelope, text: str, html: str) -> bytes:
     message["Subject"] = envelope.subject
     message["Date"] = email.utils.format_datetime(envelope.date)
     message["Message-ID"] = envelope.message_id
-    for name, value in envelope.extra.items():
+    for name, value in envelope.extra.items():  # List-Id, List-Unsubscribe, ...
         message[name] = value
+    keep = tuple(keep)
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for part, content in zip(message.iter_parts(), (text, html), strict=True):
+        assert isinstance(part, EmailMessage)
+        part.set_payload(quoted_printable(content, keep))
     # The standard library picks a random boundary; derive it from the content instead
     # so that the same digest always gives the same bytes.
     digest = hashlib.sha256((text + "\0" + html).encode("utf-8")).hexdigest()[:24]

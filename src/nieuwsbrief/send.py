@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import os
 import re
 import smtplib
@@ -27,13 +29,16 @@ def check_address(address: str) -> str:
     return address
 
 
-def addressed_copy(eml: Path, to: str) -> tuple[bytes, str]:
+def addressed_copy(eml: Path, to: str, now: dt.datetime | None = None) -> tuple[bytes, str]:
     """Return the .eml's bytes addressed to ``to`` only, and the envelope sender.
 
-    Only the To header changes, in place; every other byte is the file's, so the test mail
-    is exactly what a mail service would get.
+    To, Date and Message-ID change, in place: a test mail is a message of its own, sent now
+    (a corrected test must not reuse the earlier test's Message-ID, nor carry the future send
+    date). Every other byte is the file's, so the test mail is what a mail service would get.
     """
     import email.utils
+
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone()
 
     try:
         raw = eml.read_bytes()
@@ -71,6 +76,19 @@ def addressed_copy(eml: Path, to: str) -> tuple[bytes, str]:
     )
     headers = [header for header in headers if name(header) != b"to"]
     headers.insert(at, b"To: " + address)
+    stamp = email.utils.format_datetime(moment).encode("ascii")
+    message_ids = [h for h in headers if name(h) == b"message-id"]
+    domain = message_ids[0].rpartition(b"@")[2].strip(b" \t\r\n>") if message_ids else b""
+    unique = hashlib.sha256(raw + stamp + address + os.urandom(8)).hexdigest()[:20]
+    replace = {
+        b"date": b"Date: " + stamp,
+        b"message-id": b"Message-ID: <test."
+        + unique.encode()
+        + b"@"
+        + (domain or b"localhost")
+        + b">",
+    }
+    headers = [replace.get(name(header), header) for header in headers]
     sender_headers = [h for h in headers if name(h) == b"from"]
     sender = email.utils.parseaddr(
         sender_headers[0].partition(b":")[2].decode("utf-8", "replace") if sender_headers else ""
@@ -80,9 +98,12 @@ def addressed_copy(eml: Path, to: str) -> tuple[bytes, str]:
     return newline.join(headers) + separator + body, sender
 
 
-def send_test(eml: Path, to: str, settings: SmtpSettings) -> str:
-    """Deliver ``eml`` to ``to`` through the configured SMTP server; return a summary."""
-    data, sender = addressed_copy(eml, to)
+def send_test(eml: Path, to: str, settings: SmtpSettings, now: dt.datetime | None = None) -> str:
+    """Deliver ``eml`` to ``to`` through the configured SMTP server; return a summary.
+
+    The test mail gets its own Date (``now``, default the clock) and Message-ID.
+    """
+    data, sender = addressed_copy(eml, to, now)
     password = os.environ.get(settings.password_env)
     if settings.user and not password:
         raise SendError(
