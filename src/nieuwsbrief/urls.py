@@ -55,7 +55,8 @@ def absolute_url(url: str, base: str, schemes: frozenset[str]) -> str:
     absolute = urljoin(base, encode_url(url))
     parts = urlsplit(absolute)
     if parts.scheme.lower() not in schemes:
-        raise ValueError("is not an " + " or ".join(sorted(schemes)) + " URL")
+        names = "http(s)" if schemes == {"http", "https"} else " or ".join(sorted(schemes))
+        raise ValueError(f"is not an {names} or site-relative URL")
     if parts.scheme.lower() in ("http", "https") and not parts.hostname:
         raise ValueError("has no host name")
     return absolute
