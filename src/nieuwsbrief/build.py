@@ -9,12 +9,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nieuwsbrief.articles import ARTICLES_DIR, Article, Progress, load_articles
+from nieuwsbrief.articles import (
+    ARTICLES_DIR,
+    Article,
+    InvalidArticles,
+    Progress,
+    date_errors,
+    load_articles,
+)
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import BuildError, InputError, NieuwsbriefError
 from nieuwsbrief.output import check_out, claim, publish_claimed, quote
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
-from nieuwsbrief.select import digest_articles, feed_articles, published
+from nieuwsbrief.select import digest_articles, published
 
 if TYPE_CHECKING:
     from nieuwsbrief.digest import Digest
@@ -106,7 +113,7 @@ def render_site(
 
     settings = site.settings
     rendered = Rendered(
-        files=dict(render_feeds(settings, feed_articles(site.articles, now, settings.feeds.limit)))
+        files=dict(render_feeds(settings, published(site.articles, now)))
     )
     window = digest_window(settings, now, digest_week)
     articles = digest_articles(site.articles, window, now)
@@ -236,12 +243,14 @@ def build(
     a build whose feeds would hold no items while the published feeds hold some is refused.
     """
     from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
-    from nieuwsbrief.feeds import JSON_FILE
+    from nieuwsbrief.feeds import FEED_FILES, JSON_FILE, MAX_OLD_FEED_BYTES, feed_changes
 
     protect = (project, project / ARTICLES_DIR, project / "templates")
     check_out(out, protect)
     site = load_site(project, progress, cache=cache)
     now = site.settings.localize(now)
+    if date_errors(site.articles, now):
+        raise InvalidArticles(date_errors(site.articles, now))
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
     # from the archive.
     with claim(out, protect) as folder:
@@ -262,6 +271,13 @@ def build(
             for name in folder.record
             if name.startswith(f"{DIGESTS_DIR}/{week}/")
         )
+        # Only feeds nieuwsbrief wrote (and nobody edited since) tell what was published.
+        old_feeds = {
+            name: data
+            for name in FEED_FILES
+            if (data := folder.read_own(name, MAX_OLD_FEED_BYTES)) is not None
+        }
+        rendered.warnings.extend(feed_changes(old_feeds, published(site.articles, now)))
         publish_claimed(folder, rendered.files, removed)
     return BuildResult(
         out=out,

@@ -72,9 +72,16 @@ class SiteSettings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
     articles_path: str = "/artikelen/"
     contact: Contact = field(default_factory=Contact)
+    # The practice's logo: at the top of the digest and as the feeds' image.
     logo: Logo | None = None
     # How the email addresses its readers: informal "je" or formal "u".
     address_form: str = "je"
+    # Feed branding: the absolute, percent-encoded URL of a small square icon.
+    icon: str | None = None
+    copyright: str | None = None
+    # The date in every tag: URI id (RFC 4151: a day the site owned its domain). None keeps
+    # the ids of projects from before this setting: each article's own date (docs/feeds.md).
+    tag_date: str | None = None
 
     def article_url(self, slug: str) -> str:
         """Return the absolute URL of the article with this slug."""
@@ -91,6 +98,9 @@ class FeedSettings:
 
     limit: int = 20
     path: str = "/"
+    # RFC 5005 archive pages hold this many items each, oldest first.
+    archive_size: int = 50
+    websub_hub: str | None = None
 
 
 @dataclass(frozen=True)
@@ -467,11 +477,19 @@ def _person(section: _Section, name: str, *, required: bool) -> Person | None:
     return person
 
 
-def _logo(section: _Section) -> Logo | None:
-    if section.raw("logo") is None:
+def _logo(section: _Section, base_url: str, title: str) -> Logo | None:
+    """Read ``site.logo``: a URL, or a mapping of ``url``, ``alt`` and ``width``."""
+    raw = section.raw("logo")
+    if raw is None:
         return None
+    https = frozenset({"https"})  # mail clients block images over http://
+    if isinstance(raw, str):
+        url = _site_url(section, "logo", base_url, https)
+        return Logo(url=url, alt=title or "Logo") if url else None
     sub = section.section("logo")
-    url = sub.url("url", required=True, schemes=("https",))
+    url = _site_url(sub, "url", base_url, https)
+    if url is None and sub.raw("url") is None:
+        sub.fail("url", "is required", "add 'url:' with the logo's address")
     alt = sub.text("alt", required=True, limit=200)
     width = sub.number("width", 160, 16, 544)
     sub.finish()
@@ -506,6 +524,44 @@ def _recipient_placeholder(section: _Section, url: str | None) -> str | None:
         )
         return None
     return value
+
+
+_WEB = frozenset({"http", "https"})
+
+
+def _site_url(
+    section: _Section, name: str, base_url: str, schemes: frozenset[str] = _WEB
+) -> str | None:
+    """Read an image URL: absolute http(s) or site-relative; percent-encode it."""
+    from nieuwsbrief.urls import absolute_url
+
+    value = section.text(name, limit=2000)
+    if value is None:
+        return None
+    try:
+        return absolute_url(value, base_url + "/", schemes)
+    except ValueError as exc:
+        section.fail(
+            name, f"{quote(value)} {exc}", "use a path such as /logo.png or an https:// address"
+        )
+        return None
+
+
+def _tag_date(section: _Section) -> str | None:
+    value = section.text("tag_date", limit=20)
+    if value is None:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    section.fail(
+        "tag_date",
+        f"{quote(value)} is not a date",
+        "write the day the site first owned its domain as YYYY-MM-DD, e.g. 2025-10-01",
+    )
+    return None
 
 
 def _weekday(section: _Section) -> int:
@@ -619,15 +675,17 @@ def parse_settings(data: object, path: Path) -> Settings:
         address=contact.text("address", lines=True, limit=300),
     )
     contact.finish()
-    logo = _logo(site)
     author = _person(site, "author", required=True)
     language = site.text("language", "nl", limit=10) or "nl"
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2})?", language):
         site.fail("language", f"{quote(language)} is not a language code", "use nl")
         language = "nl"
+    title = site.text("title", required=True, limit=200) or ""
+    site_base = (base_url or "https://example.invalid").rstrip("/")
+    logo = _logo(site, site_base, title)
     site_settings = SiteSettings(
-        title=site.text("title", required=True, limit=200) or "",
-        base_url=(base_url or "https://example.invalid").rstrip("/"),
+        title=title,
+        base_url=site_base,
         description=site.text("description", required=True, lines=True, limit=1000) or "",
         author=author or Person(name=""),
         language=language,
@@ -636,6 +694,9 @@ def parse_settings(data: object, path: Path) -> Settings:
         contact=contact_settings,
         logo=logo,
         address_form=site.choice("address_form", "je", ("je", "u")),
+        icon=_site_url(site, "icon", site_base),
+        copyright=site.text("copyright", limit=300),
+        tag_date=_tag_date(site),
     )
     site.finish()
 
@@ -643,6 +704,8 @@ def parse_settings(data: object, path: Path) -> Settings:
     feed_settings = FeedSettings(
         limit=feeds.number("limit", 20, 1, 1000),
         path="/" + _site_path(feeds, "path", "/").strip("/"),
+        archive_size=feeds.number("archive_size", 50, 1, 1000),
+        websub_hub=feeds.url("websub_hub"),
     )
     feeds.finish()
 
