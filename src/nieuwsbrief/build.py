@@ -13,7 +13,7 @@ from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import NieuwsbriefError
 from nieuwsbrief.output import claim, publish_claimed
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
-from nieuwsbrief.select import digest_articles, feed_articles, published
+from nieuwsbrief.select import digest_articles, feed_articles, held_back, published
 
 if TYPE_CHECKING:
     from nieuwsbrief.digest import Digest
@@ -50,6 +50,9 @@ class BuildResult:
     published: list[Article]
     digest_week: str | None
     warnings: list[str] = field(default_factory=list)
+    # Left out of every output: drafts, and articles dated after --now.
+    drafts: list[Article] = field(default_factory=list)
+    scheduled: list[Article] = field(default_factory=list)
 
 
 def load_site(project: Path, progress: Progress | None = None, *, cache: bool = False) -> Site:
@@ -135,7 +138,10 @@ def build(
     with claim(out) as target:
         rendered = render_site(site, now, digest_week=digest_week, archive=read_manifests(target))
         publish_claimed(target, rendered.files, keep=(DIGESTS_DIR,))
+    drafts, scheduled = held_back(site.articles, now)
     return BuildResult(
+        drafts=drafts,
+        scheduled=scheduled,
         out=out,
         files={name: len(data) for name, data in sorted(rendered.files.items())},
         published=published(site.articles, now),

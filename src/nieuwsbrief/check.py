@@ -128,8 +128,13 @@ def _digest_warnings(
     ]
 
 
-def check_project(project: Path, now: dt.datetime) -> list[Problem]:
-    """Validate the settings and every article; return all problems, errors first."""
+def check_project(
+    project: Path, now: dt.datetime, held_back: list[Article] | None = None
+) -> list[Problem]:
+    """Validate the settings and every article; return all problems, errors first.
+
+    Drafts and articles dated after ``now`` are appended to ``held_back`` when given.
+    """
     try:
         settings = load_settings(project / SETTINGS_FILE)
     except InputError as error:
@@ -137,6 +142,8 @@ def check_project(project: Path, now: dt.datetime) -> list[Problem]:
     now = settings.localize(now)
     articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
     problems = [_from_error(error) for error in errors]
+    if held_back is not None:
+        held_back.extend(a for a in articles if a.draft or a.date.astimezone(dt.UTC) > now)
     for article in articles:
         problems.extend(_article_warnings(article, now))
     if not errors:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -194,9 +194,44 @@ def build(
         say(f"  {name} ({size:,} bytes)", 2)
     digest = f", digest {result.digest_week}" if result.digest_week else ", no digest"
     say(
-        f"Built {len(result.published)} published articles into {result.out}"
-        f" ({len(result.files)} files{digest})"
+        f"Built {_count(len(result.published), 'published article')} into {result.out}"
+        f" ({_count(len(result.files), 'file')}{digest})"
     )
+    _say_held_back(result.drafts, result.scheduled)
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    """Return '1 draft' or '2 drafts'."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def _say_held_back(drafts: Sequence[Any], scheduled: Sequence[Any]) -> None:
+    """Say how many articles no output shows, and with --verbose which ones."""
+    if not drafts and not scheduled:
+        return
+    say(
+        f"Left out: {_count(len(drafts), 'draft')} (draft: true) and "
+        f"{_count(len(scheduled), 'article')} dated after now"
+        + ("" if _verbosity_level() >= 2 else "; -v names them")
+    )
+    for article in drafts:
+        say(f"  draft: {article.source} ({_short(article.title)})", 2)
+    for article in scheduled:
+        say(
+            f"  scheduled {article.date:%Y-%m-%d %H:%M}: {article.source}"
+            f" ({_short(article.title)})",
+            2,
+        )
+
+
+def _short(value: str, limit: int = 60) -> str:
+    """Quote a user value short, with control characters escaped."""
+    text = value if len(value) <= limit else value[: limit - 1] + "…"
+    return repr(text)
+
+
+def _verbosity_level() -> int:
+    return int(click.get_current_context().meta.get("nieuwsbrief.verbosity", 1))
 
 
 @contextmanager
@@ -225,28 +260,65 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 @project_option
 @now_option
 @click.option("--count", "-n", default=5, show_default=True, help="How many send moments to list.")
+@click.option(
+    "--cron",
+    is_flag=True,
+    help="Print the crontab lines that build at every send moment instead.",
+)
 @verbosity_options
-def schedule(project: Path, now: dt.datetime | None, count: int) -> None:
-    """List the next digest send moments in local time, with the window each covers.
+def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool) -> None:
+    """List the next digest send moments in local time, with the window each covers
+    and how many articles each digest holds so far (drafts counted apart).
 
     \b
     Example:
         nieuwsbrief schedule --count 3
+        nieuwsbrief schedule --cron >> mijn-crontab
     """
+    from nieuwsbrief.articles import ARTICLES_DIR, scan_articles
     from nieuwsbrief.config import SETTINGS_FILE, load_settings
-    from nieuwsbrief.digest import dutch_date
-    from nieuwsbrief.schedule import upcoming, window_ending_at
+    from nieuwsbrief.schedule import (
+        coming_digests,
+        cron_lines,
+        dutch_weekday_date,
+        time_shifts_with_dst,
+    )
 
     with _library_errors():
         settings = load_settings(project / SETTINGS_FILE)
         moment = settings.localize(_resolve_now(now))
-    zone = settings.digest.timezone
-    for send_moment in upcoming(settings.digest, moment, count):
-        window = window_ending_at(settings.digest, send_moment)
+    if cron:
+        command = [sys.executable, "-m", "nieuwsbrief", "build", "--quiet", "--out", "public"]
+        for line in cron_lines(settings.digest, command, str(project.resolve())):
+            click.echo(line)
+        if time_shifts_with_dst(settings.digest, moment):
+            click.echo(
+                f"warning: {settings.path}: field 'digest.time': {settings.digest.time:%H:%M} is "
+                "skipped or repeated when the clocks change, and cron then runs at another "
+                "time than the send moment; choose a time outside 02:00-03:00",
+                err=True,
+            )
+        return
+    articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
+    if errors:
         click.echo(
-            f"{window.week}  {dutch_date(send_moment)} {send_moment:%H:%M} {zone.key}"
+            f"warning: {_count(len(errors), 'article')} could not be read and "
+            "are not counted; 'nieuwsbrief check' names the problems",
+            err=True,
+        )
+    zone = settings.digest.timezone
+    for coming in coming_digests(settings.digest, articles, moment, count):
+        window = coming.window
+        send_moment = window.send_moment
+        drafts = f", {_count(len(coming.drafts), 'draft')}" if coming.drafts else ""
+        click.echo(
+            f"{window.week}  {dutch_weekday_date(send_moment)} {send_moment:%H:%M} {zone.key}"
+            f"  {_count(len(coming.articles), 'article')}{drafts}"
             f"  (articles from {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M})"
         )
+        for article in coming.articles + coming.drafts:
+            status = "draft" if article.draft else f"{article.date:%Y-%m-%d}"
+            say(f"    {status}: {_short(article.title)}", 2)
 
 
 @cli.command()
@@ -330,8 +402,10 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
 
     from nieuwsbrief.check import check_project
 
+    held_back: list[Any] = []
+    moment = _resolve_now(now)
     with _library_errors():
-        problems = check_project(project, _resolve_now(now))
+        problems = check_project(project, moment, held_back)
     errors = sum(1 for problem in problems if problem.severity == "error")
     warnings = len(problems) - errors
     if output_format == "json":
@@ -339,7 +413,9 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
     else:
         for problem in problems:
             click.echo(str(problem))
-        say(f"{errors} error(s), {warnings} warning(s)")
+        say(f"{_count(errors, 'error')}, {_count(warnings, 'warning')}")
+        drafts = [article for article in held_back if article.draft]
+        _say_held_back(drafts, [article for article in held_back if not article.draft])
     if errors or (strict and warnings):
         sys.exit(EXIT_ERROR)
 
@@ -394,10 +470,12 @@ def preview(project: Path, port: int, now: dt.datetime | None) -> None:
 def send(
     to: str, project: Path, out: Path, now: dt.datetime | None, digest_week: str | None
 ) -> None:
-    """Send the built digest as a test mail over SMTP (settings in schedule.yaml).
+    """Send the built digest as a TEST mail to one address over SMTP (settings in schedule.yaml).
 
-    Sends OUT/digests/<week>/digest.eml with To replaced by --to. The password comes from
-    the environment variable named by smtp.password_env (NIEUWSBRIEF_SMTP_PASSWORD).
+    This is not how subscribers get it: hand the digest to your mail service
+    (docs/mail-services.md). Sends OUT/digests/<week>/digest.eml with To replaced by
+    --to. The password comes from the environment variable named by smtp.password_env
+    (NIEUWSBRIEF_SMTP_PASSWORD).
 
     \b
     Example:
@@ -411,8 +489,34 @@ def send(
     with _library_errors():
         settings = load_settings(project / SETTINGS_FILE)
         window = digest_window(settings, settings.localize(_resolve_now(now)), digest_week)
-        summary = send_test(out / DIGESTS_DIR / window.week / "digest.eml", to, settings.smtp)
+        eml = out / DIGESTS_DIR / window.week / "digest.eml"
+        if not eml.is_file():
+            raise NieuwsbriefError(_no_digest_message(out, window.week, digest_week is None))
+        summary = send_test(eml, to, settings.smtp)
     say(summary)
+
+
+def _no_digest_message(out: Path, week: str, latest: bool) -> str:
+    """Explain why there is nothing to send for ``week`` and what to do instead."""
+    from nieuwsbrief.digest import DIGESTS_DIR
+
+    folder = out / DIGESTS_DIR
+    built = (
+        sorted(path.name for path in folder.glob("*-W*") if (path / "digest.eml").is_file())
+        if folder.is_dir()
+        else []
+    )
+    which = "the latest send moment's week" if latest else "--digest-week"
+    message = (
+        f"{folder / week / 'digest.eml'} does not exist: {which} {week} has no digest in {out}; "
+        "a build writes one only for a week with published articles "
+        "('nieuwsbrief schedule' counts them per week)"
+    )
+    if built:
+        return message + f"; built weeks: {', '.join(built[-4:])} (pick one with --digest-week)"
+    return (
+        message + f"; {out} holds no digests at all: run 'nieuwsbrief build' first (or fix --out)"
+    )
 
 
 def main() -> None:
