@@ -140,8 +140,13 @@ def check_project(
     except InputError as error:
         return [_from_error(error)]
     now = settings.localize(now)
+    from nieuwsbrief.scaffold import example_warnings
+
+    examples = [
+        Problem("warning", str(settings.path), *found) for found in example_warnings(settings.raw)
+    ]
     articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
-    problems = [_from_error(error) for error in errors]
+    problems = [_from_error(error) for error in errors] + examples
     if held_back is not None:
         held_back.extend(a for a in articles if a.draft or a.date.astimezone(dt.UTC) > now)
     for article in articles:

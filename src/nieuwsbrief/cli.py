@@ -323,21 +323,102 @@ def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool) -> 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path())
+@click.option("--name", default=None, help='The practice\'s name, e.g. "Praktijk Het Baken".')
+@click.option("--website", default=None, help="The website's https:// address.")
+@click.option("--email", default=None, help="Sender and contact address of the digest.")
+@click.option("--phone", default=None, help="Phone number shown in the digest.")
+@click.option(
+    "--address-form",
+    type=click.Choice(["je", "u"]),
+    default=None,
+    help="Address readers with 'je' (default) or 'u'.",
+)
+@click.option(
+    "--no-input",
+    is_flag=True,
+    help="Ask nothing: use the options given and the example practice for the rest.",
+)
 @verbosity_options
-def init(directory: Path) -> None:
-    """Create a new project: schedule.yaml, templates/ and one example article.
+def init(
+    directory: Path,
+    name: str | None,
+    website: str | None,
+    email: str | None,
+    phone: str | None,
+    address_form: str | None,
+    no_input: bool,
+) -> None:
+    """Create a new project: schedule.yaml, templates/, .gitignore and one example article.
+
+    Asks for the practice's name, website, sender address and phone (and whether to address
+    readers with 'je' or 'u'); options answer in advance, --no-input asks nothing.
+    'nieuwsbrief check' warns while settings still hold the example practice.
 
     \b
     Example:
-        nieuwsbrief init mijn-praktijk && cd mijn-praktijk && nieuwsbrief build
+        nieuwsbrief init mijn-praktijk && cd mijn-praktijk && nieuwsbrief preview
+        nieuwsbrief init mijn-praktijk --no-input --name "Praktijk Het Baken" \\
+            --website https://www.hetbaken.nl --email info@hetbaken.nl --phone "030 765 4321"
     """
-    from nieuwsbrief.scaffold import init_project
+    from nieuwsbrief.config import SETTINGS_FILE
+    from nieuwsbrief.scaffold import Practice, check_practice, init_project, refuse_existing
 
     with _library_errors():
-        created = init_project(directory, dt.date.today())
-    for path in created:
-        say(f"created {path}", 2)
-    say(f"New project in {directory}; edit schedule.yaml, then run 'nieuwsbrief build'.")
+        refuse_existing(directory)
+    example = Practice()
+    answers = {
+        "name": name,
+        "website": website,
+        "email": email,
+        "phone": phone,
+        "address_form": address_form,
+    }
+    path = directory / SETTINGS_FILE
+    if not no_input:
+        questions = {
+            "name": "Name of the practice",
+            "website": "Website (https://...)",
+            "email": "Sender address of the digest",
+            "phone": "Phone number for readers",
+            "address_form": "Address readers with 'je' or 'u'",
+        }
+        for key, question in questions.items():
+            if answers[key] is not None:
+                continue
+
+            def valid(value: str, key: str = key) -> str:
+                value = value.strip()
+                try:
+                    check_practice(Practice(**{**_given(answers), key: value}), path)
+                except NieuwsbriefError as error:
+                    raise click.UsageError(_answer_problem(str(error))) from None
+                return value
+
+            answers[key] = click.prompt(
+                question,
+                default=getattr(example, key),
+                value_proc=valid,
+            )
+    practice = Practice(**_given(answers))
+    with _library_errors():
+        created = init_project(directory, dt.date.today(), practice)
+    for created_path in created:
+        say(f"created {created_path}", 2)
+    say(f"New project in {directory}; run 'nieuwsbrief check', then 'nieuwsbrief preview'.")
+    if practice.is_example:
+        say(
+            "schedule.yaml still holds the example practice; "
+            "'nieuwsbrief check' lists what to fill in."
+        )
+
+
+def _given(answers: dict[str, str | None]) -> dict[str, str]:
+    return {key: value.strip() for key, value in answers.items() if value is not None}
+
+
+def _answer_problem(message: str) -> str:
+    """Keep the part of a settings error that speaks about the answer, not the file."""
+    return message.split(": ", 1)[1] if ": " in message else message
 
 
 @cli.command()

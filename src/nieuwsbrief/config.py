@@ -61,6 +61,7 @@ class SiteSettings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
     articles_path: str = "/artikelen/"
     contact: Contact = field(default_factory=Contact)
+    address_form: str = "je"  # how texts address readers: "je" or "u"
 
     def article_url(self, slug: str) -> str:
         """Return the absolute URL of the article with this slug."""
@@ -337,6 +338,7 @@ def parse_settings(data: object, path: Path) -> Settings:
         timezone=_timezone(site, "timezone", "Europe/Amsterdam"),
         articles_path=articles_path.replace("//", "/"),
         contact=contact_settings,
+        address_form=_choice(site, "address_form", "je", ("je", "u")),
     )
     site.finish()
 

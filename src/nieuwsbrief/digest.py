@@ -178,6 +178,7 @@ def _context(
     local_send = window.send_moment.astimezone(settings.digest.timezone)
     return {
         "site": settings.site,
+        "address_form": settings.site.address_form,
         "contact": {
             "phone": contact.phone,
             "phone_href": phone_href(contact.phone) if contact.phone else None,
