@@ -507,32 +507,58 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
     "--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free port)."
 )
 @now_option
+@click.option(
+    "--digest-week",
+    metavar="YYYY-Www",
+    default=None,
+    callback=lambda ctx, param, value: _iso_week(value),
+    help="Show the digest of this ISO week instead of the one that goes out next.",
+)
 @verbosity_options
-def preview(project: Path, port: int, now: dt.datetime | None) -> None:
+def preview(project: Path, port: int, now: dt.datetime | None, digest_week: str | None) -> None:
     """Build into a temporary folder and serve it on 127.0.0.1, rebuilding on every change.
+
+    The home page shows the digest that goes out next (as it would go out, with a link to
+    it), the latest digest, the feeds, every article with its status (published, draft,
+    scheduled) including drafts, and the current warnings. Ctrl+C or SIGTERM stops it and
+    removes the temporary folder.
 
     \b
     Example:
         nieuwsbrief preview --port 8000
+        nieuwsbrief preview --digest-week 2025-W49
     """
+    import signal
+
+    from nieuwsbrief.config import SETTINGS_FILE, load_settings
     from nieuwsbrief.preview import Preview
 
+    if not (project / SETTINGS_FILE).is_file():
+        with _library_errors():  # the same message as 'nieuwsbrief build' gives
+            load_settings(project / SETTINGS_FILE)
     try:
         server = Preview(
             project,
             port,
             now=(lambda: now) if now else None,
             report=lambda message: click.echo(message, err=True),
+            digest_week=digest_week,
         )
     except OSError as error:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
-    click.echo(f"Serving {server.url} (digests at {server.url}digests/); Ctrl+C stops.")
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
+        click.echo(f"Serving {server.url} (digests at {server.url}digests/); Ctrl+C stops.")
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()
