@@ -16,6 +16,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import NOW, REPO, RunCli, write_article
 from nieuwsbrief.preview import Preview
@@ -391,3 +393,50 @@ def test_preview_outside_a_project_gives_the_build_error(tmp_path: Path, run_cli
     assert preview.exit_code == build.exit_code == 1
     assert preview.output == build.output
     assert "schedule.yaml" in preview.output
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    title=st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=60
+    ).filter(lambda t: t.strip() == t and t.strip()),
+    draft=st.booleans(),
+)
+def test_any_title_is_text_on_the_preview_pages(
+    empty_project: Path, title: str, draft: bool
+) -> None:
+    """Hostile titles: the build fails cleanly, or the pages show them as text, never as markup."""
+    import tempfile
+
+    from nieuwsbrief.build import build
+    from nieuwsbrief.errors import NieuwsbriefError
+    from nieuwsbrief.preview import render_pages
+
+    now = dt.datetime.fromisoformat(NOW)
+    path = write_article(
+        empty_project,
+        "2025-11-20-titel.md",
+        "<script>x()</script> Tekst.",
+        title=title,
+        draft=draft,
+    )
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            result = build(empty_project, Path(folder) / "out", now)
+            pages, _ = render_pages(empty_project, now, result)
+    except NieuwsbriefError as error:
+        assert str(error).count("\n") == 0 or str(path) in str(error)
+        return
+    for name, data in pages.items():
+        if not name.endswith(".html") and name != "/":
+            continue
+        page = _Page(data.decode("utf-8"))
+        assert not [tag for tag, _ in page.tags if tag == "script"], name
+    home = _Page(pages["/"].decode("utf-8"))
+    [row] = home.rows
+    assert row[0] == " ".join(title.split())
+    assert row[2] == ("concept" if draft else "gepubliceerd")
