@@ -14,7 +14,7 @@ from conftest import NOW, RunCli, tree_bytes, write_article
 
 def test_init_creates_a_project_that_builds_at_once(tmp_path: Path, run_cli: RunCli) -> None:
     project = tmp_path / "nieuw"
-    result = run_cli("init", project)
+    result = run_cli("init", project, "--no-input")
     assert result.exit_code == 0, result.output
     assert (project / "schedule.yaml").is_file()
     assert (project / "templates" / "digest.mjml.j2").is_file()
@@ -29,7 +29,7 @@ def test_init_creates_a_project_that_builds_at_once(tmp_path: Path, run_cli: Run
 
 def test_init_refuses_an_existing_project(project: Path, run_cli: RunCli) -> None:
     before = tree_bytes(project)
-    result = run_cli("init", project)
+    result = run_cli("init", project, "--no-input")
     assert result.exit_code == 1
     assert "already exists" in result.output
     assert tree_bytes(project) == before

@@ -22,13 +22,14 @@ def defaults() -> dict[str, bytes]:
 
 def project_defaults(project: Path) -> dict[str, bytes]:
     files = tree_bytes(project)
-    return {name: data for name, data in files.items() if not name.startswith("articles/")}
+    skip = ("articles/", ".gitignore")
+    return {name: data for name, data in files.items() if not name.startswith(skip)}
 
 
 def test_init_from_this_checkout_copies_the_repository_defaults(
     tmp_path: Path, run_cli: RunCli
 ) -> None:
-    result = run_cli("init", tmp_path / "nieuw")
+    result = run_cli("init", tmp_path / "nieuw", "--no-input")
     assert result.exit_code == 0, result.output
     assert project_defaults(tmp_path / "nieuw") == defaults()
 
@@ -64,7 +65,7 @@ def test_init_from_an_installed_wheel(tmp_path: Path) -> None:
     )
     assert Path(where.stdout.strip()) == site / "nieuwsbrief" / "skeleton"
 
-    created = nieuwsbrief("init", "praktijk")
+    created = nieuwsbrief("init", "praktijk", "--no-input")
     assert created.returncode == 0, created.stderr
     assert project_defaults(tmp_path / "praktijk") == defaults()
     built = nieuwsbrief("build", "-p", "praktijk", "-o", "public")

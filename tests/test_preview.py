@@ -16,6 +16,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import NOW, REPO, RunCli, write_article
 from nieuwsbrief.preview import Preview
@@ -188,3 +190,253 @@ def test_preview_starts_on_broken_settings_and_builds_once_they_are_fixed(projec
     finally:
         server.stop()
         thread.join(timeout=DEADLINE_SECONDS)
+
+
+# --- The preview's own pages: home, article pages with drafts, the coming digest -------------
+
+
+class _Page:
+    """What a test needs from an HTML page: links, texts by CSS class, and every resource."""
+
+    def __init__(self, html: str) -> None:
+        from html.parser import HTMLParser
+
+        self.links: dict[str, str] = {}
+        self.rows: list[list[str]] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        page = self
+
+        class Parser(HTMLParser):
+            href: str | None = None
+            text: list[str] | None = None
+            row: list[str] | None = None
+            cell: list[str] | None = None
+
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                page.tags.append((tag, dict(attrs)))
+                if tag == "a":
+                    self.href, self.text = dict(attrs).get("href"), []
+                elif tag == "tr":
+                    self.row = []
+                elif tag == "td":
+                    self.cell = []
+
+            def handle_endtag(self, tag: str) -> None:
+                if tag == "a" and self.href is not None:
+                    page.links["".join(self.text or []).strip()] = self.href
+                    self.href = None
+                elif tag == "td" and self.row is not None and self.cell is not None:
+                    self.row.append(" ".join("".join(self.cell).split()))
+                    self.cell = None
+                elif tag == "tr" and self.row:
+                    page.rows.append(self.row)
+                    self.row = None
+
+            def handle_data(self, data: str) -> None:
+                if self.href is not None and self.text is not None:
+                    self.text.append(data)
+                if self.cell is not None:
+                    self.cell.append(data)
+
+        Parser().feed(html)
+
+
+def _home(server: Preview) -> tuple[str, _Page]:
+    html = fetch(server.url).decode("utf-8")
+    return html, _Page(html)
+
+
+def test_home_page_lists_every_article_with_its_status(
+    running: tuple[Preview, list[str]], project: Path
+) -> None:
+    from conftest import article_dates
+
+    server, _ = running
+    html, page = _home(server)
+    assert '<html lang="nl">' in html
+    now = dt.datetime.fromisoformat(NOW)
+    facts = article_dates(project)  # read from the files, not through nieuwsbrief
+    statuses = {row[0]: row[2] for row in page.rows}
+    assert set(statuses) == {title for title, _, _ in facts.values()}
+    for title, date, draft in facts.values():
+        if draft:
+            assert statuses[title] == "concept"
+        elif date > now:
+            assert statuses[title].startswith("gepland voor ")
+        else:
+            assert statuses[title] == "gepubliceerd"
+    # The home page loads nothing: no scripts, no stylesheets, no images, no frames.
+    assert not [t for t, _ in page.tags if t in ("script", "img", "iframe", "link", "object")]
+    assert all(not href.startswith(("http:", "https:", "//")) for href in page.links.values())
+    # Every link on it works.
+    for href in page.links.values():
+        assert fetch(server.url + href.lstrip("/")), href
+    # The feeds and the latest digest are linked.
+    assert {"/feed.xml", "/atom.xml", "/feed.json", "/digests/"} <= set(page.links.values())
+    assert f"/digests/{WEEK}/digest.html" in page.links.values()
+
+
+def test_drafts_are_shown_marked_as_concept(
+    running: tuple[Preview, list[str]], project: Path
+) -> None:
+    server, _ = running
+    write_article(
+        project, "2025-11-22-nog-niet-af.md", "Halve **zin**.", title="Nog niet af", draft=True
+    )
+    assert wait_until(lambda: "Nog niet af" in fetch(server.url).decode("utf-8"))
+    _, page = _home(server)
+    draft_page = fetch(server.url + page.links["Nog niet af"].lstrip("/")).decode("utf-8")
+    assert "concept" in draft_page and "draft: true" in draft_page
+    assert "Halve <strong>zin</strong>." in draft_page
+    # ... and the draft stays out of what readers get.
+    assert "Nog niet af" not in feed_titles(server.url)
+    assert "Nog niet af" not in fetch(f"{server.url}digests/{WEEK}/digest.html").decode()
+
+
+def test_home_shows_the_digest_that_goes_out_next(project: Path) -> None:
+    """Right after a send moment, the next digest already holds what is scheduled for it."""
+    from conftest import article_dates
+
+    # Tuesday of week 49: the next send moment is Monday 1 December 2025 08:00.
+    now = dt.datetime(2025, 11, 25, 12, tzinfo=dt.UTC)
+    write_article(
+        project,
+        "2025-11-26-gepland.md",
+        title="Gepland voor woensdag",
+        date="2025-11-26T10:00:00+01:00",
+    )
+    write_article(
+        project,
+        "2025-11-27-concept.md",
+        title="Concept voor donderdag",
+        date="2025-11-27",
+        draft=True,
+    )
+    server = Preview(project, 0, now=lambda: now, interval=0.05)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: server.rebuilds >= 1)
+        html, page = _home(server)
+        assert "maandag 1 december 2025 om 08:00" in html and "2025-W49" in html
+        digest = fetch(
+            server.url + page.links["Bekijk deze nieuwsbrief zoals hij nu zou uitgaan"].lstrip("/")
+        ).decode("utf-8")
+        start = dt.datetime(2025, 11, 24, 8, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+        end = start + dt.timedelta(days=7)
+        for title, date, draft in article_dates(project).values():
+            inside = start <= date < end and not draft
+            assert (title in digest) == inside, title
+        assert "Gepland voor woensdag" in digest
+        # Nothing of it is published yet: the build's own folder has no week 49.
+        assert not (server.out / "digests" / "2025-W49").exists()
+        assert "Concept voor donderdag" in html  # listed apart, as a draft of that week
+    finally:
+        server.stop()
+        thread.join(timeout=DEADLINE_SECONDS)
+
+
+def test_a_broken_edit_is_shown_on_the_home_page(
+    running: tuple[Preview, list[str]], project: Path
+) -> None:
+    server, _ = running
+    (project / "articles" / "2025-11-23-kapot.md").write_text("---\ntitle: [\n---\n", "utf-8")
+    assert wait_until(lambda: "De laatste wijziging gaf een fout" in fetch(server.url).decode())
+    html = fetch(server.url).decode("utf-8")
+    assert "2025-11-23-kapot.md" in html and "Wat is systematische desensitisatie?" in html
+    (project / "articles" / "2025-11-23-kapot.md").unlink()
+    assert wait_until(lambda: "De laatste wijziging gaf een fout" not in fetch(server.url).decode())
+
+
+def _start(project: Path, *args: str, tmp: Path) -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(tmp)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nieuwsbrief", "preview", "-p", str(project), "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("Serving http://127.0.0.1:"), line
+    return process, line.split()[1]
+
+
+def test_digest_week_option_and_sigterm_cleans_up(project: Path, tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    process, url = _start(project, "--now", NOW, "--digest-week", "2025-W51", tmp=tmp)
+    try:
+        assert wait_until(lambda: _answers(url))
+        html = fetch(url).decode("utf-8")
+        assert "Nieuwsbrief van week 2025-W51" in html
+        assert "maandag 15 december 2025 om 08:00" in html
+        digest = fetch(url + "voorbeeld/nieuwsbrief/digest.html").decode("utf-8")
+        assert "Rouw rond de feestdagen" in digest  # dated 8 December: in week 51's digest
+        assert any(tmp.iterdir()), "the preview builds in a temporary folder"
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=DEADLINE_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert list(tmp.iterdir()) == [], "SIGTERM left the temporary build behind"
+
+
+def test_preview_outside_a_project_gives_the_build_error(tmp_path: Path, run_cli: RunCli) -> None:
+    elsewhere = tmp_path / "geen-project"
+    elsewhere.mkdir()
+    preview = run_cli("preview", "-p", elsewhere, "--port", "0")
+    build = run_cli("build", "-p", elsewhere, "-o", tmp_path / "out")
+    assert preview.exit_code == build.exit_code == 1
+    assert preview.output == build.output
+    assert "schedule.yaml" in preview.output
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    title=st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=60
+    ).filter(lambda t: t.strip() == t and t.strip()),
+    draft=st.booleans(),
+)
+def test_any_title_is_text_on_the_preview_pages(
+    empty_project: Path, title: str, draft: bool
+) -> None:
+    """Hostile titles: the build fails cleanly, or the pages show them as text, never as markup."""
+    import tempfile
+
+    from nieuwsbrief.build import build
+    from nieuwsbrief.errors import NieuwsbriefError
+    from nieuwsbrief.preview import render_pages
+
+    now = dt.datetime.fromisoformat(NOW)
+    path = write_article(
+        empty_project,
+        "2025-11-20-titel.md",
+        "<script>x()</script> Tekst.",
+        title=title,
+        draft=draft,
+    )
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            result = build(empty_project, Path(folder) / "out", now)
+            pages, _ = render_pages(empty_project, now, result)
+    except NieuwsbriefError as error:
+        assert str(error).count("\n") == 0 or str(path) in str(error)
+        return
+    for name, data in pages.items():
+        if not name.endswith(".html") and name != "/":
+            continue
+        page = _Page(data.decode("utf-8"))
+        assert not [tag for tag, _ in page.tags if tag == "script"], name
+    home = _Page(pages["/"].decode("utf-8"))
+    [row] = home.rows
+    assert row[0] == " ".join(title.split())
+    assert row[2] == ("concept" if draft else "gepubliceerd")

@@ -21,7 +21,7 @@ from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import BuildError, InputError, NieuwsbriefError
 from nieuwsbrief.output import check_out, claim, publish_claimed, quote
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
-from nieuwsbrief.select import digest_articles, published
+from nieuwsbrief.select import digest_articles, held_back, published
 
 if TYPE_CHECKING:
     from nieuwsbrief.digest import Digest
@@ -61,6 +61,9 @@ class BuildResult:
     digest_week: str | None
     warnings: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # Left out of every output: drafts, and articles dated after --now.
+    drafts: list[Article] = field(default_factory=list)
+    scheduled: list[Article] = field(default_factory=list)
 
 
 class EmptyFeedsError(BuildError):
@@ -279,7 +282,10 @@ def build(
         }
         rendered.warnings.extend(feed_changes(old_feeds, published(site.articles, now)))
         publish_claimed(folder, rendered.files, removed)
+    drafts, scheduled = held_back(site.articles, now)
     return BuildResult(
+        drafts=drafts,
+        scheduled=scheduled,
         out=out,
         files={name: len(data) for name, data in sorted(rendered.files.items())},
         published=published(site.articles, now),

@@ -159,19 +159,31 @@ def _digest_warnings(
     ]
 
 
-def check_project(project: Path, now: dt.datetime) -> list[Problem]:
-    """Validate the settings and every article; return all problems, errors first."""
+def check_project(
+    project: Path, now: dt.datetime, held_back: list[Article] | None = None
+) -> list[Problem]:
+    """Validate the settings and every article; return all problems, errors first.
+
+    Drafts and articles dated after ``now`` are appended to ``held_back`` when given.
+    """
     try:
         settings = load_settings(project / SETTINGS_FILE)
     except InputError as error:
         return _from_errors(error)
     now = settings.localize(now)
+    from nieuwsbrief.scaffold import example_warnings
+
+    examples = [
+        Problem("warning", str(settings.path), *found) for found in example_warnings(settings.raw)
+    ]
     articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
-    problems = [_from_error(error) for error in errors]
+    problems = [_from_error(error) for error in errors] + examples
     one_click = one_click_problem(settings.digest)
     if one_click:
         problems.append(Problem("warning", str(settings.path), "digest.unsubscribe_url", one_click))
     problems.extend(_from_error(error) for error in date_errors(articles, now))
+    if held_back is not None:
+        held_back.extend(a for a in articles if a.draft or a.date.astimezone(dt.UTC) > now)
     for article in articles:
         problems.extend(_article_warnings(article, now))
     if not errors and not date_errors(articles, now):

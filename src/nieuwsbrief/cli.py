@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -224,9 +224,44 @@ def build(
         say(f"  removed {name}", 2)
     digest = f", digest {result.digest_week}" if result.digest_week else ", no digest"
     say(
-        f"Built {len(result.published)} published articles into {result.out}"
-        f" ({len(result.files)} files{digest})"
+        f"Built {_count(len(result.published), 'published article')} into {result.out}"
+        f" ({_count(len(result.files), 'file')}{digest})"
     )
+    _say_held_back(result.drafts, result.scheduled)
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    """Return '1 draft' or '2 drafts'."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def _say_held_back(drafts: Sequence[Any], scheduled: Sequence[Any]) -> None:
+    """Say how many articles no output shows, and with --verbose which ones."""
+    if not drafts and not scheduled:
+        return
+    say(
+        f"Left out: {_count(len(drafts), 'draft')} (draft: true) and "
+        f"{_count(len(scheduled), 'article')} dated after now"
+        + ("" if _verbosity_level() >= 2 else "; -v names them")
+    )
+    for article in drafts:
+        say(f"  draft: {article.source} ({_short(article.title)})", 2)
+    for article in scheduled:
+        say(
+            f"  scheduled {article.date:%Y-%m-%d %H:%M}: {article.source}"
+            f" ({_short(article.title)})",
+            2,
+        )
+
+
+def _short(value: str, limit: int = 60) -> str:
+    """Quote a user value short, with control characters escaped."""
+    text = value if len(value) <= limit else value[: limit - 1] + "…"
+    return repr(text)
+
+
+def _verbosity_level() -> int:
+    return int(click.get_current_context().meta.get("nieuwsbrief.verbosity", 1))
 
 
 @contextmanager
@@ -255,47 +290,165 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 @project_option
 @now_option
 @click.option("--count", "-n", default=5, show_default=True, help="How many send moments to list.")
+@click.option(
+    "--cron",
+    is_flag=True,
+    help="Print the crontab lines that build at every send moment instead.",
+)
 @verbosity_options
-def schedule(project: Path, now: dt.datetime | None, count: int) -> None:
-    """List the next digest send moments in local time, with the window each covers.
+def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool) -> None:
+    """List the next digest send moments in local time, with the window each covers
+    and how many articles each digest holds so far (drafts counted apart).
 
     \b
     Example:
         nieuwsbrief schedule --count 3
+        nieuwsbrief schedule --cron >> mijn-crontab
     """
+    from nieuwsbrief.articles import ARTICLES_DIR, scan_articles
     from nieuwsbrief.config import SETTINGS_FILE, load_settings
-    from nieuwsbrief.digest import dutch_date
-    from nieuwsbrief.schedule import upcoming, window_ending_at
+    from nieuwsbrief.schedule import (
+        coming_digests,
+        cron_lines,
+        dutch_weekday_date,
+        time_shifts_with_dst,
+    )
 
     with _library_errors():
         settings = load_settings(project / SETTINGS_FILE)
         moment = settings.localize(_resolve_now(now))
-    zone = settings.digest.timezone
-    for send_moment in upcoming(settings.digest, moment, count):
-        window = window_ending_at(settings.digest, send_moment)
+    if cron:
+        command = [sys.executable, "-m", "nieuwsbrief", "build", "--quiet", "--out", "public"]
+        for line in cron_lines(settings.digest, command, str(project.resolve())):
+            click.echo(line)
+        if time_shifts_with_dst(settings.digest, moment):
+            click.echo(
+                f"warning: {settings.path}: field 'digest.time': {settings.digest.time:%H:%M} is "
+                "skipped or repeated when the clocks change, and cron then runs at another "
+                "time than the send moment; choose a time outside 02:00-03:00",
+                err=True,
+            )
+        return
+    articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
+    if errors:
         click.echo(
-            f"{window.week}  {dutch_date(send_moment)} {send_moment:%H:%M} {zone.key}"
+            f"warning: {_count(len(errors), 'article')} could not be read and "
+            "are not counted; 'nieuwsbrief check' names the problems",
+            err=True,
+        )
+    zone = settings.digest.timezone
+    for coming in coming_digests(settings.digest, articles, moment, count):
+        window = coming.window
+        send_moment = window.send_moment
+        drafts = f", {_count(len(coming.drafts), 'draft')}" if coming.drafts else ""
+        click.echo(
+            f"{window.week}  {dutch_weekday_date(send_moment)} {send_moment:%H:%M} {zone.key}"
+            f"  {_count(len(coming.articles), 'article')}{drafts}"
             f"  (articles from {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M})"
         )
+        for article in coming.articles + coming.drafts:
+            status = "draft" if article.draft else f"{article.date:%Y-%m-%d}"
+            say(f"    {status}: {_short(article.title)}", 2)
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path())
+@click.option("--name", default=None, help='The practice\'s name, e.g. "Praktijk Het Baken".')
+@click.option("--website", default=None, help="The website's https:// address.")
+@click.option("--email", default=None, help="Sender and contact address of the digest.")
+@click.option("--phone", default=None, help="Phone number shown in the digest.")
+@click.option(
+    "--address-form",
+    type=click.Choice(["je", "u"]),
+    default=None,
+    help="Address readers with 'je' (default) or 'u'.",
+)
+@click.option(
+    "--no-input",
+    is_flag=True,
+    help="Ask nothing: use the options given and the example practice for the rest.",
+)
 @verbosity_options
-def init(directory: Path) -> None:
-    """Create a new project: schedule.yaml, templates/ and one example article.
+def init(
+    directory: Path,
+    name: str | None,
+    website: str | None,
+    email: str | None,
+    phone: str | None,
+    address_form: str | None,
+    no_input: bool,
+) -> None:
+    """Create a new project: schedule.yaml, templates/, .gitignore and one example article.
+
+    Asks for the practice's name, website, sender address and phone (and whether to address
+    readers with 'je' or 'u'); options answer in advance, --no-input asks nothing.
+    'nieuwsbrief check' warns while settings still hold the example practice.
 
     \b
     Example:
-        nieuwsbrief init mijn-praktijk && cd mijn-praktijk && nieuwsbrief build
+        nieuwsbrief init mijn-praktijk && cd mijn-praktijk && nieuwsbrief preview
+        nieuwsbrief init mijn-praktijk --no-input --name "Praktijk Het Baken" \\
+            --website https://www.hetbaken.nl --email info@hetbaken.nl --phone "030 765 4321"
     """
-    from nieuwsbrief.scaffold import init_project
+    from nieuwsbrief.config import SETTINGS_FILE
+    from nieuwsbrief.scaffold import Practice, check_practice, init_project, refuse_existing
 
     with _library_errors():
-        created = init_project(directory, dt.date.today())
-    for path in created:
-        say(f"created {path}", 2)
-    say(f"New project in {directory}; edit schedule.yaml, then run 'nieuwsbrief build'.")
+        refuse_existing(directory)
+    example = Practice()
+    answers = {
+        "name": name,
+        "website": website,
+        "email": email,
+        "phone": phone,
+        "address_form": address_form,
+    }
+    path = directory / SETTINGS_FILE
+    if not no_input:
+        questions = {
+            "name": "Name of the practice",
+            "website": "Website (https://...)",
+            "email": "Sender address of the digest",
+            "phone": "Phone number for readers",
+            "address_form": "Address readers with 'je' or 'u'",
+        }
+        for key, question in questions.items():
+            if answers[key] is not None:
+                continue
+
+            def valid(value: str, key: str = key) -> str:
+                value = value.strip()
+                try:
+                    check_practice(Practice(**{**_given(answers), key: value}), path)
+                except NieuwsbriefError as error:
+                    raise click.UsageError(_answer_problem(str(error))) from None
+                return value
+
+            answers[key] = click.prompt(
+                question,
+                default=getattr(example, key),
+                value_proc=valid,
+            )
+    practice = Practice(**_given(answers))
+    with _library_errors():
+        created = init_project(directory, dt.date.today(), practice)
+    for created_path in created:
+        say(f"created {created_path}", 2)
+    say(f"New project in {directory}; run 'nieuwsbrief check', then 'nieuwsbrief preview'.")
+    if practice.is_example:
+        say(
+            "schedule.yaml still holds the example practice; "
+            "'nieuwsbrief check' lists what to fill in."
+        )
+
+
+def _given(answers: dict[str, str | None]) -> dict[str, str]:
+    return {key: value.strip() for key, value in answers.items() if value is not None}
+
+
+def _answer_problem(message: str) -> str:
+    """Keep the part of a settings error that speaks about the answer, not the file."""
+    return message.split(": ", 1)[1] if ": " in message else message
 
 
 @cli.command()
@@ -360,8 +513,10 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
 
     from nieuwsbrief.check import check_project
 
+    held_back: list[Any] = []
+    moment = _resolve_now(now)
     with _library_errors():
-        problems = check_project(project, _resolve_now(now))
+        problems = check_project(project, moment, held_back)
     errors = sum(1 for problem in problems if problem.severity == "error")
     warnings = len(problems) - errors
     if output_format == "json":
@@ -369,7 +524,9 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
     else:
         for problem in problems:
             click.echo(escape_controls(str(problem)))
-        say(f"{errors} error(s), {warnings} warning(s)")
+        say(f"{_count(errors, 'error')}, {_count(warnings, 'warning')}")
+        drafts = [article for article in held_back if article.draft]
+        _say_held_back(drafts, [article for article in held_back if not article.draft])
     if errors or (strict and warnings):
         sys.exit(EXIT_ERROR)
 
@@ -380,16 +537,35 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
     "--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free port)."
 )
 @now_option
+@click.option(
+    "--digest-week",
+    metavar="YYYY-Www",
+    default=None,
+    callback=lambda ctx, param, value: _iso_week(value),
+    help="Show the digest of this ISO week instead of the one that goes out next.",
+)
 @verbosity_options
-def preview(project: Path, port: int, now: dt.datetime | None) -> None:
+def preview(project: Path, port: int, now: dt.datetime | None, digest_week: str | None) -> None:
     """Build into a temporary folder and serve it on 127.0.0.1, rebuilding on every change.
+
+    The home page shows the digest that goes out next (as it would go out, with a link to
+    it), the latest digest, the feeds, every article with its status (published, draft,
+    scheduled) including drafts, and the current warnings. Ctrl+C or SIGTERM stops it and
+    removes the temporary folder.
 
     \b
     Example:
         nieuwsbrief preview --port 8000
+        nieuwsbrief preview --digest-week 2025-W49
     """
+    import signal
+
+    from nieuwsbrief.config import SETTINGS_FILE, load_settings
     from nieuwsbrief.preview import Preview
 
+    if not (project / SETTINGS_FILE).is_file():
+        with _library_errors():  # the same message as 'nieuwsbrief build' gives
+            load_settings(project / SETTINGS_FILE)
     try:
         server = Preview(
             project,
@@ -398,16 +574,23 @@ def preview(project: Path, port: int, now: dt.datetime | None) -> None:
             report=lambda message: click.echo(
                 escape_controls(message, keep_newlines=True), err=True
             ),
+            digest_week=digest_week,
         )
     except OSError as error:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
-    click.echo(f"Serving {server.url} (digests at {server.url}digests/); Ctrl+C stops.")
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
+        click.echo(f"Serving {server.url} (digests at {server.url}digests/); Ctrl+C stops.")
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()
@@ -426,10 +609,12 @@ def preview(project: Path, port: int, now: dt.datetime | None) -> None:
 def send(
     to: str, project: Path, out: Path, now: dt.datetime | None, digest_week: str | None
 ) -> None:
-    """Send the built digest as a test mail over SMTP (settings in schedule.yaml).
+    """Send the built digest as a TEST mail to one address over SMTP (settings in schedule.yaml).
 
-    Sends OUT/digests/<week>/digest.eml with To replaced by --to. The password comes from
-    the environment variable named by smtp.password_env (NIEUWSBRIEF_SMTP_PASSWORD).
+    This is not how subscribers get it: hand the digest to your mail service
+    (docs/mail-services.md). Sends OUT/digests/<week>/digest.eml with To replaced by
+    --to. The password comes from the environment variable named by smtp.password_env
+    (NIEUWSBRIEF_SMTP_PASSWORD).
 
     \b
     Example:
@@ -444,8 +629,34 @@ def send(
         settings = load_settings(project / SETTINGS_FILE)
         window = digest_window(settings, settings.localize(_resolve_now(now)), digest_week)
         check_digest_current(project, out, _resolve_now(now), digest_week)
-        summary = send_test(out / DIGESTS_DIR / window.week / "digest.eml", to, settings.smtp)
+        eml = out / DIGESTS_DIR / window.week / "digest.eml"
+        if not eml.is_file():
+            raise NieuwsbriefError(_no_digest_message(out, window.week, digest_week is None))
+        summary = send_test(eml, to, settings.smtp)
     say(summary)
+
+
+def _no_digest_message(out: Path, week: str, latest: bool) -> str:
+    """Explain why there is nothing to send for ``week`` and what to do instead."""
+    from nieuwsbrief.digest import DIGESTS_DIR
+
+    folder = out / DIGESTS_DIR
+    built = (
+        sorted(path.name for path in folder.glob("*-W*") if (path / "digest.eml").is_file())
+        if folder.is_dir()
+        else []
+    )
+    which = "the latest send moment's week" if latest else "--digest-week"
+    message = (
+        f"{folder / week / 'digest.eml'} does not exist: {which} {week} has no digest in {out}; "
+        "a build writes one only for a week with published articles "
+        "('nieuwsbrief schedule' counts them per week)"
+    )
+    if built:
+        return message + f"; built weeks: {', '.join(built[-4:])} (pick one with --digest-week)"
+    return (
+        message + f"; {out} holds no digests at all: run 'nieuwsbrief build' first (or fix --out)"
+    )
 
 
 def main() -> None:

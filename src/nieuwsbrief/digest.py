@@ -243,6 +243,7 @@ def _context(
     default_intro = f"Dit zijn de artikelen die we deze week voor {'je' if je else 'u'} schreven."
     return {
         "site": settings.site,
+        "address_form": settings.site.address_form,
         "contact": {
             "phone": contact.phone,
             "phone_href": phone_href(contact.phone) if contact.phone else None,
@@ -256,7 +257,6 @@ def _context(
         "subject": subject,
         "preheader": preheader,
         "intro": settings.digest.intro or default_intro,
-        "address_form": settings.site.address_form,
         "reason": _reason(settings),
         "web_copy": web_copy,
         "unsubscribe_hint": unsubscribe_hint,

@@ -1,4 +1,11 @@
-"""Serve a live preview of the build on 127.0.0.1, rebuilding when a source file changes."""
+"""Serve a live preview of the build on 127.0.0.1, rebuilding when a source file changes.
+
+Besides the build itself (feeds, digests, archive), the preview serves pages that only the
+editor sees, rendered from ``templates/preview.html.j2``: a home page with the digest that goes
+out next, the latest digest, the feeds, every article with its status and the current
+warnings; a page per article, drafts included (marked as concept); and the coming digest as
+it would go out.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,23 @@ import http.server
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nieuwsbrief.build import build
+from nieuwsbrief.build import BuildResult, build
 from nieuwsbrief.errors import NieuwsbriefError
 
+if TYPE_CHECKING:
+    from nieuwsbrief.articles import Article
+    from nieuwsbrief.build import Site
+
 WATCHED = ("schedule.yaml", "articles", "templates")
+PREVIEW_TEMPLATE = "preview.html.j2"
+# Paths of the editor-only pages; everything else is the build in the temporary folder.
+COMING_PREFIX = "/voorbeeld/nieuwsbrief/"
+ARTICLE_PREFIX = "/voorbeeld/artikel/"
 
 
 def snapshot(project: Path) -> dict[str, tuple[int, int]]:
@@ -42,8 +58,12 @@ class Preview:
         now: Callable[[], dt.datetime] | None = None,
         report: Callable[[str], None] = lambda message: None,
         interval: float = 0.5,
+        digest_week: str | None = None,
     ) -> None:
         self.project = project
+        self.digest_week = digest_week
+        self.pages: dict[str, bytes] = {}
+        self._home_context: dict[str, Any] | None = None
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.report = report
         self.interval = interval
@@ -55,7 +75,7 @@ class Preview:
         self._serving = False
         self._closed = False
         self._state: dict[str, tuple[int, int]] = {}
-        handler = functools.partial(_QuietHandler, directory=str(self.out))
+        handler = functools.partial(_PreviewHandler, directory=str(self.out), preview=self)
         try:
             self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError:
@@ -71,11 +91,15 @@ class Preview:
     def rebuild(self) -> bool:
         """Build once; on failure keep serving the last good build and report why."""
         self._state = snapshot(self.project)
+        now = self.now()
         try:
-            result = build(self.project, self.out, self.now())
+            result = build(self.project, self.out, now)
+            pages, self._home_context = render_pages(self.project, now, result, self.digest_week)
         except (NieuwsbriefError, OSError) as error:
             self.report(f"build failed, still serving the previous build:\n{error}")
+            self.pages = {**self.pages, "/": self._error_home(str(error))}
             return False
+        self.pages = pages
         self.rebuilds += 1
         week = f", digest {result.digest_week}" if result.digest_week else ""
         self.report(f"built {len(result.published)} articles{week}")
@@ -122,9 +146,236 @@ class Preview:
             self.server.server_close()
             shutil.rmtree(self._tmp, ignore_errors=True)
 
+    def _error_home(self, error: str) -> bytes:
+        """Return the home page with the failed build's message above the last good one."""
+        if self._home_context is None:
+            return _bare_error_page(error)
+        try:
+            return _render(_templates(self.project), {**self._home_context, "error": error})
+        except NieuwsbriefError:
+            return _bare_error_page(error)
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serve files without logging every request to the terminal."""
+
+def _templates(project: Path | None) -> Path:
+    """Return the project's templates folder, or the default one when it has no preview page."""
+    from nieuwsbrief.scaffold import TEMPLATES_DIR, skeleton_dir
+
+    if project is not None and (project / TEMPLATES_DIR / PREVIEW_TEMPLATE).is_file():
+        return project / TEMPLATES_DIR
+    return skeleton_dir() / TEMPLATES_DIR
+
+
+def _render(templates: Path, context: Mapping[str, Any]) -> bytes:
+    from nieuwsbrief.digest import render_template
+
+    return render_template(templates, PREVIEW_TEMPLATE, context, html=True).encode("utf-8")
+
+
+def _complete_home(context: dict[str, Any]) -> dict[str, Any]:
+    defaults: dict[str, Any] = {
+        "coming": None,
+        "latest": None,
+        "feeds": [],
+        "articles": [],
+        "problems": [],
+        "notes": [],
+        "error": None,
+        "page": "home",
+    }
+    return {**defaults, **context}
+
+
+def _bare_error_page(error: str) -> bytes:
+    import html
+
+    return (
+        '<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8"><title>Voorbeeld</title>'
+        "</head><body><h1>De laatste wijziging gaf een fout</h1><pre>"
+        f"{html.escape(error)}</pre></body></html>\n"
+    ).encode()
+
+
+def _status(article: Article, now: dt.datetime) -> tuple[str, str]:
+    from nieuwsbrief.digest import dutch_date
+
+    if article.draft:
+        return "draft", "concept"
+    if article.date.astimezone(dt.UTC) > now.astimezone(dt.UTC):
+        return "scheduled", f"gepland voor {dutch_date(article.date)}"
+    return "published", "gepubliceerd"
+
+
+def _article_href(article: Article) -> str:
+    return ARTICLE_PREFIX + urllib.parse.quote(article.slug) + ".html"
+
+
+def _listed(article: Article, now: dt.datetime) -> dict[str, Any]:
+    from nieuwsbrief.digest import dutch_date
+
+    status, text = _status(article, now)
+    return {
+        "title": article.title,
+        "date": dutch_date(article.date),
+        "status": status,
+        "status_text": text,
+        "href": _article_href(article),
+    }
+
+
+def render_pages(
+    project: Path, now: dt.datetime, result: BuildResult, digest_week: str | None = None
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """Render the editor-only pages by URL path: home, one per article, the coming digest.
+
+    Return them with the home page's context, so a later failed build can show its error on
+    top of it.
+    """
+    from nieuwsbrief.build import load_site
+    from nieuwsbrief.check import check_project
+
+    site = load_site(project, cache=True)
+    now = site.settings.localize(now)
+    pages, coming = _coming_digest(site, now, digest_week)
+    templates = _templates(project)
+    for article in site.articles:
+        context = {
+            "site": site.settings.site,
+            "page": "article",
+            "error": None,
+            "article": {
+                **_listed(article, now),
+                "summary": article.summary,
+                "tags": list(article.tags),
+                "author": article.author or site.settings.site.author.name,
+                "content": _markup(article.content_html),
+            },
+        }
+        pages[_article_href(article)] = _render(templates, context)
+    from nieuwsbrief.select import newest_first
+
+    context = _complete_home(
+        {
+            "site": site.settings.site,
+            "coming": coming,
+            "latest": _latest(site, result),
+            "feeds": [
+                {"name": "RSS (feed.xml)", "href": "/feed.xml"},
+                {"name": "Atom (atom.xml)", "href": "/atom.xml"},
+                {"name": "JSON Feed (feed.json)", "href": "/feed.json"},
+            ],
+            "articles": [_listed(a, now) for a in newest_first(site.articles)],
+            "problems": [
+                {"severity": p.severity, "text": str(p)} for p in check_project(project, now)
+            ],
+            "notes": [f"build: {warning}" for warning in result.warnings],
+        }
+    )
+    pages["/"] = _render(templates, context)
+    return pages, context
+
+
+def _markup(html: str) -> Any:
+    """Mark sanitized article HTML as safe for the autoescaping template."""
+    import markupsafe
+
+    return markupsafe.Markup(html)  # noqa: S704 - content_html is sanitized by nh3
+
+
+def _coming_digest(
+    site: Site, now: dt.datetime, digest_week: str | None
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """Render the digest that goes out next (or of ``digest_week``) as of its send moment.
+
+    Drafts stay out, as they would; articles dated before the send moment are in it.
+    """
+    from nieuwsbrief.build import digest_window, render_site
+    from nieuwsbrief.schedule import dutch_weekday_date, upcoming, window_ending_at
+
+    settings = site.settings
+    if digest_week is None:
+        window = window_ending_at(settings.digest, next(upcoming(settings.digest, now, 1)))
+    else:
+        window = digest_window(settings, now, digest_week)
+    rendered = render_site(site, window.send_moment, digest_week=window.week)
+    pages: dict[str, bytes] = {}
+    if rendered.digest is not None:
+        for name, data in rendered.digest.files().items():
+            pages[COMING_PREFIX + name.rsplit("/", 1)[-1]] = data
+    inside = [a for a in site.articles if window.covers(a.date)]
+    from nieuwsbrief.select import newest_first
+
+    send = window.send_moment.astimezone(settings.digest.timezone)
+    coming = {
+        "week": window.week,
+        "chosen": digest_week is not None,
+        "send_date": dutch_weekday_date(send),
+        "send_time": f"{send:%H:%M}",
+        "zone": settings.digest.timezone.key,
+        "count": sum(1 for a in inside if not a.draft) if rendered.digest else 0,
+        "articles": [_listed(a, now) for a in newest_first(inside) if not a.draft],
+        "drafts": [_listed(a, now) for a in newest_first(inside) if a.draft],
+        "href": COMING_PREFIX + "digest.html",
+        "text_href": COMING_PREFIX + "digest.txt",
+    }
+    return pages, coming
+
+
+def _latest(site: Site, result: BuildResult) -> dict[str, Any] | None:
+    """Return the newest digest in the build, for the home page."""
+    from nieuwsbrief.digest import DIGESTS_DIR, dutch_date, read_manifests
+
+    manifests, _ = read_manifests(result.out)
+    if not manifests:
+        return None
+    latest = max(manifests, key=lambda manifest: str(manifest["week"]))
+    send = dt.datetime.fromisoformat(latest["send_at"]).astimezone(site.settings.digest.timezone)
+    return {
+        "week": latest["week"],
+        "subject": latest["subject"],
+        "send_date": dutch_date(send),
+        "count": len(latest["articles"]) + len(latest.get("overflow", [])),
+        "href": f"/{DIGESTS_DIR}/{latest['week']}/digest.html",
+    }
+
+
+class _PreviewHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve the editor's pages from memory and the build from disk, without request logs."""
+
+    def __init__(self, *args: Any, preview: Preview, **kwargs: Any) -> None:
+        self.preview = preview
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        if not self._send_page(head=False):
+            super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if not self._send_page(head=True):
+            super().do_HEAD()
+
+    def _send_page(self, *, head: bool) -> bool:
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/index.html":
+            path = "/"
+        page = self.preview.pages.get(path)
+        if page is None:
+            if path == "/" or path.startswith(("/voorbeeld/",)):
+                self.send_error(404, "Niet gevonden")
+                return True
+            return False
+        kind = "text/plain" if path.endswith(".txt") else "text/html"
+        if path.endswith(".json"):
+            kind = "application/json"
+        elif path.endswith(".eml"):
+            kind = "message/rfc822"
+        self.send_response(200)
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if not head:
+            self.wfile.write(page)
+        return True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from nieuwsbrief.articles import ARTICLES_DIR, slugify
@@ -12,7 +15,26 @@ from nieuwsbrief.errors import NieuwsbriefError
 
 TEMPLATES_DIR = "templates"
 
-WELCOME_ARTICLE = """\
+# The welcome article in both forms of address (site.address_form).
+WELCOME_ARTICLE = {
+    "je": """\
+---
+title: "Welkom bij onze nieuwsbrief"
+date: {date}
+summary: "Elke week de nieuwste artikelen van onze psychologen in je mailbox."
+tags: [praktijk]
+---
+
+Fijn dat je er bent. In deze nieuwsbrief delen we elke week wat onze psychologen schreven
+over psychische gezondheid: over somberheid, angst, slapen, werk en relaties.
+
+## Wat je kunt verwachten
+
+- Korte, heldere artikelen.
+- Praktische tips die je meteen kunt gebruiken.
+- Informatie over hoe een behandeling bij ons verloopt.
+""",
+    "u": """\
 ---
 title: "Welkom bij onze nieuwsbrief"
 date: {date}
@@ -28,7 +50,141 @@ over psychische gezondheid: over somberheid, angst, slapen, werk en relaties.
 - Korte, heldere artikelen.
 - Praktische tips die u meteen kunt gebruiken.
 - Informatie over hoe een behandeling bij ons verloopt.
+""",
+}
+
+GITIGNORE = """\
+# Written by 'nieuwsbrief init': build output, the build cache and the build lock.
+/public/
+/.public.*
+.nieuwsbrief-cache/
 """
+
+# The example practice in the default schedule.yaml; 'init' replaces it with the answers, and
+# 'check' warns while any of it is left.
+EXAMPLE_NAME = "Praktijk De Linde"
+EXAMPLE_WEBSITE = "https://www.praktijkdelinde.nl"
+EXAMPLE_EMAIL = "info@praktijkdelinde.nl"
+EXAMPLE_PHONE = "020 123 4567"
+EXAMPLE_MARKERS = (
+    "example.nl",
+    "example.com",
+    "example.org",
+    "praktijkdelinde.nl",
+    EXAMPLE_NAME,
+    EXAMPLE_PHONE,
+    "06 12345678",
+    "Lindengracht 12",
+)
+
+
+@dataclass(frozen=True)
+class Practice:
+    """The answers 'init' asks for; the defaults are the example practice."""
+
+    name: str = EXAMPLE_NAME
+    website: str = EXAMPLE_WEBSITE
+    email: str = EXAMPLE_EMAIL
+    phone: str = EXAMPLE_PHONE
+    address_form: str = "je"
+
+    @property
+    def is_example(self) -> bool:
+        """Say whether every answer is still the example practice's."""
+        return self == Practice(address_form=self.address_form)
+
+
+def _quoted(value: str) -> str:
+    """Return ``value`` as the inside of a YAML double-quoted string (JSON escapes are YAML)."""
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def render_settings(template: str, practice: Practice) -> str:
+    """Return the default ``schedule.yaml`` text with the example practice replaced.
+
+    Only values change; the comments and the layout stay. Lines whose example value has no
+    answer (WhatsApp, postal address) are commented out for the editor to fill in.
+    """
+    text = template.replace("address_form: je", f"address_form: {practice.address_form}")
+    if practice.is_example:
+        return text
+    website = practice.website.rstrip("/")
+    domain = practice.email.rpartition("@")[2]
+    lines = []
+    for line in text.splitlines(keepends=True):
+        key = line.strip().partition(":")[0]
+        if key in ("whatsapp", "address") and line.startswith("    "):
+            lines.append(
+                line.replace(key + ":", "# " + key + ":", 1).replace(EXAMPLE_NAME + ", ", "", 1)
+            )
+            continue
+        if key == "user" and "praktijkdelinde.nl" in line:
+            line = line.split(":", 1)[0] + ': "' + _quoted(practice.email) + '"\n'
+        elif key == "host" and "praktijkdelinde.nl" in line:
+            line = (
+                line.split(":", 1)[0]
+                + ': "smtp.'
+                + _quoted(domain)
+                + '"  # ask your mail provider\n'
+            )
+        lines.append(line)
+    text = "".join(lines)
+    answers = {
+        EXAMPLE_WEBSITE: website,
+        "nieuwsbrief@praktijkdelinde.nl": practice.email,
+        EXAMPLE_EMAIL: practice.email,
+        EXAMPLE_NAME: practice.name,
+        EXAMPLE_PHONE: practice.phone,
+    }
+    # One pass, so an answer that contains another example value is not replaced again.
+    pattern = re.compile("|".join(re.escape(old) for old in answers))
+    text = pattern.sub(lambda match: _quoted(answers[match[0]]), text)
+    return text
+
+
+def check_practice(practice: Practice, path: Path) -> None:
+    """Validate the settings ``practice`` gives; raise ``NieuwsbriefError`` naming the key."""
+    import yaml
+
+    from nieuwsbrief.config import parse_settings
+
+    keys = {
+        "name": "site.title",
+        "website": "site.base_url",
+        "email": "site.contact.email",
+        "phone": "site.contact.phone",
+    }
+    for name, key in keys.items():
+        value = getattr(practice, name)
+        if not value.strip() or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+            raise NieuwsbriefError(
+                f"{path}: field '{key}': {value[:60]!r} is not one line of text; "
+                f"give the practice's {name}"
+            )
+    if not practice.website.startswith("https://"):
+        raise NieuwsbriefError(
+            f"{path}: field 'site.base_url': {practice.website[:60]!r} is not an https:// URL; "
+            "give the website's address, e.g. https://www.praktijk.nl"
+        )
+    text = render_settings((skeleton_dir() / SETTINGS_FILE).read_text(encoding="utf-8"), practice)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise NieuwsbriefError(
+            f"{path}: the answers cannot be written as settings; use plain text"
+        ) from None
+    parse_settings(data, path)
+
+
+def example_values(data: object, prefix: str = "") -> list[tuple[str, str]]:
+    """Return (key, value) for every setting that still holds an example value."""
+    found: list[tuple[str, str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found.extend(example_values(value, f"{prefix}{key}."))
+    elif isinstance(data, str) and any(m.lower() in data.lower() for m in EXAMPLE_MARKERS):
+        found.append((prefix.rstrip("."), data))
+    return found
 
 
 def skeleton_dir() -> Path:
@@ -47,22 +203,43 @@ def skeleton_dir() -> Path:
     )
 
 
-def init_project(destination: Path, today: dt.date) -> list[Path]:
-    """Create a project with settings, templates and one article; refuse to overwrite."""
+def refuse_existing(destination: Path) -> None:
+    """Raise when ``destination`` already holds a project: 'init' only creates new ones."""
+    for path in (destination / SETTINGS_FILE, destination / TEMPLATES_DIR):
+        if path.exists():
+            raise NieuwsbriefError(
+                f"{path} already exists; 'nieuwsbrief init' only creates new projects"
+            )
+
+
+def init_project(destination: Path, today: dt.date, practice: Practice | None = None) -> list[Path]:
+    """Create a project with settings, templates, a .gitignore and one article.
+
+    Refuses to overwrite; validates the settings before writing anything.
+    """
+    practice = practice or Practice()
+    refuse_existing(destination)
     source = skeleton_dir()
-    targets = [destination / SETTINGS_FILE, destination / TEMPLATES_DIR]
-    existing = [path for path in targets if path.exists()]
-    if existing:
-        raise NieuwsbriefError(
-            f"{existing[0]} already exists; 'nieuwsbrief init' only creates new projects"
-        )
+    settings_text = render_settings((source / SETTINGS_FILE).read_text(encoding="utf-8"), practice)
+    check_practice(practice, destination / SETTINGS_FILE)
     (destination / ARTICLES_DIR).mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source / SETTINGS_FILE, destination / SETTINGS_FILE)
+    (destination / SETTINGS_FILE).write_text(settings_text, encoding="utf-8")
     shutil.copytree(source / TEMPLATES_DIR, destination / TEMPLATES_DIR)
+    created = [destination / SETTINGS_FILE, destination / TEMPLATES_DIR]
+    gitignore = destination / ".gitignore"
+    present = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+    missing = [line for line in GITIGNORE.splitlines() if line not in present]
+    if any(not line.startswith("#") for line in missing):
+        lead = "\n" if present and present[-1].strip() else ""
+        with gitignore.open("a", encoding="utf-8") as handle:
+            handle.write(lead + "\n".join(missing) + "\n")
+        created.append(gitignore)
     article = destination / ARTICLES_DIR / f"{today.isoformat()}-welkom.md"
     if not article.exists():
-        article.write_text(WELCOME_ARTICLE.format(date=today.isoformat()), encoding="utf-8")
-    return [destination / SETTINGS_FILE, destination / TEMPLATES_DIR, article]
+        welcome = WELCOME_ARTICLE[practice.address_form]
+        article.write_text(welcome.format(date=today.isoformat()), encoding="utf-8")
+        created.append(article)
+    return created
 
 
 def new_article(
@@ -87,11 +264,40 @@ def new_article(
         front["tags"] = tags
     front["draft"] = draft
     header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
+    form = _address_form(project)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("x", encoding="utf-8") as handle:
         handle.write(
             f'---\n{header}# summary: "Eén of twee zinnen die lezers nieuwsgierig maken."\n'
             '# image: /images/naam.jpg\n# image_alt: "Wat er op de afbeelding staat"\n---\n\n'
-            "Schrijf hier de eerste alinea. Zonder summary wordt die de teaser.\n"
+            f"Schrijf hier de eerste alinea. Spreek lezers aan met '{form}' "
+            "(site.address_form in schedule.yaml). Zonder summary wordt die alinea de teaser.\n"
         )
     return path
+
+
+def _address_form(project: Path) -> str:
+    """Return the project's site.address_form, or the default when the settings are broken."""
+    from nieuwsbrief.config import load_settings
+
+    try:
+        return load_settings(project / SETTINGS_FILE).site.address_form
+    except NieuwsbriefError:
+        return "je"
+
+
+def example_warnings(data: object) -> list[tuple[str, str]]:
+    """Return one (key, message) when settings still hold the example practice's values."""
+    found = example_values(data)
+    if not found:
+        return []
+    keys = [key for key, _ in found]
+    listed = ", ".join(keys[:6]) + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
+    return [
+        (
+            keys[0],
+            f"{len(keys)} setting(s) still hold the example practice ({found[0][1][:60]!r}): "
+            f"{listed}; put in your own practice's (or run 'nieuwsbrief init' in a new folder, "
+            "which asks for them)",
+        )
+    ]

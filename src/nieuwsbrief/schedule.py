@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+import shlex
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nieuwsbrief.config import DigestSettings
+
+if TYPE_CHECKING:
+    from nieuwsbrief.articles import Article
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -89,3 +94,74 @@ def upcoming(settings: DigestSettings, now: dt.datetime, count: int) -> Iterator
     for _ in range(count):
         moment = _local(moment.date() + dt.timedelta(days=7), settings)
         yield moment
+
+
+@dataclass(frozen=True)
+class ComingDigest:
+    """A send moment still to come and what its digest would hold as the articles stand."""
+
+    window: Window
+    articles: list[Article]
+    drafts: list[Article]
+
+
+def coming_digests(
+    settings: DigestSettings, articles: Iterable[Article], now: dt.datetime, count: int
+) -> list[ComingDigest]:
+    """Return the next ``count`` digests with the articles dated in their windows.
+
+    An article dated after ``now`` is counted in the digest of its date: by the send moment it
+    is published. Drafts are listed apart: they stay out until ``draft: true`` goes.
+    """
+    pool = list(articles)
+    coming = []
+    for send_moment in upcoming(settings, now, count):
+        window = window_ending_at(settings, send_moment)
+        inside = sorted(
+            (a for a in pool if window.covers(a.date)),
+            key=lambda a: (a.date.astimezone(dt.UTC), a.slug),
+        )
+        coming.append(
+            ComingDigest(
+                window,
+                [a for a in inside if not a.draft],
+                [a for a in inside if a.draft],
+            )
+        )
+    return coming
+
+
+def cron_lines(settings: DigestSettings, command: Sequence[str], workdir: str) -> list[str]:
+    """Return crontab lines that run ``command`` in ``workdir`` at every send moment.
+
+    ``CRON_TZ`` makes cron (cronie, and systemd-cron) read the time in the digest's zone, so the
+    line stays right across daylight saving time; crons without it read the machine's zone.
+    """
+    day = (settings.weekday + 1) % 7  # cron counts from Sunday = 0
+    run = " ".join(shlex.quote(part) for part in command)
+    return [
+        f"CRON_TZ={settings.timezone.key}",
+        f"{settings.time.minute} {settings.time.hour} * * {day} cd {shlex.quote(workdir)} && {run}",
+    ]
+
+
+def dutch_weekday_date(moment: dt.datetime | dt.date) -> str:
+    """Format a date with its Dutch weekday: 'maandag 24 november 2025'."""
+    from babel.dates import format_date
+
+    day = moment.date() if isinstance(moment, dt.datetime) else moment
+    return str(format_date(day, "EEEE d MMMM y", locale="nl"))
+
+
+def time_shifts_with_dst(settings: DigestSettings, now: dt.datetime) -> bool:
+    """Say whether the send time is skipped or repeated on a DST change in the coming year.
+
+    Cron then fires at another moment than the send moment (e.g. 03:00 for a skipped 02:30).
+    """
+    for moment in upcoming(settings, now, 53):
+        wall = moment.replace(tzinfo=None)
+        there = moment.astimezone(dt.UTC).astimezone(settings.timezone).replace(tzinfo=None)
+        other_fold = moment.replace(fold=1 - moment.fold)
+        if there != wall or other_fold.utcoffset() != moment.utcoffset():
+            return True
+    return False

@@ -30,3 +30,12 @@ def feed_articles(articles: Iterable[Article], now: dt.datetime, limit: int) -> 
 def digest_articles(articles: Iterable[Article], window: Window, now: dt.datetime) -> list[Article]:
     """Return the published articles of a digest window, newest first."""
     return [article for article in published(articles, now) if window.covers(article.date)]
+
+
+def held_back(articles: Iterable[Article], now: dt.datetime) -> tuple[list[Article], list[Article]]:
+    """Return the articles readers cannot see at ``now``: (drafts, scheduled for later)."""
+    moment = now.astimezone(dt.UTC)
+    ordered = newest_first(articles)
+    drafts = [article for article in ordered if article.draft]
+    later = [a for a in ordered if not a.draft and a.date.astimezone(dt.UTC) > moment]
+    return drafts, later

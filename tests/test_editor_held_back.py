@@ -1,0 +1,176 @@
+"""Nothing hidden: build, check and schedule say what is left out, and when digests go out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from conftest import AMSTERDAM, NOW, NOW_DT, RunCli, article_dates, write_article
+
+
+def held_back(project: Path, now: dt.datetime) -> tuple[set[str], set[str]]:
+    """Read the article files directly: the file names of drafts and of future articles."""
+    drafts, future = set(), set()
+    names = {path.name: path for path in (project / "articles").glob("*.md")}
+    facts = article_dates(project)
+    for name in names:
+        slug = next(s for s in facts if name.endswith(f"{s}.md") or s in name)
+        _, date, draft = facts[slug]
+        if draft:
+            drafts.add(name)
+        elif date > now:
+            future.add(name)
+    return drafts, future
+
+
+def test_build_says_how_many_articles_it_left_out(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    write_article(project, "2025-11-20-tweede-concept.md", title="Tweede concept", draft=True)
+    drafts, future = held_back(project, NOW_DT)
+    assert len(drafts) == 2 and len(future) == 1  # the example has one of each, plus ours
+
+    result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert "Left out: 2 drafts (draft: true) and 1 article dated after now" in result.stdout
+    assert "-v names them" in result.stdout
+    assert not any(name in result.stdout for name in drafts | future)
+
+    verbose = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW, "-v")
+    named = re.findall(r"^  (draft|scheduled [\d: -]+): .*/([^/]+\.md) ", verbose.stdout, re.M)
+    assert {name for kind, name in named if kind == "draft"} == drafts
+    assert {name for kind, name in named if kind.startswith("scheduled")} == future
+
+    quiet = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW, "-q")
+    assert "Left out" not in quiet.stdout
+
+
+def test_build_counts_in_singular_and_plural(
+    empty_project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    write_article(empty_project, "2025-11-20-een.md", title="Eén artikel")
+    result = run_cli("build", "-p", empty_project, "-o", tmp_path / "out", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert "Built 1 published article into" in result.stdout
+    assert "Left out" not in result.stdout  # nothing held back: nothing to say
+
+
+def test_check_says_how_many_articles_it_left_out(project: Path, run_cli: RunCli) -> None:
+    drafts, future = held_back(project, NOW_DT)
+    result = run_cli("check", "-p", project, "--now", NOW, "-v")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"Left out: {len(drafts)} draft (draft: true) and {len(future)} article dated after now"
+        in result.stdout
+    )
+    for name in drafts | future:
+        assert name in result.stdout
+    # Drafts are no problem: JSON output stays a list of problems, and --strict is unchanged.
+    strict = run_cli("check", "-p", project, "--now", NOW, "--strict", "--format", "json")
+    assert "draft" not in strict.stdout.lower()
+
+
+def coming(project: Path, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
+    """Count (published-by-then, drafts) dated in [start, end), read from the files."""
+    facts = article_dates(project).values()
+    inside = [draft for _, date, draft in facts if start <= date < end]
+    return inside.count(False), inside.count(True)
+
+
+def test_schedule_shows_weekday_and_what_each_digest_holds(project: Path, run_cli: RunCli) -> None:
+    now = "2025-11-20T09:00:00+01:00"
+    result = run_cli("schedule", "-p", project, "--now", now, "--count", "4")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4
+    send = dt.datetime(2025, 11, 24, 8, tzinfo=AMSTERDAM)
+    for line in lines:
+        assert line.startswith(f"{send:%G-W%V}  maandag {send.day} ")
+        published, drafts = coming(project, send - dt.timedelta(days=7), send)
+        noun = "article" if published == 1 else "articles"
+        assert f"  {published} {noun}" in line, line
+        assert (f", {drafts} draft" in line) == bool(drafts), line
+        send += dt.timedelta(days=7)
+    # The example has a draft and a scheduled article in week 48, and one in week 51.
+    assert ", 1 draft" in lines[0]
+
+
+def test_schedule_names_weekdays_in_dutch(project: Path, run_cli: RunCli) -> None:
+    from conftest import set_setting
+
+    set_setting(project, "digest", "weekday", "friday")
+    result = run_cli("schedule", "-p", project, "--now", NOW, "--count", "1")
+    assert result.stdout.startswith("2025-W48  vrijdag 28 november 2025 08:00"), result.stdout
+
+
+@pytest.mark.parametrize(
+    ("weekday", "time", "zone"),
+    [
+        ("monday", "08:00", "Europe/Amsterdam"),
+        ("sunday", "02:30", "Europe/Amsterdam"),
+        ("thursday", "17:45", "America/New_York"),
+    ],
+)
+def test_cron_line_fires_at_every_send_moment(
+    project: Path, run_cli: RunCli, weekday: str, time: str, zone: str
+) -> None:
+    """Read the crontab line with croniter, a real cron parser, across both DST changes."""
+    from zoneinfo import ZoneInfo
+
+    from croniter import croniter
+
+    from conftest import set_setting
+    from nieuwsbrief.config import load_settings
+    from nieuwsbrief.schedule import upcoming
+
+    set_setting(project, "digest", "weekday", weekday)
+    set_setting(project, "digest", "time", time)
+    set_setting(project, "digest", "timezone", zone)
+    result = run_cli("schedule", "-p", project, "--cron")
+    assert result.exit_code == 0, result.output
+    tz_line, job = result.stdout.splitlines()
+    assert tz_line == f"CRON_TZ={zone}"
+    fields = job.split(" ", 5)
+    command = shlex.split(fields[5])
+    assert command[:3] == ["cd", str(project.resolve()), "&&"]
+    assert command[4:] == ["-m", "nieuwsbrief", "build", "--quiet", "--out", "public"]
+
+    # A year of send moments, as nieuwsbrief computes them, against cron's own reading.
+    start = dt.datetime(2025, 3, 1, tzinfo=ZoneInfo(zone))
+    expected = list(upcoming(load_settings(project / "schedule.yaml").digest, start, 53))
+    cron = croniter(" ".join(fields[:5]), start)
+    fired = [cron.get_next(dt.datetime) for _ in expected]
+    utc_fired = [m.astimezone(dt.UTC) for m in fired]
+    utc_expected = [m.astimezone(dt.UTC) for m in expected]
+    if time == "02:30":
+        # 02:30 does not exist on 30 March 2025: cron runs at 03:00, nieuwsbrief sends at 03:30
+        # (the later offset), so a build then still sees last week. The command warns.
+        assert "warning:" in result.stderr and "digest.time" in result.stderr
+        assert sum(a != b for a, b in zip(utc_fired, utc_expected, strict=True)) >= 1
+    else:
+        assert result.stderr == ""
+        assert utc_fired == utc_expected
+
+
+def test_send_without_a_digest_for_the_week_says_why(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    out = tmp_path / "out"
+    built = run_cli("build", "-p", project, "-o", out, "--now", NOW)
+    assert built.exit_code == 0, built.output
+    # Week 49 has no articles, so the build at its send moment writes no digest for it.
+    later = "2025-12-01T09:00:00+01:00"
+    assert run_cli("build", "-p", project, "-o", out, "--now", later).exit_code == 0
+    result = run_cli(
+        "send", "--to", "redactie@example.nl", "-p", project, "-o", out, "--now", later
+    )
+    assert result.exit_code == 1
+    message = result.output
+    assert "2025-W49 has no digest" in message and "published articles" in message
+    assert "built weeks: 2025-W48" in message and "--digest-week" in message
+    assert "run 'nieuwsbrief build' first" not in message
+    assert len(message.strip().splitlines()) == 1
