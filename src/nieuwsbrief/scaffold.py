@@ -144,9 +144,8 @@ def render_settings(template: str, practice: Practice) -> str:
 
 def check_practice(practice: Practice, path: Path) -> None:
     """Validate the settings ``practice`` gives; raise ``NieuwsbriefError`` naming the key."""
-    import yaml
-
     from nieuwsbrief.config import parse_settings
+    from nieuwsbrief.yamlsafe import YamlRefused, load_yaml
 
     keys = {
         "name": "site.title",
@@ -168,8 +167,8 @@ def check_practice(practice: Practice, path: Path) -> None:
         )
     text = render_settings((skeleton_dir() / SETTINGS_FILE).read_text(encoding="utf-8"), practice)
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = load_yaml(text)
+    except YamlRefused:
         raise NieuwsbriefError(
             f"{path}: the answers cannot be written as settings; use plain text"
         ) from None
