@@ -1,13 +1,16 @@
-"""A build killed at any moment leaves the complete old or the complete new output, never a mix.
+"""A build killed at any moment leaves every published file old or new, and the next finishes.
 
-Real builds run as subprocesses. The library's test hook (NIEUWSBRIEF_TEST_PAUSE_AT) stops a
-build at a named point, so each kill lands exactly where the test says; a second test kills
-builds after seeded random delays to hit the points in between.
+Real builds run as subprocesses. tests/pause_build.py stops a build at a named stage of a
+publish (``nieuwsbrief.output.STAGES``), so each kill lands exactly where the test says; a
+second test kills builds after seeded random delays to hit the points in between.
+
+A publish stages new files inside --out, writes a journal, then renames. Killed before the
+journal, every published file is old; killed after it, each file is old or new, and the
+next build (or :func:`nieuwsbrief.output.recover`) finishes the journal first.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
@@ -18,11 +21,19 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, RunCli, copy_example_project, tree_bytes, write_article
+from conftest import NOW, REPO, RunCli, copy_example_project, tree_bytes, write_article
 from nieuwsbrief.errors import BuildError
-from nieuwsbrief.output import PAUSE_AT_ENV, PAUSE_FILE_ENV, PAUSE_STAGES, publish
+from nieuwsbrief.output import (
+    JOURNAL_FILE,
+    STAGES,
+    STAGING_DIR,
+    build_lock,
+    publish,
+    recover,
+)
 
 LATER = "2025-12-09T09:00:00+01:00"
+PAUSE_SCRIPT = REPO / "tests" / "pause_build.py"
 
 Trees = tuple[Path, dict[str, bytes], dict[str, bytes]]
 
@@ -46,15 +57,11 @@ def start_build(
     project: Path, out: Path, now: str, *, pause: str | None = None, marker: Path | None = None
 ) -> subprocess.Popen[bytes]:
     """Start ``nieuwsbrief build`` as a real process, optionally stopping at ``pause``."""
-    env = dict(os.environ)
-    env.pop(PAUSE_AT_ENV, None)
-    env.pop(PAUSE_FILE_ENV, None)
+    command = [sys.executable, "-m", "nieuwsbrief"]
     if pause is not None and marker is not None:
-        env[PAUSE_AT_ENV] = pause
-        env[PAUSE_FILE_ENV] = str(marker)
-    command = [sys.executable, "-m", "nieuwsbrief", "build", "-q"]
-    command += ["-p", str(project), "-o", str(out), "--now", now, "--no-cache"]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        command = [sys.executable, str(PAUSE_SCRIPT), pause, str(marker)]
+    command += ["build", "-q", "-p", str(project), "-o", str(out), "--now", now, "--no-cache"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def finish(process: subprocess.Popen[bytes]) -> tuple[int, str]:
@@ -71,8 +78,31 @@ def wait_for_marker(process: subprocess.Popen[bytes], marker: Path) -> None:
         time.sleep(0.01)
 
 
-def staging_folders(out: Path) -> list[Path]:
-    return sorted(out.parent.glob(f".{out.name}.staging-*"))
+def leftovers(out: Path) -> list[str]:
+    """Return the bookkeeping an unfinished publish leaves in ``out`` (staging, journal)."""
+    return sorted(name for name in (STAGING_DIR, JOURNAL_FILE) if (out / name).exists())
+
+
+def published(out: Path) -> dict[str, bytes]:
+    """Return what --out publishes: every file but an unfinished publish's bookkeeping."""
+    return {
+        name: data
+        for name, data in tree_bytes(out).items()
+        if name.split("/")[0] not in (STAGING_DIR, JOURNAL_FILE)
+    }
+
+
+def recover_now(out: Path) -> None:
+    """Finish what a killed build left, as the next build does first."""
+    with build_lock(out):
+        recover(out)
+
+
+def assert_each_file_old_or_new(
+    after: dict[str, bytes], old: dict[str, bytes], new: dict[str, bytes], where: str
+) -> None:
+    for name in set(after) | set(old) | set(new):
+        assert after.get(name) in (old.get(name), new.get(name)), f"{name} mixed at {where}"
 
 
 def make_trees(root: Path) -> Trees:
@@ -88,6 +118,7 @@ def make_trees(root: Path) -> Trees:
     # The new output must differ from the old in feeds and digests, and keep the old weeks.
     assert old["feed.xml"] != new["feed.xml"]
     assert {name for name in old if name.startswith("digests/2025-W")} < set(new)
+    assert leftovers(out) == []
     return project, old, new
 
 
@@ -107,7 +138,7 @@ def old_output(trees: Trees, root: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("stage", PAUSE_STAGES)
+@pytest.mark.parametrize("stage", STAGES)
 def test_sigkill_at_each_stage(stage: str, trees: Trees, tmp_path: Path) -> None:
     project, old, new = trees
     out = old_output(trees, tmp_path)
@@ -115,19 +146,28 @@ def test_sigkill_at_each_stage(stage: str, trees: Trees, tmp_path: Path) -> None
     victim = start_build(project, out, LATER, pause=stage, marker=marker)
     wait_for_marker(victim, marker)
     if stage == "mid-write":
-        # Prove the kill lands mid-write: a staging folder holds part of the new files.
-        (staging,) = staging_folders(out)
-        written = tree_bytes(staging)
-        assert written and len(written) < len(new)
+        # Prove the kill lands mid-write: the staging folder holds part of the new files.
+        staged = tree_bytes(out / STAGING_DIR)
+        assert staged and len(staged) < len(new)
     victim.send_signal(signal.SIGKILL)
     assert victim.wait(timeout=60) == -signal.SIGKILL
-    expected = new if stage == "after-swap" else old
-    assert tree_bytes(out) == expected, f"wrong output after a kill at {stage}"
+    after = published(out)
+    if stage in ("locked", "mid-write", "journaled"):
+        assert after == old, f"a published file changed before the renames ({stage})"
+    elif stage == "mid-commit":
+        assert after != old and after != new, "the kill did not land between the renames"
+        assert_each_file_old_or_new(after, old, new, stage)
+    else:
+        assert after == new, f"wrong output after a kill at {stage}"
+    if stage in ("journaled", "mid-commit", "committed"):
+        # Past the journal, the build is finished by whoever takes the lock next.
+        recover_now(out)
+        assert tree_bytes(out) == new
     # The next build cleans up whatever the killed one left and succeeds.
     code, stderr = finish(start_build(project, out, LATER))
     assert code == 0, stderr
     assert tree_bytes(out) == new
-    assert staging_folders(out) == []
+    assert leftovers(out) == []
 
 
 def test_a_paused_build_that_goes_on_completes(trees: Trees, tmp_path: Path) -> None:
@@ -156,6 +196,8 @@ def test_sigkill_after_random_delays(trees: Trees, tmp_path: Path) -> None:
         time.sleep(duration * percent / 100)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=60)
+        assert_each_file_old_or_new(published(out), old, new, f"kill {step} at {percent}%")
+        recover_now(out)
         after = tree_bytes(out)
         assert after in (old, new), f"mixed output after kill {step} at {percent}% of a build"
         if after == new:
@@ -165,19 +207,7 @@ def test_sigkill_after_random_delays(trees: Trees, tmp_path: Path) -> None:
     code, stderr = finish(start_build(project, out, LATER))
     assert code == 0, stderr
     assert tree_bytes(out) == new
-    assert staging_folders(out) == []
-
-
-def test_killed_fallback_swap_is_recovered(trees: Trees, tmp_path: Path) -> None:
-    # Where renameat2 is missing, the swap is two renames; a kill between them leaves only
-    # the retired old tree. The next build must put it back and carry its digests over.
-    project, _, new = trees
-    out = old_output(trees, tmp_path)
-    out.rename(out.with_name(".public.staging-killed-old"))
-    code, stderr = finish(start_build(project, out, LATER))
-    assert code == 0, stderr
-    assert tree_bytes(out) == new
-    assert staging_folders(out) == []
+    assert leftovers(out) == []
 
 
 def test_earlier_digest_weeks_survive_a_rebuild(
@@ -220,24 +250,3 @@ def test_symlinked_out_keeps_its_link(project: Path, tmp_path: Path, run_cli: Ru
     assert run_cli("build", "-p", project, "-o", link, "--now", LATER).exit_code == 0
     assert link.is_symlink()
     assert tree_bytes(target) != first and "feed.xml" in tree_bytes(link)
-
-
-@pytest.mark.parametrize("where", ["project", "foreign"])
-def test_out_that_holds_other_files_is_refused(
-    where: str, project: Path, tmp_path: Path, run_cli: RunCli
-) -> None:
-    # `--out .` inside the project once replaced the project, articles and all, with the feeds.
-    out = project if where == "project" else tmp_path / "www"
-    if where == "foreign":
-        out.mkdir()
-        (out / "index.html").write_text("<p>Eigen site</p>", encoding="utf-8")
-    before = tree_bytes(out)
-    result = run_cli("build", "-p", project, "-o", out, "--now", NOW, "--no-cache")
-    assert result.exit_code == 1
-    assert str(out) in result.output
-    assert ("looks like a project folder" if where == "project" else "did not write") in (
-        result.output
-    )
-    assert "choose" in result.output
-    assert tree_bytes(out) == before
-    assert staging_folders(out) == []

@@ -11,9 +11,9 @@ from test_atomic import (
     LATER,
     Trees,
     finish,
+    leftovers,
     make_trees,
     old_output,
-    staging_folders,
     start_build,
     wait_for_marker,
 )
@@ -57,7 +57,7 @@ def test_second_build_while_first_holds_the_lock(trees: Trees, tmp_path: Path) -
     code, stderr = finish(first)
     assert code == 0, stderr
     assert tree_bytes(out) == new
-    assert staging_folders(out) == []
+    assert leftovers(out) == []
 
 
 @pytest.mark.parametrize("second", ["NOW", "LATER"])
@@ -82,7 +82,7 @@ def test_racing_builds_never_corrupt_the_output(
         # The lock serialises the builds, so the output is that of one finishing order.
         orders = {" ".join(winners), " ".join(reversed(winners))}
         assert tree_bytes(out) in [outcomes[order] for order in orders]
-        assert staging_folders(out) == []
+        assert leftovers(out) == []
 
 
 def test_lock_refuses_a_second_build(project: Path, tmp_path: Path, run_cli: RunCli) -> None:

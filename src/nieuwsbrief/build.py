@@ -1,17 +1,18 @@
-"""Run the whole pipeline: settings and articles in, feeds and digests written atomically."""
+"""Run the whole pipeline: settings and articles in, feeds and digests written crash-safely."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.articles import ARTICLES_DIR, Article, Progress, load_articles
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
-from nieuwsbrief.errors import NieuwsbriefError
-from nieuwsbrief.output import claim, publish_claimed
+from nieuwsbrief.errors import BuildError, InputError, NieuwsbriefError
+from nieuwsbrief.output import check_out, claim, publish_claimed, quote
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
 from nieuwsbrief.select import digest_articles, feed_articles, published
 
@@ -34,6 +35,8 @@ class Rendered:
     files: dict[str, bytes]
     warnings: list[str] = field(default_factory=list)
     digest: Digest | None = None
+    # Weeks whose digest (read back from the output folder) must go: all articles retracted.
+    removed_weeks: list[str] = field(default_factory=list)
 
     @property
     def digest_week(self) -> str | None:
@@ -50,6 +53,11 @@ class BuildResult:
     published: list[Article]
     digest_week: str | None
     warnings: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+class EmptyFeedsError(BuildError):
+    """The feeds would lose every item the published feeds hold; refused unless allowed."""
 
 
 def load_site(project: Path, progress: Progress | None = None, *, cache: bool = False) -> Site:
@@ -60,6 +68,14 @@ def load_site(project: Path, progress: Progress | None = None, *, cache: bool = 
     from nieuwsbrief.cache import ArticleCache
 
     settings = load_settings(project / SETTINGS_FILE)
+    articles_dir = project / ARTICLES_DIR
+    if not articles_dir.is_dir():
+        # Without this check a wrong --project publishes empty feeds over the real ones.
+        raise InputError(
+            articles_dir,
+            "the articles folder is missing",
+            fix=f"create it (even empty) in {project}, or point to the project folder that has it",
+        )
     article_cache = ArticleCache(project, settings.site) if cache else None
     articles = load_articles(project / ARTICLES_DIR, settings.site, progress, article_cache)
     if article_cache is not None:
@@ -112,8 +128,96 @@ def render_site(
             f"no digest for {window.week}: no articles were published between "
             f"{window.start.isoformat()} and {window.end.isoformat()}"
         )
+        if manifests.pop(window.week, None) is not None:
+            rendered.removed_weeks.append(window.week)
+            rendered.warnings.append(
+                f"digest {window.week} removed from the output and the archive: "
+                "none of its articles is published any more"
+            )
+    for week, manifest in sorted(manifests.items()):
+        if week != window.week:
+            _revisit(site, now, manifest, rendered, manifests)
+    for week in rendered.removed_weeks:
+        manifests.pop(week, None)
     rendered.files[f"{DIGESTS_DIR}/index.html"] = render_archive(settings, list(manifests.values()))
     return rendered
+
+
+def _slugs(manifest: Mapping[str, Any]) -> list[str]:
+    listed = [*manifest["articles"], *manifest.get("overflow", [])]
+    return [str(item["slug"]) for item in listed]
+
+
+def _names(slugs: Sequence[str]) -> str:
+    return ", ".join(quote(slug) for slug in slugs[:5]) + (" …" if len(slugs) > 5 else "")
+
+
+def _revisit(
+    site: Site,
+    now: dt.datetime,
+    manifest: Mapping[str, Any],
+    rendered: Rendered,
+    manifests: dict[str, Any],
+) -> None:
+    """Decide what happens to an earlier digest read back from the output folder.
+
+    A digest whose send moment is still to come is rebuilt from the articles published
+    now (or removed when it has none). A sent digest is kept as it was sent, unless some of
+    its articles were retracted (made drafts or deleted): then it is rebuilt with the ones
+    still published, or removed with all of them gone.
+    """
+    from nieuwsbrief.digest import render_digest
+
+    settings = site.settings
+    week = str(manifest["week"])
+    window = digest_window(settings, now, week)
+    listed = _slugs(manifest)
+    if window.end.astimezone(dt.UTC) > now.astimezone(dt.UTC):
+        keep = digest_articles(site.articles, window, now)
+        if not keep and settings.digest.empty_week != "send":
+            rendered.removed_weeks.append(week)
+            rendered.warnings.append(
+                f"digest {week} (goes out after --now) removed: it has no published articles"
+            )
+            return
+        if [article.slug for article in keep] != listed:
+            rendered.warnings.append(
+                f"digest {week} (goes out after --now) rebuilt: its articles changed"
+            )
+    else:
+        still = {article.slug for article in published(site.articles, now)}
+        gone = [slug for slug in listed if slug not in still]
+        if not gone:
+            return
+        keep = [
+            article for article in published(site.articles, now) if article.slug in set(listed)
+        ]
+        if not keep:
+            rendered.removed_weeks.append(week)
+            rendered.warnings.append(
+                f"digest {week} removed from the output and the archive: all its articles "
+                f"were retracted ({_names(gone)})"
+            )
+            return
+        rendered.warnings.append(
+            f"digest {week} rebuilt without the retracted article(s) {_names(gone)}"
+        )
+    digest, warnings = render_digest(settings, window, keep)
+    rendered.files.update(digest.files())
+    rendered.warnings.extend(warnings)
+    manifests[week] = digest.manifest
+
+
+def _feed_items(data: bytes | None) -> int:
+    """Return how many items a JSON Feed holds (0 when it cannot be read)."""
+    if data is None:
+        return 0
+    try:
+        feed = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return 0
+    items = feed.get("items") if isinstance(feed, dict) else None
+    return len(items) if isinstance(items, list) else 0
 
 
 def build(
@@ -124,21 +228,102 @@ def build(
     digest_week: str | None = None,
     progress: Progress | None = None,
     cache: bool = True,
+    allow_empty_feeds: bool = False,
 ) -> BuildResult:
-    """Build the project into ``out``; on any error ``out`` keeps its previous contents."""
-    from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
+    """Build the project into ``out``; on any error ``out`` keeps its previous contents.
 
+    Only files nieuwsbrief wrote are ever replaced or removed. Unless ``allow_empty_feeds``,
+    a build whose feeds would hold no items while the published feeds hold some is refused.
+    """
+    from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
+    from nieuwsbrief.feeds import JSON_FILE
+
+    protect = (project, project / ARTICLES_DIR, project / "templates")
+    check_out(out, protect)
     site = load_site(project, progress, cache=cache)
     now = site.settings.localize(now)
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
     # from the archive.
-    with claim(out) as target:
-        rendered = render_site(site, now, digest_week=digest_week, archive=read_manifests(target))
-        publish_claimed(target, rendered.files, keep=(DIGESTS_DIR,))
+    with claim(out, protect) as folder:
+        archive, warnings = read_manifests(folder.path, owned=folder.record)
+        rendered = render_site(site, now, digest_week=digest_week, archive=archive)
+        rendered.warnings[:0] = warnings
+        before = _feed_items(folder.read_own(JSON_FILE, 50_000_000))
+        if before and not _feed_items(rendered.files.get(JSON_FILE)) and not allow_empty_feeds:
+            raise EmptyFeedsError(
+                f"{folder.path / JSON_FILE} holds {before} item(s), and this build would "
+                f"publish feeds without any (no published article in {project / ARTICLES_DIR}); "
+                "nothing was written. Check the project folder and the drafts; if every "
+                "article was retracted on purpose, allow empty feeds explicitly"
+            )
+        removed = sorted(
+            name
+            for week in rendered.removed_weeks
+            for name in folder.record
+            if name.startswith(f"{DIGESTS_DIR}/{week}/")
+        )
+        publish_claimed(folder, rendered.files, removed)
     return BuildResult(
         out=out,
         files={name: len(data) for name, data in sorted(rendered.files.items())},
         published=published(site.articles, now),
         digest_week=rendered.digest_week,
         warnings=rendered.warnings,
+        removed=removed,
     )
+
+
+def check_digest_current(
+    project: Path, out: Path, now: dt.datetime, digest_week: str | None = None
+) -> None:
+    """Refuse a built digest that no longer matches what the articles would produce now.
+
+    The digest of ``digest_week`` (or of the latest send moment at ``now``) in ``out`` must
+    be what a build with the same ``now`` and week writes: same articles, subject and bytes.
+    A digest with retracted or changed articles is stale and must not be sent. A week
+    without a digest in ``out`` passes; the sender reports the missing file.
+    """
+    from nieuwsbrief.digest import DIGESTS_DIR, check_manifest, render_digest
+
+    site = load_site(project, cache=False)
+    now = site.settings.localize(now)
+    window = digest_window(site.settings, now, digest_week)
+    folder = Path(out) / DIGESTS_DIR / window.week
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return
+    fix = "run 'nieuwsbrief build' with the same --now and --digest-week first"
+    try:
+        old = check_manifest(json.loads(path.read_bytes()[:1_000_001].decode("utf-8")), window.week)
+    except (OSError, ValueError, RecursionError):
+        raise BuildError(f"{path}: not a manifest nieuwsbrief wrote; {fix}") from None
+    articles = digest_articles(site.articles, window, now)
+    if not articles and site.settings.digest.empty_week != "send":
+        raise BuildError(
+            f"{folder}: stale digest: none of its articles is published any more; {fix}"
+        )
+    fresh, _ = render_digest(site.settings, window, articles)
+    new = fresh.manifest
+    written = {name.rsplit("/", 1)[-1]: _sha256(data) for name, data in fresh.files().items()}
+    changed = [key for key in ("subject", "articles", "overflow") if old.get(key) != new.get(key)]
+    changed += [
+        entry["name"]
+        for entry in old.get("files", [])
+        if entry["name"] in ("digest.html", "digest.txt")
+        and entry["sha256"] != written.get(entry["name"], entry["sha256"])
+    ]
+    eml = folder / "digest.eml"
+    recorded = [entry["sha256"] for entry in old.get("files", []) if entry["name"] == "digest.eml"]
+    if eml.is_file() and recorded and _sha256(eml.read_bytes()) != recorded[0]:
+        changed.append("digest.eml (changed after the build)")
+    if changed:
+        raise BuildError(
+            f"{folder}: stale digest: {', '.join(changed)} differ from what the articles "
+            f"produce now; {fix}"
+        )
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()

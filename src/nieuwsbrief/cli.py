@@ -120,7 +120,7 @@ out_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("public"),
     show_default=True,
-    help="Folder of the feeds and digests; a build replaces it atomically.",
+    help="Folder of the feeds and digests; a build changes only files it wrote there.",
 )
 now_option = click.option(
     "--now",
@@ -162,9 +162,19 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     is_flag=True,
     help="Parse every article again instead of reusing .nieuwsbrief-cache/.",
 )
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Publish feeds without items even when the feeds in --out have items.",
+)
 @verbosity_options
 def build(
-    project: Path, out: Path, now: dt.datetime | None, digest_week: str | None, no_cache: bool
+    project: Path,
+    out: Path,
+    now: dt.datetime | None,
+    digest_week: str | None,
+    no_cache: bool,
+    allow_empty: bool,
 ) -> None:
     """Build the RSS, Atom and JSON feeds and the weekly digest.
 
@@ -175,23 +185,30 @@ def build(
     Example:
         nieuwsbrief build --out public --now 2025-11-24T09:00:00+01:00
     """
+    from nieuwsbrief.build import EmptyFeedsError
     from nieuwsbrief.build import build as run_build
 
     ctx = click.get_current_context()
     show_bar = sys.stderr.isatty() and ctx.meta.get("nieuwsbrief.verbosity", 1) > 0
     with _library_errors(), _progress_bar(show_bar) as progress:
-        result = run_build(
-            project,
-            out,
-            _resolve_now(now),
-            digest_week=digest_week,
-            progress=progress,
-            cache=not no_cache,
-        )
+        try:
+            result = run_build(
+                project,
+                out,
+                _resolve_now(now),
+                digest_week=digest_week,
+                progress=progress,
+                cache=not no_cache,
+                allow_empty_feeds=allow_empty,
+            )
+        except EmptyFeedsError as error:
+            raise NieuwsbriefError(f"{error} with --allow-empty") from None
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     for name, size in result.files.items():
         say(f"  {name} ({size:,} bytes)", 2)
+    for name in result.removed:
+        say(f"  removed {name}", 2)
     digest = f", digest {result.digest_week}" if result.digest_week else ", no digest"
     say(
         f"Built {len(result.published)} published articles into {result.out}"
@@ -403,7 +420,7 @@ def send(
     Example:
         NIEUWSBRIEF_SMTP_PASSWORD=... nieuwsbrief send --to redactie@example.nl
     """
-    from nieuwsbrief.build import digest_window
+    from nieuwsbrief.build import check_digest_current, digest_window
     from nieuwsbrief.config import SETTINGS_FILE, load_settings
     from nieuwsbrief.digest import DIGESTS_DIR
     from nieuwsbrief.send import send_test
@@ -411,6 +428,7 @@ def send(
     with _library_errors():
         settings = load_settings(project / SETTINGS_FILE)
         window = digest_window(settings, settings.localize(_resolve_now(now)), digest_week)
+        check_digest_current(project, out, _resolve_now(now), digest_week)
         summary = send_test(out / DIGESTS_DIR / window.week / "digest.eml", to, settings.smtp)
     say(summary)
 

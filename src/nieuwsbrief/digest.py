@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -354,14 +355,132 @@ def render_archive(settings: Settings, manifests: Sequence[Mapping[str, Any]]) -
     return html.encode("utf-8")
 
 
-def read_manifests(out: Path) -> list[dict[str, Any]]:
-    """Read the manifests of the digests already published in ``out``; skip unreadable ones."""
-    manifests = []
-    for path in sorted((out / DIGESTS_DIR).glob("*/manifest.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+MAX_MANIFEST_BYTES = 1_000_000
+_MANIFEST_FILE = re.compile(r"^digests/(\d{4}-W\d{2})/manifest\.json$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def read_manifests(
+    out: Path, owned: Iterable[str] | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Read back the manifests of the digests already in ``out``; return them and warnings.
+
+    ``owned`` names the files nieuwsbrief wrote (its record); only their manifests are read.
+    A manifest is untrusted input: one that fails the rules fresh input meets (see
+    :func:`check_manifest`) is left out, with a warning naming the file.
+    """
+    if owned is None:
+        names = [path.relative_to(out).as_posix() for path in (out / DIGESTS_DIR).glob("*/*")]
+    else:
+        names = list(owned)
+    manifests: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for name in sorted(names):
+        match = _MANIFEST_FILE.match(name)
+        if not match:
             continue
-        if isinstance(data, dict) and {"week", "subject", "send_at", "articles"} <= set(data):
-            manifests.append(data)
-    return manifests
+        path = out / name
+        try:
+            real = Path(os.path.realpath(path))
+            if path.is_symlink() or not path.is_file() or not real.is_relative_to(out.resolve()):
+                raise ValueError("is not a regular file inside the output folder")
+            if path.stat().st_size > MAX_MANIFEST_BYTES:
+                raise ValueError(f"is larger than {MAX_MANIFEST_BYTES:,} bytes")
+            data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)
+            manifests.append(check_manifest(data, match[1]))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, RecursionError) as exc:
+            problem = str(exc) if not isinstance(exc, RecursionError) else "is nested too deeply"
+            warnings.append(
+                f"{path}: left out of the digest archive: {_CONTROL.sub('?', problem)[:200]}; "
+                f"rebuild that week (build with that --digest-week) or delete its folder"
+            )
+    return manifests, warnings
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"holds {name}, which is not JSON")
+
+
+def _text(value: Any, where: str, limit: int = 2000) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"field '{where}' is not text")
+    if len(value) > limit:
+        raise ValueError(f"field '{where}' is longer than {limit} characters")
+    if _CONTROL.search(value):
+        raise ValueError(f"field '{where}' holds control characters")
+    return value
+
+
+def _walk(value: Any, where: str, depth: int = 0) -> None:
+    """Check every value: bounded text without control characters, ints in range."""
+    if depth > 6:
+        raise ValueError(f"field '{where}' is nested too deeply")
+    if isinstance(value, dict):
+        if len(value) > 100:
+            raise ValueError(f"field '{where}' has too many keys")
+        for key, item in value.items():
+            _text(key, where, 100)
+            _walk(item, f"{where}.{key}" if where else key, depth + 1)
+    elif isinstance(value, list):
+        if len(value) > 1000:
+            raise ValueError(f"field '{where}' has more than 1000 entries")
+        for index, item in enumerate(value):
+            _walk(item, f"{where}[{index}]", depth + 1)
+    elif isinstance(value, str):
+        _text(value, where)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if not 0 <= value <= 1_000_000_000:
+            raise ValueError(f"field '{where}' is not a count between 0 and 1,000,000,000")
+    else:
+        raise ValueError(f"field '{where}' is not text, a count, a list or a mapping")
+
+
+def check_manifest(data: Any, week: str) -> dict[str, Any]:
+    """Return a manifest read back from disk if it meets the rules of fresh output.
+
+    Raise ValueError naming the field otherwise. ``week`` is the folder it was found in.
+    """
+    from nieuwsbrief.articles import SLUG
+    from nieuwsbrief.schedule import parse_iso_week
+
+    if not isinstance(data, dict):
+        raise ValueError("is not a JSON object")
+    _walk(data, "")
+    for key in ("week", "subject", "send_at", "articles"):
+        if key not in data:
+            raise ValueError(f"field '{key}' is missing")
+    parse_iso_week(_text(data["week"], "week", 8))
+    if data["week"] != week:
+        raise ValueError(f"field 'week' says {data['week']!r} in the folder of {week}")
+    _text(data["subject"], "subject", 500)
+    try:
+        send_at = dt.datetime.fromisoformat(_text(data["send_at"], "send_at", 40))
+    except ValueError:
+        raise ValueError("field 'send_at' is not an ISO 8601 date-time") from None
+    if send_at.tzinfo is None:
+        raise ValueError("field 'send_at' has no UTC offset")
+    for key in ("articles", "overflow"):
+        items = data.get(key, [])
+        if not isinstance(items, list):
+            raise ValueError(f"field '{key}' is not a list")
+        for item in items:
+            if not isinstance(item, dict):
+                raise ValueError(f"field '{key}' holds an entry that is not a mapping")
+            if not SLUG.match(_text(item.get("slug"), f"{key}.slug", 200)):
+                raise ValueError(f"field '{key}.slug' is not a slug")
+            _text(item.get("title"), f"{key}.title", 500)
+    for entry in data.get("files", []):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and isinstance(entry.get("bytes"), int)
+            and isinstance(entry.get("sha256"), str)
+            and _SHA256_HEX.match(entry["sha256"])
+        ):
+            raise ValueError("field 'files' holds an entry without name, bytes and sha256")
+    return data

@@ -1,51 +1,74 @@
-"""Write a build's files so that the output folder is always whole: old or new, never a mix."""
+"""Write a build's files into --out without touching anything nieuwsbrief did not write.
+
+``--out`` may be a website folder that holds other files. nieuwsbrief keeps a record in it
+(:data:`RECORD_FILE`: every path it wrote, with the SHA-256 of the bytes it wrote there) and
+only ever replaces or removes a file that the record lists and whose bytes still match it.
+
+Each publish is crash-safe. New files are written to a staging folder inside ``--out`` (the
+same file system, so a rename is atomic) and flushed to disk; then a journal naming every
+rename and removal and the new record is written in one atomic step; then the renames and
+removals are applied and the record replaced. A build killed before the journal leaves every
+published file old (the next build deletes the staging folder); one killed after it leaves
+each file old or new, and the next build finishes the journal before anything else.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import errno
-import glob
+import hashlib
+import json
 import os
+import re
 import shutil
-import sys
-import tempfile
-import time
+import stat
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from nieuwsbrief.errors import BuildError
 
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
+RECORD_FILE = ".nieuwsbrief-written.json"
+JOURNAL_FILE = ".nieuwsbrief-journal.json"
+STAGING_DIR = ".nieuwsbrief-staging"
+RECORD_FORMAT = "nieuwsbrief-written/1"
+JOURNAL_FORMAT = "nieuwsbrief-journal/1"
+# nieuwsbrief's own bookkeeping; never an output path.
+RESERVED_NAMES = frozenset({RECORD_FILE, JOURNAL_FILE, STAGING_DIR, RECORD_FILE + ".tmp"})
 
-# Names a build writes at the top of --out; a non-empty folder without any of them was not
-# written by nieuwsbrief, and replacing it would delete someone's files.
+# Names a build writes at the top of --out; an --out without a record that holds only these
+# was written by an earlier nieuwsbrief version and is adopted.
 OUTPUT_NAMES = frozenset({"feed.xml", "atom.xml", "feed.json", "digests"})
 PROJECT_NAMES = frozenset({"schedule.yaml", "articles"})
+_LEGACY_DIGEST_PATH = re.compile(
+    r"^digests/(?:index\.html|\d{4}-W\d{2}/(?:digest\.html|digest\.txt|digest\.eml|manifest\.json))$"
+)
 
-# Test hook: the crash tests stop a real build at a named point, then SIGKILL it there.
-PAUSE_AT_ENV = "NIEUWSBRIEF_TEST_PAUSE_AT"
-PAUSE_FILE_ENV = "NIEUWSBRIEF_TEST_PAUSE_FILE"
-PAUSE_STAGES = ("locked", "mid-write", "before-swap", "after-swap")
-_PAUSE_LIMIT_SECONDS = 120.0
+MAX_RECORD_BYTES = 16_000_000
+MAX_RECORD_ENTRIES = 100_000
+MAX_PATH_CHARS = 1024
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_STAGED_NAME = re.compile(r"^\d{1,6}$")
+
+# Named points of a publish. Production passes them by; the crash tests replace
+# :func:`_reached` to stop a real build at one of them and kill it there.
+STAGES = ("locked", "mid-write", "journaled", "mid-commit", "committed")
 
 
-def _pause(stage: str) -> None:
-    """Wait at ``stage`` while the test that asked for it holds its marker file.
+def _reached(stage: str) -> None:
+    """Mark that a publish reached ``stage`` (one of :data:`STAGES`); does nothing."""
 
-    Honoured only when both test variables are set: a test sets the stage and a marker path,
-    waits for the marker to appear, and kills the build or deletes the marker to let it go on.
-    """
-    marker = os.environ.get(PAUSE_FILE_ENV)
-    if not marker or os.environ.get(PAUSE_AT_ENV) != stage:
-        return
-    path = Path(marker)
-    path.write_text(stage, encoding="utf-8")
-    deadline = time.monotonic() + _PAUSE_LIMIT_SECONDS
-    while path.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+
+def quote(value: str, limit: int = 60) -> str:
+    """Quote a path or value for a message: short, with control characters escaped."""
+    text = value if len(value) <= limit else value[: limit - 1] + "…"
+    return repr(text)
+
+
+def sha256(data: bytes) -> str:
+    """Return the hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def lock_path(out: Path) -> Path:
@@ -74,10 +97,18 @@ def build_lock(out: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _safe_relative(name: str) -> PurePosixPath:
+def safe_relative(name: object) -> PurePosixPath:
+    """Return ``name`` as a clean relative path inside --out; raise ValueError otherwise."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("is not a non-empty text path")
+    if len(name) > MAX_PATH_CHARS or _CONTROL.search(name) or "\\" in name:
+        raise ValueError(f"{quote(name)} is too long or holds control characters or '\\'")
     relative = PurePosixPath(name)
-    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-        raise BuildError(f"refusing to write {name!r} outside the output folder")
+    parts = name.split("/")
+    if relative.is_absolute() or any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"{quote(name)} is not a plain relative path inside --out")
+    if parts[0] in RESERVED_NAMES:
+        raise ValueError(f"{quote(name)} is nieuwsbrief's own bookkeeping file")
     return relative
 
 
@@ -90,83 +121,183 @@ def _fsync_path(path: Path, *, directory: bool = False) -> None:
         os.close(descriptor)
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
+def _write_new(path: Path, data: bytes, mode: int = 0o666) -> None:
+    """Create ``path`` (it must not exist), write ``data`` and flush it to disk."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
         handle.flush()
-        # Without this a power cut after the swap could leave renamed but empty files.
+        # Without this a power cut after the rename could leave a renamed but empty file.
         os.fsync(handle.fileno())
 
 
-def _carry_over(old_file: Path, destination: Path) -> None:
-    """Put an old output file into the staging folder without copying its bytes."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one rename (a temp file next to it, flushed first)."""
+    temp = path.with_name(path.name + ".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    _write_new(temp, data)
+    temp.replace(path)
+    _fsync_path(path.parent, directory=True)
+
+
+class Blocked(Exception):
+    """A path nieuwsbrief wants to write or remove is not its own file."""
+
+
+def _inside(out: Path, relative: PurePosixPath) -> Path:
+    """Return ``out/relative``; raise Blocked if any folder on the way is not a real folder."""
+    current = out
+    for part in relative.parts[:-1]:
+        current = current / part
+        try:
+            info = current.lstat()
+        except FileNotFoundError:
+            # The rest of the way does not exist yet; nothing there can be a link.
+            return out.joinpath(*relative.parts)
+        if stat.S_ISLNK(info.st_mode):
+            raise Blocked(f"{current} is a symbolic link")
+        if not stat.S_ISDIR(info.st_mode):
+            raise Blocked(f"{current} is a file where nieuwsbrief needs a folder")
+    return out.joinpath(*relative.parts)
+
+
+def _current_hash(path: Path) -> str | None:
+    """Return the SHA-256 of the regular file at ``path``, None if absent; Blocked otherwise."""
     try:
-        # Old files are never changed in place, so sharing the inode is safe, fast and
-        # already durable.
-        os.link(old_file, destination)
-    except OSError:
-        shutil.copy2(old_file, destination)
-        _fsync_path(destination)
+        info = path.lstat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise Blocked(f"{path} is not a regular file (a folder or a link)")
+    digest = hashlib.sha256()
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(descriptor, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths in one atomic step (Linux renameat2); return False where unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    result = renameat2(
-        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+def _read_bounded_json(path: Path, what: str, fix: str) -> Any:
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode):
+            raise BuildError(f"{path}: {what} is not a regular file; {fix}")
+        if info.st_size > MAX_RECORD_BYTES:
+            raise BuildError(f"{path}: {what} is larger than {MAX_RECORD_BYTES:,} bytes; {fix}")
+        raw = path.read_bytes()[: MAX_RECORD_BYTES + 1]
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except BuildError:
+        raise
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise BuildError(f"{path}: {what} is not valid JSON; {fix}") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _record_files(data: Any, path: Path, fix: str) -> dict[str, str]:
+    """Validate a record's ``files`` mapping (path -> sha256)."""
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict):
+        raise BuildError(f"{path}: field 'files' is missing or not a mapping; {fix}")
+    if len(files) > MAX_RECORD_ENTRIES:
+        raise BuildError(f"{path}: field 'files' lists more than {MAX_RECORD_ENTRIES:,}; {fix}")
+    clean: dict[str, str] = {}
+    for name, digest in files.items():
+        try:
+            relative = safe_relative(name)
+        except ValueError as exc:
+            raise BuildError(f"{path}: field 'files': path {exc}; {fix}") from None
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            raise BuildError(
+                f"{path}: field 'files': {quote(name)} has no SHA-256 hex digest; {fix}"
+            )
+        clean[relative.as_posix()] = digest
+    return clean
+
+
+def _record_fix(out: Path) -> str:
+    return (
+        f"it is nieuwsbrief's list of the files it wrote in {out}; restore it from a backup, "
+        "or delete it, move nieuwsbrief's old files (feed.xml, atom.xml, feed.json, digests/) "
+        "out of the folder and build again"
     )
-    if result == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-        return False
-    raise OSError(code, os.strerror(code), str(first))
 
 
-def _swap_in(staging: Path, out: Path) -> None:
-    if not out.exists():
-        staging.rename(out)
-        _fsync_path(out.parent, directory=True)
-        return
-    if _exchange(staging, out):
-        _fsync_path(out.parent, directory=True)
-        _pause("after-swap")
-        shutil.rmtree(staging)
-        return
-    # Without an atomic exchange, keep the old tree until the new one is in place.
-    retired = staging.with_name(staging.name + "-old")
-    out.rename(retired)
-    staging.rename(out)
-    _fsync_path(out.parent, directory=True)
-    shutil.rmtree(retired)
+def read_record(out: Path) -> dict[str, str] | None:
+    """Return the validated record of ``out`` (path -> sha256), or None if it has none."""
+    path = out / RECORD_FILE
+    if not path.exists() and not path.is_symlink():
+        return None
+    fix = _record_fix(out)
+    data = _read_bounded_json(path, "the record", fix)
+    if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
+        raise BuildError(f"{path}: field 'format' is not {RECORD_FORMAT!r}; {fix}")
+    return _record_files(data, path, fix)
 
 
-def _clean_stale(out: Path) -> None:
-    """Remove staging folders left by a build that was killed; called under the lock."""
-    pattern = f".{glob.escape(out.name)}.staging-*"
-    if not out.exists():
-        # Killed between the two renames of the non-atomic swap: the old tree is retired.
-        for retired in sorted(out.parent.glob(pattern + "-old")):
-            retired.rename(out)
-            break
-    for stale in out.parent.glob(pattern):
-        shutil.rmtree(stale, ignore_errors=True)
+def _record_bytes(files: Mapping[str, str]) -> bytes:
+    data = {"format": RECORD_FORMAT, "files": dict(sorted(files.items()))}
+    return (json.dumps(data, indent=1) + "\n").encode("utf-8")
 
 
-def _check_out(out: Path) -> None:
-    """Refuse an --out that is not a folder nieuwsbrief may replace."""
+@dataclass
+class OutputFolder:
+    """An --out claimed for one build: its real path and what nieuwsbrief wrote there."""
+
+    path: Path
+    record: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+    def owns(self, name: str) -> bool:
+        """Say whether nieuwsbrief wrote ``name`` (relative to the folder)."""
+        return name in self.record
+
+    def read_own(self, name: str, limit: int) -> bytes | None:
+        """Return the bytes of an own file if they are still what nieuwsbrief wrote."""
+        if name not in self.record:
+            return None
+        try:
+            path = _inside(self.path, safe_relative(name))
+            if _current_hash(path) != self.record[name]:
+                return None
+            if path.stat().st_size > limit:
+                return None
+            return path.read_bytes()
+        except (Blocked, ValueError, OSError):
+            return None
+
+
+def _contains(ancestor: Path, path: Path) -> bool:
+    return path == ancestor or ancestor in path.parents
+
+
+def check_out(out: Path, protect: Iterable[Path] = ()) -> None:
+    """Refuse an --out that is a file, a root, or holds (or sits in) the project's sources.
+
+    :func:`claim` checks again; call this early to refuse before doing any work.
+    """
+    _check_out(Path(os.path.realpath(out.absolute())), protect)
+
+
+def _check_out(out: Path, protect: Iterable[Path]) -> None:
     if out.parent == out:
         raise BuildError(f"--out {out} is a file system root; choose a folder such as public")
+    for protected in protect:
+        real = Path(os.path.realpath(protected.absolute()))
+        if _contains(out, real):
+            raise BuildError(
+                f"--out {out} is or contains {real}, part of the project; nieuwsbrief never "
+                "writes over the project's own files: choose a folder outside it or one such "
+                "as public inside the project"
+            )
+        if real.name in ("articles", "templates") and _contains(real, out):
+            raise BuildError(
+                f"--out {out} is inside the project's {real.name}/ folder; choose a folder "
+                "such as public in the project"
+            )
     if not out.exists():
         return
     if not out.is_dir():
@@ -175,15 +306,52 @@ def _check_out(out: Path) -> None:
     if names & PROJECT_NAMES:
         raise BuildError(
             f"--out {out} holds {', '.join(sorted(names & PROJECT_NAMES))}: it looks like a "
-            "project folder, and a build replaces its --out completely; "
-            "choose another folder such as public"
+            "project folder; choose another folder such as public"
         )
-    if names and not names & OUTPUT_NAMES:
+
+
+def _adopt_legacy(out: Path) -> dict[str, str]:
+    """Return a record for an --out without one: empty, or what an earlier version wrote.
+
+    A folder without any of nieuwsbrief's names starts with an empty record (its files are
+    someone else's and stay untouched). A folder holding nothing but nieuwsbrief's names is
+    an earlier version's output: its files are adopted. A mix is refused: nobody can tell
+    whose ``feed.xml`` that is.
+    """
+    if not out.exists():
+        return {}
+    names = {child.name for child in out.iterdir()}
+    ours = names & OUTPUT_NAMES
+    if not ours:
+        return {}
+    fix = (
+        "if they are from an earlier nieuwsbrief build, move them out of the folder and build "
+        "again; otherwise choose another --out"
+    )
+    if names - OUTPUT_NAMES:
         raise BuildError(
-            f"--out {out} holds files that nieuwsbrief did not write (such as "
-            f"{min(names)}), and a build replaces its --out completely; "
-            "choose an empty or new folder"
+            f"--out {out} holds {', '.join(sorted(ours))} but no record of nieuwsbrief's files "
+            f"({RECORD_FILE}) and other files too (such as {quote(min(names - OUTPUT_NAMES))}), "
+            f"so nieuwsbrief cannot tell whose they are; {fix}"
         )
+    record: dict[str, str] = {}
+    for path in sorted(out.rglob("*")):
+        relative = path.relative_to(out).as_posix()
+        if path.is_symlink() or not (path.is_dir() or path.is_file()):
+            raise BuildError(f"--out {out}: {quote(relative)} is a link or special file; {fix}")
+        if path.is_dir():
+            continue
+        if relative not in ("feed.xml", "atom.xml", "feed.json") and not (
+            _LEGACY_DIGEST_PATH.match(relative)
+        ):
+            raise BuildError(
+                f"--out {out} has no record of nieuwsbrief's files ({RECORD_FILE}) and holds "
+                f"{quote(relative)}, which nieuwsbrief never writes; {fix}"
+            )
+        digest = _current_hash(path)
+        assert digest is not None
+        record[relative] = digest
+    return record
 
 
 @contextlib.contextmanager
@@ -200,63 +368,258 @@ def _os_errors(out: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def claim(out: Path) -> Iterator[Path]:
-    """Lock ``out`` for one build, clean up after a killed build, and yield the real folder.
+def claim(out: Path, protect: Iterable[Path] = ()) -> Iterator[OutputFolder]:
+    """Lock ``out`` for one build, finish or clean up a killed build, and read its record.
 
-    A symlinked ``out`` stays a link: the folder it points to is the one replaced. Read the
-    old output (such as earlier digests) only inside this block, so no other build can
-    replace it in between.
+    ``protect`` names the project's own folders: an ``out`` that is or contains one of them
+    is refused. A symlinked ``out`` stays a link; the folder it points to is written. Read
+    old output (such as earlier digests) only inside this block.
     """
-    # Resolve so the staging folder shares the target's file system (rename cannot cross).
     out = Path(os.path.realpath(out.absolute()))
+    protect = list(protect)
     with contextlib.ExitStack() as stack:
         with _os_errors(out):
-            _check_out(out)
+            _check_out(out, protect)
             stack.enter_context(build_lock(out))
-            _pause("locked")
-            _check_out(out)
-            _clean_stale(out)
-        yield out
+            _reached("locked")
+            _check_out(out, protect)
+            recover(out)
+            record = read_record(out)
+            if record is None:
+                record = _adopt_legacy(out)
+        yield OutputFolder(out, record)
 
 
-def publish(out: Path, files: Mapping[str, bytes], keep: Iterable[str] = ()) -> None:
-    """Replace the contents of ``out`` with ``files`` in one atomic step.
+def recover(out: Path) -> None:
+    """Finish a publish that was killed after its journal, or drop its staging folder.
 
-    ``keep`` names folders (relative to ``out``) whose old files survive when the new
-    build does not write them, such as earlier weeks' digests.
+    Call it only while holding the lock of ``out``.
     """
-    with claim(out) as target:
-        publish_claimed(target, files, keep)
+    journal_path = out / JOURNAL_FILE
+    if journal_path.exists() or journal_path.is_symlink():
+        fix = (
+            f"it is the plan of a build that was interrupted; delete it and {STAGING_DIR}/ "
+            "and build again"
+        )
+        journal = _read_journal(journal_path, fix)
+        _apply(out, journal)
+    _drop_staging(out)
 
 
-def publish_claimed(out: Path, files: Mapping[str, bytes], keep: Iterable[str] = ()) -> None:
-    """Do what :func:`publish` does, for an ``out`` already yielded by :func:`claim`."""
-    targets = {_safe_relative(name): data for name, data in files.items()}
-    with _os_errors(out):
-        _publish_locked(out, targets, keep)
+@dataclass
+class _Journal:
+    record: dict[str, str]
+    moves: list[tuple[str, str, str]]  # staged name, destination, sha256 of the new bytes
+    removals: list[tuple[str, str]]  # destination, sha256 of the bytes to remove
 
 
-def _publish_locked(out: Path, targets: dict[PurePosixPath, bytes], keep: Iterable[str]) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    try:
-        for folder in keep:
-            old_folder = out / folder
-            if not old_folder.is_dir():
+def _read_journal(path: Path, fix: str) -> _Journal:
+    data = _read_bounded_json(path, "the journal", fix)
+    if not isinstance(data, dict) or data.get("format") != JOURNAL_FORMAT:
+        raise BuildError(f"{path}: field 'format' is not {JOURNAL_FORMAT!r}; {fix}")
+    record = _record_files(data, path, fix)
+    moves, removals = data.get("moves"), data.get("remove")
+    if not isinstance(moves, list) or not isinstance(removals, list):
+        raise BuildError(f"{path}: fields 'moves' and 'remove' must be lists; {fix}")
+    checked_moves = []
+    for entry in moves:
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 2
+            and isinstance(entry[0], str)
+            and _STAGED_NAME.match(entry[0])
+            and isinstance(entry[1], str)
+            and entry[1] in record
+        ):
+            raise BuildError(f"{path}: field 'moves' has an invalid entry; {fix}")
+        checked_moves.append((entry[0], entry[1], record[entry[1]]))
+    checked_removals = []
+    for entry in removals:
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 2
+            and isinstance(entry[1], str)
+            and _SHA256.match(entry[1])
+        ):
+            raise BuildError(f"{path}: field 'remove' has an invalid entry; {fix}")
+        try:
+            name = safe_relative(entry[0]).as_posix()
+        except ValueError as exc:
+            raise BuildError(f"{path}: field 'remove': path {exc}; {fix}") from None
+        checked_removals.append((name, entry[1]))
+    return _Journal(record, checked_moves, checked_removals)
+
+
+def _drop_staging(out: Path) -> None:
+    staging = out / STAGING_DIR
+    if staging.is_symlink() or staging.is_file():
+        staging.unlink()
+    elif staging.is_dir():
+        shutil.rmtree(staging)
+
+
+def _apply(out: Path, journal: _Journal) -> None:
+    """Carry out a journal: rename staged files into place, remove, write the record.
+
+    Idempotent, so a build killed half-way is finished by running it again. A destination
+    is only replaced or removed while it is absent or holds bytes nieuwsbrief wrote.
+    """
+    staging = out / STAGING_DIR
+    touched: set[Path] = set()
+    half = len(journal.moves) // 2
+    for index, (staged_name, destination, digest) in enumerate(journal.moves):
+        if index == half:
+            _reached("mid-commit")
+        staged = staging / staged_name
+        if not staged.is_file() or staged.is_symlink():
+            continue  # moved already, before the kill
+        try:
+            target = _inside(out, PurePosixPath(destination))
+        except Blocked:
+            continue  # someone put something in the way since; the next build says so
+        if _current_hash(staged) != digest:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged.replace(target)
+        touched.add(target.parent)
+    for destination, digest in journal.removals:
+        try:
+            target = _inside(out, PurePosixPath(destination))
+            if _current_hash(target) != digest:
                 continue
-            for old_file in sorted(old_folder.rglob("*")):
-                relative = PurePosixPath(old_file.relative_to(out).as_posix())
-                if old_file.is_file() and relative not in targets:
-                    _carry_over(old_file, staging / relative)
-        half = len(targets) // 2
-        for index, (relative, data) in enumerate(sorted(targets.items())):
+        except Blocked:
+            continue
+        target.unlink()
+        touched.add(target.parent)
+        # Remove the folders the file leaves empty (a retracted week's folder), never more.
+        folder = target.parent
+        while folder != out:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            touched.add(folder.parent)
+            folder = folder.parent
+    for folder in sorted(touched, key=lambda path: len(path.parts), reverse=True):
+        if folder.is_dir():
+            _fsync_path(folder, directory=True)
+    _write_atomic(out / RECORD_FILE, _record_bytes(journal.record))
+    _reached("committed")
+    (out / JOURNAL_FILE).unlink()
+    _drop_staging(out)
+    _fsync_path(out, directory=True)
+
+
+def publish(
+    out: Path, files: Mapping[str, bytes], remove: Iterable[str] = (), protect: Iterable[Path] = ()
+) -> None:
+    """Write ``files`` into ``out`` and remove the own files named in ``remove``."""
+    with claim(out, protect) as folder:
+        publish_claimed(folder, files, remove)
+
+
+def publish_claimed(
+    folder: OutputFolder, files: Mapping[str, bytes], remove: Iterable[str] = ()
+) -> None:
+    """Do what :func:`publish` does, for a folder yielded by :func:`claim`.
+
+    Every other file nieuwsbrief wrote earlier stays as it is, and stays recorded. A path
+    that holds a file nieuwsbrief did not write, or one changed since it wrote it, stops the
+    publish before anything is written.
+    """
+    out = folder.path
+    try:
+        targets = {safe_relative(name).as_posix(): data for name, data in files.items()}
+        removals = sorted({safe_relative(name).as_posix() for name in remove} - set(targets))
+    except ValueError as exc:
+        raise BuildError(f"refusing to write a path outside --out {out}: {exc}") from None
+    with _os_errors(out):
+        changes, plan_removals = _plan(folder, targets, removals)
+        record = dict(folder.record)
+        for name in plan_removals:
+            record.pop(name, None)
+        record.update({name: sha256(data) for name, data in targets.items()})
+        if not changes and not plan_removals and record == folder.record and out.is_dir():
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        _drop_staging(out)
+        staging = out / STAGING_DIR
+        staging.mkdir()
+        moves = []
+        half = len(changes) // 2
+        for index, (name, mode) in enumerate(changes):
             if index == half:
-                _pause("mid-write")
-            _write_file(staging / relative, data)
-        for folder, _, _ in os.walk(staging, topdown=False):
-            _fsync_path(Path(folder), directory=True)
-        staging.chmod(0o755)
-        _pause("before-swap")
-        _swap_in(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+                _reached("mid-write")
+            staged_name = f"{index:06d}"
+            _write_new(staging / staged_name, targets[name])
+            if mode is not None:
+                (staging / staged_name).chmod(mode)
+            moves.append([staged_name, name])
+        _fsync_path(staging, directory=True)
+        journal = {
+            "format": JOURNAL_FORMAT,
+            "files": dict(sorted(record.items())),
+            "moves": moves,
+            "remove": [[name, folder.record[name]] for name in plan_removals],
+        }
+        journal_bytes = (json.dumps(journal, indent=1) + "\n").encode("utf-8")
+        _write_new(staging / "journal", journal_bytes)
+        (staging / "journal").replace(out / JOURNAL_FILE)
+        _fsync_path(out, directory=True)
+        _reached("journaled")
+        _apply(out, _read_journal(out / JOURNAL_FILE, "it was just written"))
+        folder.record = record
+
+
+def _plan(
+    folder: OutputFolder, targets: Mapping[str, bytes], removals: Iterable[str]
+) -> tuple[list[tuple[str, int | None]], list[str]]:
+    """Return the files to (re)write with the mode to keep, and the own files to remove.
+
+    Raise BuildError naming the first path that is not nieuwsbrief's to change.
+    """
+    out = folder.path
+    blocked: list[str] = []
+    changes: list[tuple[str, int | None]] = []
+    for name, data in sorted(targets.items()):
+        try:
+            path = _inside(out, PurePosixPath(name))
+            current = _current_hash(path)
+        except Blocked as exc:
+            blocked.append(f"{exc}, where nieuwsbrief writes {quote(name)}")
+            continue
+        if current is None:
+            changes.append((name, None))
+            continue
+        if name not in folder.record:
+            blocked.append(f"{quote(name)} exists but nieuwsbrief did not write it")
+            continue
+        if current != folder.record[name]:
+            blocked.append(f"{quote(name)} was changed since nieuwsbrief wrote it")
+            continue
+        if current != sha256(data):
+            changes.append((name, stat.S_IMODE(path.stat().st_mode)))
+    planned: list[str] = []
+    for name in removals:
+        if name not in folder.record:
+            continue  # never remove what nieuwsbrief did not write
+        try:
+            path = _inside(out, PurePosixPath(name))
+            current = _current_hash(path)
+        except Blocked as exc:
+            blocked.append(f"{exc}, where nieuwsbrief would remove {quote(name)}")
+            continue
+        if current is not None and current != folder.record[name]:
+            blocked.append(
+                f"{quote(name)} was changed since nieuwsbrief wrote it and is to be removed"
+            )
+            continue
+        planned.append(name)
+    if blocked:
+        more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
+        raise BuildError(
+            f"--out {out}: {blocked[0]}{more}; nieuwsbrief never overwrites or removes a file "
+            "it did not write: move that file elsewhere (or restore nieuwsbrief's version) "
+            "and build again, or choose another --out"
+        )
+    return changes, planned
