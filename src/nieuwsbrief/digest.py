@@ -395,7 +395,7 @@ def read_manifests(
             problem = str(exc) if not isinstance(exc, RecursionError) else "is nested too deeply"
             warnings.append(
                 f"{path}: left out of the digest archive: {_CONTROL.sub('?', problem)[:200]}; "
-                f"rebuild that week (build with that --digest-week) or delete its folder"
+                "rebuild that week's digest or delete its folder"
             )
     return manifests, warnings
 

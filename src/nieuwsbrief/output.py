@@ -538,6 +538,10 @@ def publish_claimed(
         record = dict(folder.record)
         for name in plan_removals:
             record.pop(name, None)
+        for name in list(record):
+            # Forget what is gone (deleted by hand): its path is nobody's now.
+            if name not in targets and not os.path.lexists(out / name):
+                del record[name]
         record.update({name: sha256(data) for name, data in targets.items()})
         if not changes and not plan_removals and record == folder.record and out.is_dir():
             return
