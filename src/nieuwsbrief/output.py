@@ -479,6 +479,11 @@ def _apply(out: Path, journal: _Journal) -> None:
             continue  # someone put something in the way since; the next build says so
         if _current_hash(staged) != digest:
             continue
+        folder = target.parent
+        while not folder.is_dir():
+            # A new folder's entry lives in its parent: flush that too.
+            touched.add(folder.parent)
+            folder = folder.parent
         target.parent.mkdir(parents=True, exist_ok=True)
         staged.replace(target)
         touched.add(target.parent)
@@ -545,7 +550,9 @@ def publish_claimed(
         record.update({name: sha256(data) for name, data in targets.items()})
         if not changes and not plan_removals and record == folder.record and out.is_dir():
             return
-        out.mkdir(parents=True, exist_ok=True)
+        if not out.is_dir():
+            out.mkdir(parents=True)
+            _fsync_path(out.parent, directory=True)
         _drop_staging(out)
         staging = out / STAGING_DIR
         staging.mkdir()
