@@ -39,6 +39,9 @@ def website(root: Path) -> Path:
     (site / "index.html").write_text("<h1>Praktijk De Linde</h1>\n", encoding="utf-8")
     (site / "artikelen" / "winterdip").mkdir(parents=True)
     (site / "artikelen" / "winterdip" / "index.html").write_text("<p>Winterdip</p>\n")
+    # A website's own articles/ folder is fine: nieuwsbrief never writes there.
+    (site / "articles").mkdir()
+    (site / "articles" / "index.html").write_text("<p>Articles</p>\n", encoding="utf-8")
     (site / "digests-oud").mkdir()
     (site / "digests-oud" / "notitie.txt").write_text("van de webbouwer\n", encoding="utf-8")
     return site
@@ -102,7 +105,7 @@ def test_site_with_an_unrelated_feed_is_refused_and_untouched(
     assert "move them out of the folder" in message and "choose another --out" in message
     assert tree_bytes(site) == before
     assert sorted(path.name for path in site.iterdir()) == sorted(
-        [".git", "css", "index.html", "artikelen", "digests-oud", "feed.xml"]
+        [".git", "css", "index.html", "articles", "artikelen", "digests-oud", "feed.xml"]
     )
 
 
@@ -283,6 +286,18 @@ def test_out_that_is_or_holds_the_project_is_refused(
     assert str(out) in result.output and "choose a folder" in result.output
     assert tree_bytes(project.parent) == before
     assert not out.exists() or not (out / RECORD_FILE).exists()
+
+
+def test_out_that_is_another_project_is_refused(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    other = tmp_path / "andere-praktijk"
+    other.mkdir()
+    (other / "schedule.yaml").write_text("site: {}\n", encoding="utf-8")
+    result = run_cli("build", "-p", project, "-o", other, "--now", NOW)
+    assert result.exit_code == 1
+    assert "holds schedule.yaml: it looks like a nieuwsbrief project" in result.output
+    assert [path.name for path in other.iterdir()] == ["schedule.yaml"]
 
 
 def test_a_missing_articles_folder_is_an_error(

@@ -292,7 +292,7 @@ def check_digest_current(
     path = folder / "manifest.json"
     if not path.is_file():
         return
-    fix = "run 'nieuwsbrief build' with the same --now and --digest-week first"
+    fix = "run 'nieuwsbrief build' for the same moment and week first"
     try:
         old = check_manifest(json.loads(path.read_bytes()[:1_000_001].decode("utf-8")), window.week)
     except (OSError, ValueError, RecursionError):
@@ -304,13 +304,13 @@ def check_digest_current(
         )
     fresh, _ = render_digest(site.settings, window, articles)
     new = fresh.manifest
-    written = {name.rsplit("/", 1)[-1]: _sha256(data) for name, data in fresh.files().items()}
+    fresh_hashes = {entry["name"]: entry["sha256"] for entry in new.get("files", [])}
     changed = [key for key in ("subject", "articles", "overflow") if old.get(key) != new.get(key)]
     changed += [
         entry["name"]
         for entry in old.get("files", [])
         if entry["name"] in ("digest.html", "digest.txt")
-        and entry["sha256"] != written.get(entry["name"], entry["sha256"])
+        and entry["sha256"] != fresh_hashes.get(entry["name"], entry["sha256"])
     ]
     eml = folder / "digest.eml"
     recorded = [entry["sha256"] for entry in old.get("files", []) if entry["name"] == "digest.eml"]

@@ -39,7 +39,9 @@ RESERVED_NAMES = frozenset({RECORD_FILE, JOURNAL_FILE, STAGING_DIR, RECORD_FILE 
 # Names a build writes at the top of --out; an --out without a record that holds only these
 # was written by an earlier nieuwsbrief version and is adopted.
 OUTPUT_NAMES = frozenset({"feed.xml", "atom.xml", "feed.json", "digests"})
-PROJECT_NAMES = frozenset({"schedule.yaml", "articles"})
+# A folder with nieuwsbrief settings is a project: --out pointing there is a mistake. (A
+# website's own articles/ folder is fine: nieuwsbrief never writes there.)
+PROJECT_NAMES = frozenset({"schedule.yaml"})
 _LEGACY_DIGEST_PATH = re.compile(
     r"^digests/(?:index\.html|\d{4}-W\d{2}/(?:digest\.html|digest\.txt|digest\.eml|manifest\.json))$"
 )
@@ -305,8 +307,8 @@ def _check_out(out: Path, protect: Iterable[Path]) -> None:
     names = {child.name for child in out.iterdir()}
     if names & PROJECT_NAMES:
         raise BuildError(
-            f"--out {out} holds {', '.join(sorted(names & PROJECT_NAMES))}: it looks like a "
-            "project folder; choose another folder such as public"
+            f"--out {out} holds schedule.yaml: it looks like a nieuwsbrief project; "
+            "choose another folder such as public"
         )
 
 
