@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -404,7 +404,16 @@ def recover(out: Path) -> None:
             "and build again"
         )
         journal = _read_journal(journal_path, fix)
-        _apply(out, journal)
+        record = read_record(out)
+
+        def owns(name: str, digest: str) -> bool:
+            # The journal is read back from disk too: it may only change what the record on
+            # disk says is nieuwsbrief's (or, before the first record, nieuwsbrief's names).
+            if record is None:
+                return name in OUTPUT_NAMES or bool(_LEGACY_DIGEST_PATH.match(name))
+            return record.get(name) == digest
+
+        _apply(out, journal, owns)
     _drop_staging(out)
 
 
@@ -460,11 +469,12 @@ def _drop_staging(out: Path) -> None:
         shutil.rmtree(staging)
 
 
-def _apply(out: Path, journal: _Journal) -> None:
+def _apply(out: Path, journal: _Journal, owns: Callable[[str, str], bool]) -> None:
     """Carry out a journal: rename staged files into place, remove, write the record.
 
     Idempotent, so a build killed half-way is finished by running it again. A destination
-    is only replaced or removed while it is absent or holds bytes nieuwsbrief wrote.
+    is only replaced or removed while it is absent or ``owns(path, sha256)`` says its bytes
+    are nieuwsbrief's.
     """
     staging = out / STAGING_DIR
     touched: set[Path] = set()
@@ -481,6 +491,12 @@ def _apply(out: Path, journal: _Journal) -> None:
             continue  # someone put something in the way since; the next build says so
         if _current_hash(staged) != digest:
             continue
+        try:
+            current = _current_hash(target)
+        except Blocked:
+            continue
+        if current is not None and current != digest and not owns(destination, current):
+            continue
         folder = target.parent
         while not folder.is_dir():
             # A new folder's entry lives in its parent: flush that too.
@@ -492,7 +508,7 @@ def _apply(out: Path, journal: _Journal) -> None:
     for destination, digest in journal.removals:
         try:
             target = _inside(out, PurePosixPath(destination))
-            if _current_hash(target) != digest:
+            if _current_hash(target) != digest or not owns(destination, digest):
                 continue
         except Blocked:
             continue
@@ -580,7 +596,11 @@ def publish_claimed(
         (staging / "journal").replace(out / JOURNAL_FILE)
         _fsync_path(out, directory=True)
         _reached("journaled")
-        _apply(out, _read_journal(out / JOURNAL_FILE, "it was just written"))
+        _apply(
+            out,
+            _read_journal(out / JOURNAL_FILE, "it was just written"),
+            lambda name, digest: folder.record.get(name) == digest,
+        )
         folder.record = record
 
 
