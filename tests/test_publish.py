@@ -230,7 +230,12 @@ def test_folder_mode_group_and_setgid_are_kept(
     out.chmod(0o2770)
     wanted = out.stat()
     build(run_cli, project, out)
+    (out / "feed.xml").chmod(0o640)
+    old_feed = (out / "feed.xml").read_bytes()
     build(run_cli, project, out, "2025-12-09T09:00:00+01:00")
+    # A replaced file keeps the permissions it was given.
+    assert (out / "feed.xml").read_bytes() != old_feed
+    assert stat.S_IMODE((out / "feed.xml").stat().st_mode) == 0o640
     now = out.stat()
     assert stat.S_IMODE(now.st_mode) == 0o2770
     assert now.st_gid == wanted.st_gid

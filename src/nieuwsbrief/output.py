@@ -617,15 +617,15 @@ def _plan(
     for name, data in sorted(targets.items()):
         try:
             path = _inside(out, PurePosixPath(name))
+            if name not in folder.record and os.path.lexists(path):
+                blocked.append(f"{quote(name)} exists but nieuwsbrief did not write it")
+                continue
             current = _current_hash(path)
         except Blocked as exc:
             blocked.append(f"{exc}, where nieuwsbrief writes {quote(name)}")
             continue
         if current is None:
             changes.append((name, None))
-            continue
-        if name not in folder.record:
-            blocked.append(f"{quote(name)} exists but nieuwsbrief did not write it")
             continue
         if current != folder.record[name]:
             blocked.append(f"{quote(name)} was changed since nieuwsbrief wrote it")
