@@ -19,7 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, RunCli, copy_example_project, tree_bytes, write_article
-from nieuwsbrief.output import JOURNAL_FILE, JOURNAL_FORMAT, RECORD_FILE, RECORD_FORMAT, STAGING_DIR
+from nieuwsbrief.output import (
+    JOURNAL_FILE,
+    JOURNAL_FORMAT,
+    MAX_RECORD_BYTES,
+    RECORD_FILE,
+    RECORD_FORMAT,
+    STAGING_DIR,
+)
 
 W40 = "2025-W40"
 OUTSIDE = "buiten --out: niet aanraken\n"
@@ -385,3 +392,15 @@ def test_a_journal_cannot_remove_or_replace_a_foreign_file(
     assert {name: after[name] for name in foreign} == foreign
     assert not (site / JOURNAL_FILE).exists() and not (site / STAGING_DIR).exists()
     assert "feed.xml" in after
+
+
+def test_an_oversized_record_is_refused_without_reading_it(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    site, before, _ = site_with_record(tmp_path, b"")
+    with (site / RECORD_FILE).open("wb") as handle:
+        handle.truncate(MAX_RECORD_BYTES + 1)  # sparse: no real disk use
+    result = run_cli("build", "-p", project, "-o", site, "--now", NOW)
+    assert result.exit_code == 1
+    assert f"the record is larger than {MAX_RECORD_BYTES:,} bytes" in result.output
+    assert (site / "index.html").read_bytes() == before["index.html"]
