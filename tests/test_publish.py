@@ -375,3 +375,22 @@ def test_same_input_gives_the_same_bytes_with_or_without_cache(
         own = set(record(out)) | {RECORD_FILE}
         trees.append({name: data for name, data in tree_bytes(out).items() if name in own})
     assert trees[0] == trees[1] == trees[2]
+
+
+def test_an_archive_page_no_build_writes_any_more_is_removed(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    # An older build wrote a second archive page (say, before articles were retracted).
+    out = tmp_path / "public"
+    build(run_cli, project, out)
+    page = out / "digests" / "index-2.html"
+    page.write_text("<a href='2025-W40/digest.html'>ingetrokken</a>\n", encoding="utf-8")
+    data = json.loads((out / RECORD_FILE).read_text(encoding="utf-8"))
+    data["files"]["digests/index-2.html"] = hashlib.sha256(page.read_bytes()).hexdigest()
+    (out / RECORD_FILE).write_text(json.dumps(data), encoding="utf-8")
+    eigen = out / "digests" / "eigen.html"  # not in the record: someone else's
+    eigen.write_text("<p>van de webbouwer</p>\n", encoding="utf-8")
+    output = run_cli("build", "-v", "-p", project, "-o", out, "--now", NOW).output
+    assert "removed digests/index-2.html" in output
+    assert not page.exists() and eigen.exists()
+    assert "digests/index-2.html" not in record(out)

@@ -387,11 +387,13 @@ def test_a_journal_cannot_remove_or_replace_a_foreign_file(
     }
     (site / JOURNAL_FILE).write_text(json.dumps(journal), encoding="utf-8")
     result = run_cli("build", "-p", project, "-o", site, "--now", NOW)
-    assert result.exit_code == 0, result.output
     after = tree_bytes(site)
     assert {name: after[name] for name in foreign} == foreign
     assert not (site / JOURNAL_FILE).exists() and not (site / STAGING_DIR).exists()
-    assert "feed.xml" in after
+    # The forged record now claims eigen.txt, but its bytes are not the claimed ones: the
+    # build stops rather than remove it, and says which file is in the way.
+    assert result.exit_code == 1
+    assert "'digests/eigen.txt' was changed since nieuwsbrief wrote it" in result.output
 
 
 def test_an_oversized_record_is_refused_without_reading_it(

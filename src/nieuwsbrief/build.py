@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,9 @@ class BuildResult:
     digest_week: str | None
     warnings: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+
+
+_WEEK_FILE = re.compile(r"^digests/\d{4}-W\d{2}/")
 
 
 class EmptyFeedsError(BuildError):
@@ -256,11 +260,19 @@ def build(
                 "nothing was written. Check the project folder and the drafts; if every "
                 "article was retracted on purpose, allow empty feeds explicitly"
             )
+        gone = tuple(f"{DIGESTS_DIR}/{week}/" for week in rendered.removed_weeks)
+        # Earlier weeks' digests stay unless retracted; another file an earlier build wrote
+        # in digests/ that this one does not (an archive page that no longer exists, which
+        # would still list retracted weeks) goes too.
         removed = sorted(
             name
-            for week in rendered.removed_weeks
             for name in folder.record
-            if name.startswith(f"{DIGESTS_DIR}/{week}/")
+            if name.startswith(gone)
+            or (
+                name.startswith(f"{DIGESTS_DIR}/")
+                and name not in rendered.files
+                and not _WEEK_FILE.match(name)
+            )
         )
         publish_claimed(folder, rendered.files, removed)
     return BuildResult(
