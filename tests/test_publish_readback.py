@@ -406,3 +406,18 @@ def test_an_oversized_record_is_refused_without_reading_it(
     assert result.exit_code == 1
     assert f"the record is larger than {MAX_RECORD_BYTES:,} bytes" in result.output
     assert (site / "index.html").read_bytes() == before["index.html"]
+
+
+@pytest.mark.parametrize("garbage", [b"[" * 100_000, b"\xff\xfe", b'{"week": "2025-W48"}'])
+def test_send_refuses_a_manifest_it_cannot_trust(
+    garbage: bytes, project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    out = tmp_path / "public"
+    assert run_cli("build", "-p", project, "-o", out, "--now", NOW).exit_code == 0
+    (out / "digests/2025-W48/manifest.json").write_bytes(garbage)
+    result = run_cli("send", "--to", "redactie@example.nl", "-p", project, "-o", out, "--now", NOW)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert "manifest.json: not a manifest nieuwsbrief wrote; run 'nieuwsbrief build'" in (
+        result.output
+    )

@@ -295,7 +295,12 @@ def check_digest_current(
     A digest with retracted or changed articles is stale and must not be sent. A week
     without a digest in ``out`` passes; the sender reports the missing file.
     """
-    from nieuwsbrief.digest import DIGESTS_DIR, check_manifest, render_digest
+    from nieuwsbrief.digest import (
+        DIGESTS_DIR,
+        MAX_MANIFEST_BYTES,
+        check_manifest,
+        render_digest,
+    )
 
     site = load_site(project, cache=False)
     now = site.settings.localize(now)
@@ -306,7 +311,9 @@ def check_digest_current(
         return
     fix = "run 'nieuwsbrief build' for the same moment and week first"
     try:
-        old = check_manifest(json.loads(path.read_bytes()[:1_000_001].decode("utf-8")), window.week)
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ValueError("too large")
+        old = check_manifest(json.loads(path.read_bytes().decode("utf-8")), window.week)
     except (OSError, ValueError, RecursionError):
         raise BuildError(f"{path}: not a manifest nieuwsbrief wrote; {fix}") from None
     articles = digest_articles(site.articles, window, now)
