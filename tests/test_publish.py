@@ -394,3 +394,18 @@ def test_an_archive_page_no_build_writes_any_more_is_removed(
     assert "removed digests/index-2.html" in output
     assert not page.exists() and eigen.exists()
     assert "digests/index-2.html" not in record(out)
+
+
+def test_the_reported_case_cd_site_and_out_dot_is_refused(
+    project: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As reported: site/ holds the project in site/nieuwsbrief/, a .git, index.html, feed.xml.
+    site = website(tmp_path)
+    (site / "feed.xml").write_text("<rss/>\n", encoding="utf-8")
+    shutil.move(project, site / "nieuwsbrief")
+    before = tree_bytes(site)
+    monkeypatch.chdir(site)
+    result = run_cli("build", "-p", "nieuwsbrief", "-o", ".", "--now", NOW, "--no-cache")
+    assert result.exit_code == 1
+    assert "is or contains" in result.output and "part of the project" in result.output
+    assert tree_bytes(site) == before
