@@ -25,6 +25,7 @@ from conftest import NOW, REPO, RunCli, copy_example_project, tree_bytes, write_
 from nieuwsbrief.errors import BuildError
 from nieuwsbrief.output import (
     JOURNAL_FILE,
+    RECORD_FILE,
     STAGES,
     STAGING_DIR,
     build_lock,
@@ -78,9 +79,12 @@ def wait_for_marker(process: subprocess.Popen[bytes], marker: Path) -> None:
         time.sleep(0.01)
 
 
+BOOKKEEPING = (STAGING_DIR, JOURNAL_FILE, RECORD_FILE + ".tmp")
+
+
 def leftovers(out: Path) -> list[str]:
     """Return the bookkeeping an unfinished publish leaves in ``out`` (staging, journal)."""
-    return sorted(name for name in (STAGING_DIR, JOURNAL_FILE) if (out / name).exists())
+    return sorted(name for name in BOOKKEEPING if (out / name).exists())
 
 
 def published(out: Path) -> dict[str, bytes]:
@@ -88,7 +92,7 @@ def published(out: Path) -> dict[str, bytes]:
     return {
         name: data
         for name, data in tree_bytes(out).items()
-        if name.split("/")[0] not in (STAGING_DIR, JOURNAL_FILE)
+        if name.split("/")[0] not in BOOKKEEPING
     }
 
 

@@ -39,6 +39,9 @@ def website(root: Path) -> Path:
     (site / "index.html").write_text("<h1>Praktijk De Linde</h1>\n", encoding="utf-8")
     (site / "artikelen" / "winterdip").mkdir(parents=True)
     (site / "artikelen" / "winterdip" / "index.html").write_text("<p>Winterdip</p>\n")
+    # A website's own articles/ folder is fine: nieuwsbrief never writes there.
+    (site / "articles").mkdir()
+    (site / "articles" / "index.html").write_text("<p>Articles</p>\n", encoding="utf-8")
     (site / "digests-oud").mkdir()
     (site / "digests-oud" / "notitie.txt").write_text("van de webbouwer\n", encoding="utf-8")
     return site
@@ -102,7 +105,7 @@ def test_site_with_an_unrelated_feed_is_refused_and_untouched(
     assert "move them out of the folder" in message and "choose another --out" in message
     assert tree_bytes(site) == before
     assert sorted(path.name for path in site.iterdir()) == sorted(
-        [".git", "css", "index.html", "artikelen", "digests-oud", "feed.xml"]
+        [".git", "css", "index.html", "articles", "artikelen", "digests-oud", "feed.xml"]
     )
 
 
@@ -227,7 +230,12 @@ def test_folder_mode_group_and_setgid_are_kept(
     out.chmod(0o2770)
     wanted = out.stat()
     build(run_cli, project, out)
+    (out / "feed.xml").chmod(0o640)
+    old_feed = (out / "feed.xml").read_bytes()
     build(run_cli, project, out, "2025-12-09T09:00:00+01:00")
+    # A replaced file keeps the permissions it was given.
+    assert (out / "feed.xml").read_bytes() != old_feed
+    assert stat.S_IMODE((out / "feed.xml").stat().st_mode) == 0o640
     now = out.stat()
     assert stat.S_IMODE(now.st_mode) == 0o2770
     assert now.st_gid == wanted.st_gid
@@ -283,6 +291,18 @@ def test_out_that_is_or_holds_the_project_is_refused(
     assert str(out) in result.output and "choose a folder" in result.output
     assert tree_bytes(project.parent) == before
     assert not out.exists() or not (out / RECORD_FILE).exists()
+
+
+def test_out_that_is_another_project_is_refused(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    other = tmp_path / "andere-praktijk"
+    other.mkdir()
+    (other / "schedule.yaml").write_text("site: {}\n", encoding="utf-8")
+    result = run_cli("build", "-p", project, "-o", other, "--now", NOW)
+    assert result.exit_code == 1
+    assert "holds schedule.yaml: it looks like a nieuwsbrief project" in result.output
+    assert [path.name for path in other.iterdir()] == ["schedule.yaml"]
 
 
 def test_a_missing_articles_folder_is_an_error(
@@ -355,3 +375,37 @@ def test_same_input_gives_the_same_bytes_with_or_without_cache(
         own = set(record(out)) | {RECORD_FILE}
         trees.append({name: data for name, data in tree_bytes(out).items() if name in own})
     assert trees[0] == trees[1] == trees[2]
+
+
+def test_an_archive_page_no_build_writes_any_more_is_removed(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    # An older build wrote a second archive page (say, before articles were retracted).
+    out = tmp_path / "public"
+    build(run_cli, project, out)
+    page = out / "digests" / "index-2.html"
+    page.write_text("<a href='2025-W40/digest.html'>ingetrokken</a>\n", encoding="utf-8")
+    data = json.loads((out / RECORD_FILE).read_text(encoding="utf-8"))
+    data["files"]["digests/index-2.html"] = hashlib.sha256(page.read_bytes()).hexdigest()
+    (out / RECORD_FILE).write_text(json.dumps(data), encoding="utf-8")
+    eigen = out / "digests" / "eigen.html"  # not in the record: someone else's
+    eigen.write_text("<p>van de webbouwer</p>\n", encoding="utf-8")
+    output = run_cli("build", "-v", "-p", project, "-o", out, "--now", NOW).output
+    assert "removed digests/index-2.html" in output
+    assert not page.exists() and eigen.exists()
+    assert "digests/index-2.html" not in record(out)
+
+
+def test_the_reported_case_cd_site_and_out_dot_is_refused(
+    project: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As reported: site/ holds the project in site/nieuwsbrief/, a .git, index.html, feed.xml.
+    site = website(tmp_path)
+    (site / "feed.xml").write_text("<rss/>\n", encoding="utf-8")
+    shutil.move(project, site / "nieuwsbrief")
+    before = tree_bytes(site)
+    monkeypatch.chdir(site)
+    result = run_cli("build", "-p", "nieuwsbrief", "-o", ".", "--now", NOW, "--no-cache")
+    assert result.exit_code == 1
+    assert "is or contains" in result.output and "part of the project" in result.output
+    assert tree_bytes(site) == before

@@ -19,7 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, RunCli, copy_example_project, tree_bytes, write_article
-from nieuwsbrief.output import RECORD_FILE, RECORD_FORMAT
+from nieuwsbrief.output import (
+    JOURNAL_FILE,
+    JOURNAL_FORMAT,
+    MAX_RECORD_BYTES,
+    RECORD_FILE,
+    RECORD_FORMAT,
+    STAGING_DIR,
+)
 
 W40 = "2025-W40"
 OUTSIDE = "buiten --out: niet aanraken\n"
@@ -153,7 +160,13 @@ def test_any_old_manifest_gives_inert_output_or_one_line(
         catch_exceptions=False,
     )
     assert_one_line_or_inert(result, out)
-    assert (out / "digests" / W40 / "manifest.json").read_bytes() == data
+    manifest = out / "digests" / W40 / "manifest.json"
+    if manifest.exists():
+        assert manifest.read_bytes() == data
+    else:
+        # A valid old manifest whose articles are not published (any more) is a retraction.
+        assert f"digest {W40} removed" in result.output
+        assert result.exit_code == 0
     shutil.rmtree(root)
 
 
@@ -303,3 +316,108 @@ def test_send_refuses_a_hand_edited_eml(project: Path, tmp_path: Path, run_cli: 
     result = run_cli("send", "--to", "redactie@example.nl", "-p", project, "-o", out, "--now", NOW)
     assert result.exit_code == 1
     assert "digest.eml (changed after the build)" in result.output
+
+
+EVIL = b"<script>kwaadaardig</script>\n"
+
+
+@st.composite
+def journals(draw: st.DrawFn) -> bytes:
+    """Arbitrary JSON, or a journal that points its renames and removals at foreign files."""
+    kind = draw(st.sampled_from(["json", "shaped", "shaped", "bytes"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=200))
+    if kind == "json":
+        return json.dumps(draw(JSON)).encode()
+    targets = draw(st.lists(PATHS, min_size=1, max_size=3))
+    digests = st.sampled_from(
+        [hash_of("<h1>Eigen site</h1>\n"), hash_of("van de webbouwer\n"), hash_of(EVIL.decode())]
+    )
+    journal = {
+        "format": draw(st.sampled_from([JOURNAL_FORMAT, JOURNAL_FORMAT, "x"])),
+        "files": {name: draw(digests) for name in targets},
+        "moves": [["000000", name] for name in targets[:1]],
+        "remove": [[name, draw(digests)] for name in targets],
+    }
+    return json.dumps(journal).encode()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=journals())
+def test_a_forged_journal_changes_no_foreign_file(
+    data: bytes, shared_project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from click.testing import CliRunner
+
+    from nieuwsbrief.cli import cli
+
+    root = tmp_path_factory.mktemp("journal")
+    site, foreign, outside = site_with_record(root, b"")
+    (site / RECORD_FILE).unlink()
+    del foreign[RECORD_FILE]
+    (site / STAGING_DIR).mkdir()
+    (site / STAGING_DIR / "000000").write_bytes(EVIL)
+    (site / JOURNAL_FILE).write_bytes(data)
+    result = CliRunner().invoke(
+        cli,
+        ["build", "-p", str(shared_project), "-o", str(site), "--now", NOW, "--no-cache"],
+        catch_exceptions=False,
+    )
+    assert_one_line_or_inert(result, site)
+    after = tree_bytes(site)
+    assert {name: after.get(name) for name in foreign} == foreign
+    assert outside.read_text(encoding="utf-8") == OUTSIDE
+    assert all(EVIL not in content for name, content in after.items() if name in foreign)
+    shutil.rmtree(root)
+
+
+def test_a_journal_cannot_remove_or_replace_a_foreign_file(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    site, foreign, _ = site_with_record(tmp_path, b"")
+    (site / RECORD_FILE).unlink()
+    del foreign[RECORD_FILE]
+    (site / STAGING_DIR).mkdir()
+    (site / STAGING_DIR / "000000").write_bytes(EVIL)
+    journal = {
+        "format": JOURNAL_FORMAT,
+        "files": {"digests/eigen.txt": hash_of(EVIL.decode())},
+        "moves": [["000000", "digests/eigen.txt"]],
+        "remove": [["index.html", hash_of("<h1>Eigen site</h1>\n")]],
+    }
+    (site / JOURNAL_FILE).write_text(json.dumps(journal), encoding="utf-8")
+    result = run_cli("build", "-p", project, "-o", site, "--now", NOW)
+    after = tree_bytes(site)
+    assert {name: after[name] for name in foreign} == foreign
+    assert not (site / JOURNAL_FILE).exists() and not (site / STAGING_DIR).exists()
+    # The forged record now claims eigen.txt, but its bytes are not the claimed ones: the
+    # build stops rather than remove it, and says which file is in the way.
+    assert result.exit_code == 1
+    assert "'digests/eigen.txt' was changed since nieuwsbrief wrote it" in result.output
+
+
+def test_an_oversized_record_is_refused_without_reading_it(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    site, before, _ = site_with_record(tmp_path, b"")
+    with (site / RECORD_FILE).open("wb") as handle:
+        handle.truncate(MAX_RECORD_BYTES + 1)  # sparse: no real disk use
+    result = run_cli("build", "-p", project, "-o", site, "--now", NOW)
+    assert result.exit_code == 1
+    assert f"the record is larger than {MAX_RECORD_BYTES:,} bytes" in result.output
+    assert (site / "index.html").read_bytes() == before["index.html"]
+
+
+@pytest.mark.parametrize("garbage", [b"[" * 100_000, b"\xff\xfe", b'{"week": "2025-W48"}'])
+def test_send_refuses_a_manifest_it_cannot_trust(
+    garbage: bytes, project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    out = tmp_path / "public"
+    assert run_cli("build", "-p", project, "-o", out, "--now", NOW).exit_code == 0
+    (out / "digests/2025-W48/manifest.json").write_bytes(garbage)
+    result = run_cli("send", "--to", "redactie@example.nl", "-p", project, "-o", out, "--now", NOW)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert "manifest.json: not a manifest nieuwsbrief wrote; run 'nieuwsbrief build'" in (
+        result.output
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,9 @@ class BuildResult:
     # Left out of every output: drafts, and articles dated after --now.
     drafts: list[Article] = field(default_factory=list)
     scheduled: list[Article] = field(default_factory=list)
+
+
+_WEEK_FILE = re.compile(r"^digests/\d{4}-W\d{2}/")
 
 
 class EmptyFeedsError(BuildError):
@@ -268,11 +272,19 @@ def build(
                 "nothing was written. Check the project folder and the drafts; if every "
                 "article was retracted on purpose, allow empty feeds explicitly"
             )
+        gone = tuple(f"{DIGESTS_DIR}/{week}/" for week in rendered.removed_weeks)
+        # Earlier weeks' digests stay unless retracted; another file an earlier build wrote
+        # in digests/ that this one does not (an archive page that no longer exists, which
+        # would still list retracted weeks) goes too.
         removed = sorted(
             name
-            for week in rendered.removed_weeks
             for name in folder.record
-            if name.startswith(f"{DIGESTS_DIR}/{week}/")
+            if name.startswith(gone)
+            or (
+                name.startswith(f"{DIGESTS_DIR}/")
+                and name not in rendered.files
+                and not _WEEK_FILE.match(name)
+            )
         )
         # Only feeds nieuwsbrief wrote (and nobody edited since) tell what was published.
         old_feeds = {
@@ -305,7 +317,12 @@ def check_digest_current(
     A digest with retracted or changed articles is stale and must not be sent. A week
     without a digest in ``out`` passes; the sender reports the missing file.
     """
-    from nieuwsbrief.digest import DIGESTS_DIR, check_manifest, render_digest
+    from nieuwsbrief.digest import (
+        DIGESTS_DIR,
+        MAX_MANIFEST_BYTES,
+        check_manifest,
+        render_digest,
+    )
 
     site = load_site(project, cache=False)
     now = site.settings.localize(now)
@@ -314,9 +331,11 @@ def check_digest_current(
     path = folder / "manifest.json"
     if not path.is_file():
         return
-    fix = "run 'nieuwsbrief build' with the same --now and --digest-week first"
+    fix = "run 'nieuwsbrief build' for the same moment and week first"
     try:
-        old = check_manifest(json.loads(path.read_bytes()[:1_000_001].decode("utf-8")), window.week)
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ValueError("too large")
+        old = check_manifest(json.loads(path.read_bytes().decode("utf-8")), window.week)
     except (OSError, ValueError, RecursionError):
         raise BuildError(f"{path}: not a manifest nieuwsbrief wrote; {fix}") from None
     articles = digest_articles(site.articles, window, now)
@@ -326,13 +345,13 @@ def check_digest_current(
         )
     fresh, _ = render_digest(site.settings, window, articles)
     new = fresh.manifest
-    written = {name.rsplit("/", 1)[-1]: _sha256(data) for name, data in fresh.files().items()}
+    fresh_hashes = {entry["name"]: entry["sha256"] for entry in new.get("files", [])}
     changed = [key for key in ("subject", "articles", "overflow") if old.get(key) != new.get(key)]
     changed += [
         entry["name"]
         for entry in old.get("files", [])
         if entry["name"] in ("digest.html", "digest.txt")
-        and entry["sha256"] != written.get(entry["name"], entry["sha256"])
+        and entry["sha256"] != fresh_hashes.get(entry["name"], entry["sha256"])
     ]
     eml = folder / "digest.eml"
     recorded = [entry["sha256"] for entry in old.get("files", []) if entry["name"] == "digest.eml"]

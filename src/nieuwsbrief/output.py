@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -39,7 +39,9 @@ RESERVED_NAMES = frozenset({RECORD_FILE, JOURNAL_FILE, STAGING_DIR, RECORD_FILE 
 # Names a build writes at the top of --out; an --out without a record that holds only these
 # was written by an earlier nieuwsbrief version and is adopted.
 OUTPUT_NAMES = frozenset({"feed.xml", "atom.xml", "feed.json", "digests"})
-PROJECT_NAMES = frozenset({"schedule.yaml", "articles"})
+# A folder with nieuwsbrief settings is a project: --out pointing there is a mistake. (A
+# website's own articles/ folder is fine: nieuwsbrief never writes there.)
+PROJECT_NAMES = frozenset({"schedule.yaml"})
 _LEGACY_DIGEST_PATH = re.compile(
     r"^digests/(?:index\.html|\d{4}-W\d{2}/(?:digest\.html|digest\.txt|digest\.eml|manifest\.json))$"
 )
@@ -305,8 +307,8 @@ def _check_out(out: Path, protect: Iterable[Path]) -> None:
     names = {child.name for child in out.iterdir()}
     if names & PROJECT_NAMES:
         raise BuildError(
-            f"--out {out} holds {', '.join(sorted(names & PROJECT_NAMES))}: it looks like a "
-            "project folder; choose another folder such as public"
+            f"--out {out} holds schedule.yaml: it looks like a nieuwsbrief project; "
+            "choose another folder such as public"
         )
 
 
@@ -402,7 +404,16 @@ def recover(out: Path) -> None:
             "and build again"
         )
         journal = _read_journal(journal_path, fix)
-        _apply(out, journal)
+        record = read_record(out)
+
+        def owns(name: str, digest: str) -> bool:
+            # The journal is read back from disk too: it may only change what the record on
+            # disk says is nieuwsbrief's (or, before the first record, nieuwsbrief's names).
+            if record is None:
+                return name in OUTPUT_NAMES or bool(_LEGACY_DIGEST_PATH.match(name))
+            return record.get(name) == digest
+
+        _apply(out, journal, owns)
     _drop_staging(out)
 
 
@@ -458,11 +469,12 @@ def _drop_staging(out: Path) -> None:
         shutil.rmtree(staging)
 
 
-def _apply(out: Path, journal: _Journal) -> None:
+def _apply(out: Path, journal: _Journal, owns: Callable[[str, str], bool]) -> None:
     """Carry out a journal: rename staged files into place, remove, write the record.
 
     Idempotent, so a build killed half-way is finished by running it again. A destination
-    is only replaced or removed while it is absent or holds bytes nieuwsbrief wrote.
+    is only replaced or removed while it is absent or ``owns(path, sha256)`` says its bytes
+    are nieuwsbrief's.
     """
     staging = out / STAGING_DIR
     touched: set[Path] = set()
@@ -479,13 +491,24 @@ def _apply(out: Path, journal: _Journal) -> None:
             continue  # someone put something in the way since; the next build says so
         if _current_hash(staged) != digest:
             continue
+        try:
+            current = _current_hash(target)
+        except Blocked:
+            continue
+        if current is not None and current != digest and not owns(destination, current):
+            continue
+        folder = target.parent
+        while not folder.is_dir():
+            # A new folder's entry lives in its parent: flush that too.
+            touched.add(folder.parent)
+            folder = folder.parent
         target.parent.mkdir(parents=True, exist_ok=True)
         staged.replace(target)
         touched.add(target.parent)
     for destination, digest in journal.removals:
         try:
             target = _inside(out, PurePosixPath(destination))
-            if _current_hash(target) != digest:
+            if _current_hash(target) != digest or not owns(destination, digest):
                 continue
         except Blocked:
             continue
@@ -545,7 +568,9 @@ def publish_claimed(
         record.update({name: sha256(data) for name, data in targets.items()})
         if not changes and not plan_removals and record == folder.record and out.is_dir():
             return
-        out.mkdir(parents=True, exist_ok=True)
+        if not out.is_dir():
+            out.mkdir(parents=True)
+            _fsync_path(out.parent, directory=True)
         _drop_staging(out)
         staging = out / STAGING_DIR
         staging.mkdir()
@@ -571,7 +596,11 @@ def publish_claimed(
         (staging / "journal").replace(out / JOURNAL_FILE)
         _fsync_path(out, directory=True)
         _reached("journaled")
-        _apply(out, _read_journal(out / JOURNAL_FILE, "it was just written"))
+        _apply(
+            out,
+            _read_journal(out / JOURNAL_FILE, "it was just written"),
+            lambda name, digest: folder.record.get(name) == digest,
+        )
         folder.record = record
 
 
@@ -588,15 +617,15 @@ def _plan(
     for name, data in sorted(targets.items()):
         try:
             path = _inside(out, PurePosixPath(name))
+            if name not in folder.record and os.path.lexists(path):
+                blocked.append(f"{quote(name)} exists but nieuwsbrief did not write it")
+                continue
             current = _current_hash(path)
         except Blocked as exc:
             blocked.append(f"{exc}, where nieuwsbrief writes {quote(name)}")
             continue
         if current is None:
             changes.append((name, None))
-            continue
-        if name not in folder.record:
-            blocked.append(f"{quote(name)} exists but nieuwsbrief did not write it")
             continue
         if current != folder.record[name]:
             blocked.append(f"{quote(name)} was changed since nieuwsbrief wrote it")
