@@ -102,7 +102,8 @@ class Preview:
         self.pages = pages
         self.rebuilds += 1
         week = f", digest {result.digest_week}" if result.digest_week else ""
-        self.report(f"built {len(result.published)} articles{week}")
+        count = len(result.published)
+        self.report(f"built {count} published article{'' if count == 1 else 's'}{week}")
         return True
 
     def _watch(self) -> None:
