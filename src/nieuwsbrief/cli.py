@@ -106,13 +106,20 @@ def verbosity_options(function: F) -> F:
     )(function)
 
 
+def _project(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """Return the command's --project, else the one given before the command, else '.'."""
+    if value is not None:
+        return value
+    return Path(ctx.find_root().meta.get("nieuwsbrief.project") or Path())
+
+
 project_option = click.option(
     "--project",
     "-p",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    show_default=True,
-    help="Folder holding schedule.yaml, articles/ and templates/.",
+    default=None,
+    callback=_project,
+    help="Folder holding schedule.yaml, articles/ and templates/.  [default: .]",
 )
 out_option = click.option(
     "--out",
@@ -137,18 +144,34 @@ week_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "NIEUWSBRIEF"}
+)
 @click.version_option(__version__, prog_name="nieuwsbrief")
+@click.option(
+    "--project",
+    "-p",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding schedule.yaml, articles/ and templates/, for every command "
+    "(env NIEUWSBRIEF_PROJECT).  [default: .]",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
 @click.option("--verbose", "-v", is_flag=True, help="Say more.")
 @click.pass_context
-def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+def cli(ctx: click.Context, project: Path | None, quiet: bool, verbose: bool) -> None:
     """Turn dated Markdown articles into feeds and a weekly email digest.
+
+    --project, --quiet and --verbose go before or after the command. Every option can also
+    come from the environment: NIEUWSBRIEF_PROJECT, NIEUWSBRIEF_QUIET, and per command
+    NIEUWSBRIEF_<COMMAND>_<OPTION>, e.g. NIEUWSBRIEF_BUILD_OUT=public.
 
     \b
     Example:
         nieuwsbrief build --out public --now 2025-11-24T09:00:00+01:00
+        nieuwsbrief --project mijn-praktijk check --strict
     """
+    ctx.meta["nieuwsbrief.project"] = project
     _verbosity(ctx, quiet, verbose)
 
 
