@@ -8,8 +8,12 @@ import shlex
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import AMSTERDAM, NOW, NOW_DT, RunCli, article_dates, write_article
+from nieuwsbrief.cli import cli
 
 
 def held_back(project: Path, now: dt.datetime) -> tuple[set[str], set[str]]:
@@ -174,3 +178,31 @@ def test_send_without_a_digest_for_the_week_says_why(
     assert "built weeks: 2025-W48" in message and "--digest-week" in message
     assert "run 'nieuwsbrief build' first" not in message
     assert len(message.strip().splitlines()) == 1
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(title=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=90))
+def test_any_title_in_the_left_out_lists_is_one_short_escaped_line(
+    empty_project: Path, tmp_path: Path, title: str
+) -> None:
+    """Hostile titles in build -v and schedule -v: one line each, short, control characters
+    escaped; or the build stops with exit 1 and a message, never a traceback."""
+    write_article(empty_project, "2025-11-20-concept.md", title=title, draft=True)
+    for args in (
+        ("build", "-p", empty_project, "-o", tmp_path / "out", "--now", NOW, "-v"),
+        ("schedule", "-p", empty_project, "--now", "2025-11-18T09:00:00+01:00", "-v"),
+    ):
+        result = CliRunner().invoke(cli, [str(a) for a in args])
+        assert result.exception is None or isinstance(result.exception, SystemExit), args
+        assert result.exit_code in (0, 1), result.output
+        if result.exit_code == 1 or "could not be read" in result.stderr:
+            # An invalid title: build stops, schedule counts the article as unreadable.
+            assert "2025-11-20-concept.md" in result.output or "check" in result.stderr
+            continue
+        [line] = [
+            line for line in result.stdout.splitlines() if line.lstrip().startswith("draft: ")
+        ]
+        assert all(ch.isprintable() for ch in line), line
+        assert len(line) < 200, line
