@@ -440,3 +440,22 @@ def test_any_title_is_text_on_the_preview_pages(
     [row] = home.rows
     assert row[0] == " ".join(title.split())
     assert row[2] == ("concept" if draft else "gepubliceerd")
+
+
+def test_home_page_template_is_the_projects_own_or_the_default(
+    project: Path, tmp_path: Path
+) -> None:
+    from nieuwsbrief.build import build
+    from nieuwsbrief.preview import render_pages
+
+    now = dt.datetime.fromisoformat(NOW)
+    template = project / "templates" / "preview.html.j2"
+    template.write_text(
+        template.read_text("utf-8").replace("<h2>Feeds</h2>", "<h2>EIGEN-SJABLOON</h2>"), "utf-8"
+    )
+    result = build(project, tmp_path / "a", now)
+    assert b"EIGEN-SJABLOON" in render_pages(project, now, result)[0]["/"]
+    # A project made before the preview page existed has no such template: the default serves.
+    template.unlink()
+    pages, _ = render_pages(project, now, build(project, tmp_path / "b", now))
+    assert b"<h2>Feeds</h2>" in pages["/"] and b"EIGEN-SJABLOON" not in pages["/"]
