@@ -205,4 +205,28 @@ def test_any_title_in_the_left_out_lists_is_one_short_escaped_line(
             line for line in result.stdout.splitlines() if line.lstrip().startswith("draft: ")
         ]
         assert all(ch.isprintable() for ch in line), line
-        assert len(line) < 200, line
+        quoted = re.search(r"'(.*)'\)?$", line)
+        assert quoted is not None, line
+        assert len(quoted[1]) <= 61, line  # about 60 characters, escapes included
+        if title == title.strip() and all(ch.isprintable() for ch in title) and len(title) <= 60:
+            assert quoted[1] == title
+
+
+def test_a_build_without_a_digest_says_when_the_next_one_goes_out(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    # Week 49 has no articles; week 50's window (1-8 December 08:00) gets one we add now.
+    write_article(project, "2025-12-03-later.md", title="Later", date="2025-12-03T10:00:00+01:00")
+    now = "2025-12-01T09:00:00+01:00"
+    result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", now)
+    assert result.exit_code == 0, result.output
+    assert "no digest" in result.stdout
+    start = dt.datetime(2025, 12, 1, 8, tzinfo=AMSTERDAM)
+    published, _ = coming(project, start, start + dt.timedelta(days=7))
+    assert published == 1
+    assert (
+        "Next digest: 2025-W50 on maandag 8 december 2025 08:00, 1 article so far" in result.stdout
+    )
+    # A build that wrote a digest does not add the line.
+    with_digest = run_cli("build", "-p", project, "-o", tmp_path / "out2", "--now", NOW)
+    assert "Next digest" not in with_digest.stdout

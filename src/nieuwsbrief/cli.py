@@ -221,6 +221,25 @@ def build(
         f" ({_count(len(result.files), 'file')}{digest})"
     )
     _say_held_back(result.drafts, result.scheduled)
+    if result.digest_week is None:
+        _say_next_digest(project, _resolve_now(now), result.published + result.scheduled)
+
+
+def _say_next_digest(project: Path, now: dt.datetime, articles: Sequence[Any]) -> None:
+    """After a build without a digest, say when the next one goes out and what it holds."""
+    from nieuwsbrief.config import SETTINGS_FILE, load_settings
+    from nieuwsbrief.schedule import coming_digests, dutch_weekday_date
+
+    try:
+        settings = load_settings(project / SETTINGS_FILE)
+    except NieuwsbriefError:  # changed since the build read it: the build's output stands
+        return
+    [coming] = coming_digests(settings.digest, articles, settings.localize(now), 1)
+    send = coming.window.send_moment
+    say(
+        f"Next digest: {coming.window.week} on {dutch_weekday_date(send)} {send:%H:%M}, "
+        f"{_count(len(coming.articles), 'article')} so far ('nieuwsbrief preview' shows it)"
+    )
 
 
 def _count(number: int, noun: str, plural: str | None = None) -> str:
@@ -248,9 +267,14 @@ def _say_held_back(drafts: Sequence[Any], scheduled: Sequence[Any]) -> None:
 
 
 def _short(value: str, limit: int = 60) -> str:
-    """Quote a user value short, with control characters escaped."""
-    text = value if len(value) <= limit else value[: limit - 1] + "…"
-    return repr(text)
+    """Quote a user value in at most about ``limit`` characters, control characters escaped."""
+    shown = ""
+    for char in value:
+        piece = char if char.isprintable() else repr(char)[1:-1]
+        if len(shown) + len(piece) > limit:
+            return f"'{shown}…'"
+        shown += piece
+    return f"'{shown}'"
 
 
 def _verbosity_level() -> int:
@@ -417,11 +441,19 @@ def init(
                     raise click.UsageError(_answer_problem(str(error))) from None
                 return value
 
-            answers[key] = click.prompt(
-                question,
-                default=getattr(example, key),
-                value_proc=valid,
-            )
+            try:
+                answers[key] = click.prompt(
+                    question, default=getattr(example, key), value_proc=valid
+                )
+            except click.Abort:
+                if sys.stdin.isatty():
+                    raise  # Ctrl+C or Ctrl+D at the question: click says "Aborted!"
+                exception = click.ClickException(
+                    "init asks questions, but there is no one to answer them (no terminal); "
+                    "pass --no-input with --name, --website, --email and --phone"
+                )
+                exception.exit_code = EXIT_ERROR  # type: ignore[misc]
+                raise exception from None
     practice = Practice(**_given(answers))
     with _library_errors():
         created = init_project(directory, dt.date.today(), practice)
