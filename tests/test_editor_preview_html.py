@@ -56,7 +56,11 @@ def test_preview_pages_are_valid_html(project: Path, tmp_path: Path) -> None:
         server.stop()
     html_pages = {"home.html": pages["/"], "error.html": error_page}
     html_pages.update(
-        {name.rsplit("/", 1)[-1]: data for name, data in pages.items() if "/artikel/" in name}
+        {
+            name.rsplit("/", 1)[-1]: page() if callable(page) else page
+            for name, page in pages.items()
+            if "/artikel/" in name
+        }
     )
     assert len(html_pages) > 5
     folder = tmp_path / "pages"

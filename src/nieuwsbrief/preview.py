@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from nieuwsbrief.build import Site
 
 WATCHED = ("schedule.yaml", "articles", "templates")
+# The editor-only pages by URL path: bytes, or a function that renders the page when asked.
+Pages = dict[str, bytes | Callable[[], bytes]]
 PREVIEW_TEMPLATE = "preview.html.j2"
 # Paths of the editor-only pages; everything else is the build in the temporary folder.
 COMING_PREFIX = "/voorbeeld/nieuwsbrief/"
@@ -62,7 +64,7 @@ class Preview:
     ) -> None:
         self.project = project
         self.digest_week = digest_week
-        self.pages: dict[str, bytes] = {}
+        self.pages: Pages = {}
         self._home_context: dict[str, Any] | None = None
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.report = report
@@ -225,7 +227,7 @@ def _listed(article: Article, now: dt.datetime) -> dict[str, Any]:
 
 def render_pages(
     project: Path, now: dt.datetime, result: BuildResult, digest_week: str | None = None
-) -> tuple[dict[str, bytes], dict[str, Any]]:
+) -> tuple[Pages, dict[str, Any]]:
     """Render the editor-only pages by URL path: home, one per article, the coming digest.
 
     Return them with the home page's context, so a later failed build can show its error on
@@ -239,19 +241,10 @@ def render_pages(
     pages, coming = _coming_digest(site, now, digest_week)
     templates = _templates(project)
     for article in site.articles:
-        context = {
-            "site": site.settings.site,
-            "page": "article",
-            "error": None,
-            "article": {
-                **_listed(article, now),
-                "summary": article.summary,
-                "tags": list(article.tags),
-                "author": article.author or site.settings.site.author.name,
-                "content": _markup(article.content_html),
-            },
-        }
-        pages[_article_href(article)] = _render(templates, context)
+        # Rendered when asked for: a site of thousands of articles renders only those viewed.
+        pages[_article_href(article)] = functools.partial(
+            _article_page, templates, site.settings.site, article, now
+        )
     from nieuwsbrief.select import newest_first
 
     context = _complete_home(
@@ -275,6 +268,23 @@ def render_pages(
     return pages, context
 
 
+def _article_page(templates: Path, site: Any, article: Article, now: dt.datetime) -> bytes:
+    """Render the page of one article, drafts included, with its status on top."""
+    context = {
+        "site": site,
+        "page": "article",
+        "error": None,
+        "article": {
+            **_listed(article, now),
+            "summary": article.summary,
+            "tags": list(article.tags),
+            "author": article.author or site.author.name,
+            "content": _markup(article.content_html),
+        },
+    }
+    return _render(templates, context)
+
+
 def _markup(html: str) -> Any:
     """Mark sanitized article HTML as safe for the autoescaping template."""
     import markupsafe
@@ -284,7 +294,7 @@ def _markup(html: str) -> Any:
 
 def _coming_digest(
     site: Site, now: dt.datetime, digest_week: str | None
-) -> tuple[dict[str, bytes], dict[str, Any]]:
+) -> tuple[Pages, dict[str, Any]]:
     """Render the digest that goes out next (or of ``digest_week``) as of its send moment.
 
     Drafts stay out, as they would; articles dated before the send moment are in it.
@@ -298,7 +308,7 @@ def _coming_digest(
     else:
         window = digest_window(settings, now, digest_week)
     rendered = render_site(site, window.send_moment, digest_week=window.week)
-    pages: dict[str, bytes] = {}
+    pages: Pages = {}
     if rendered.digest is not None:
         for name, data in rendered.digest.files().items():
             pages[COMING_PREFIX + name.rsplit("/", 1)[-1]] = data
@@ -359,6 +369,11 @@ class _PreviewHandler(http.server.SimpleHTTPRequestHandler):
         if path == "/index.html":
             path = "/"
         page = self.preview.pages.get(path)
+        if callable(page):
+            try:
+                page = page()
+            except NieuwsbriefError as error:
+                page = _bare_error_page(str(error))
         if page is None:
             if path == "/" or path.startswith(("/voorbeeld/",)):
                 self.send_error(404, "Niet gevonden")
