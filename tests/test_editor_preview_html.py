@@ -18,13 +18,21 @@ import pytest
 
 from conftest import NOW, write_article
 from nieuwsbrief.build import build
-from nieuwsbrief.preview import Preview, render_pages
+from nieuwsbrief.preview import Preview, find_problems, render_pages
 
 VNU_JAR = Path(
     os.environ.get("NIEUWSBRIEF_VNU_JAR")
     or Path(__file__).parent / "js" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 )
 TIMEOUT = 180
+
+
+def _home(project: Path, context: dict[str, object]) -> bytes:
+    from nieuwsbrief.preview import render_home
+
+    page = render_home(project, context)
+    assert b"is in the future" in page  # the warnings are on it
+    return page
 
 
 def require(found: bool, message: str) -> None:
@@ -47,14 +55,21 @@ def test_preview_pages_are_valid_html(project: Path, tmp_path: Path) -> None:
     )
     now = dt.datetime.fromisoformat(NOW)
     result = build(project, tmp_path / "out", now)
-    pages, context = render_pages(project, now, result)
+    pages, _ = render_pages(project, now, result)
+    _, context = render_pages(project, now, result, problems=find_problems(project, now))
     server = Preview(project, 0)  # only for the error page; never served
     try:
         server._home_context = context
         error_page = server._error_home("articles/x.md: field 'title': <missing>")
     finally:
         server.stop()
-    html_pages = {"home.html": pages["/"], "error.html": error_page}
+    home = pages["/"]
+    assert isinstance(home, bytes) and b"nog gezocht" in home
+    html_pages = {
+        "looking.html": home,
+        "home.html": _home(project, context),
+        "error.html": error_page,
+    }
     html_pages.update(
         {
             name.rsplit("/", 1)[-1]: page() if callable(page) else page

@@ -276,6 +276,28 @@ def test_home_page_lists_every_article_with_its_status(
     assert f"/digests/{WEEK}/digest.html" in page.links.values()
 
 
+def test_home_page_shows_the_warnings_of_check(
+    running: tuple[Preview, list[str]], project: Path, run_cli: RunCli
+) -> None:
+    """The warnings are looked for after the build is served, then appear on the home page."""
+    import html as html_module
+    import json
+
+    server, _ = running
+    assert wait_until(lambda: "nog gezocht" not in fetch(server.url).decode("utf-8"))
+    home = html_module.unescape(fetch(server.url).decode("utf-8"))
+    checked = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    problems = json.loads(checked.stdout)
+    assert any(p["field"] == "date" for p in problems)  # the example has a future article
+    for problem in problems:
+        assert problem["message"] in home, problem
+    # After a change the search starts again, for the new build.
+    write_article(project, "2025-11-22-plaatje.md", title="Plaatje", image="/p.jpg", summary="K.")
+    assert wait_until(
+        lambda: "add image_alt" in html_module.unescape(fetch(server.url).decode("utf-8"))
+    )
+
+
 def test_drafts_are_shown_marked_as_concept(
     running: tuple[Preview, list[str]], project: Path
 ) -> None:

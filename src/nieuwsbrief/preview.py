@@ -65,6 +65,7 @@ class Preview:
         self.project = project
         self.digest_week = digest_week
         self.pages: Pages = {}
+        self._generation = 0
         self._home_context: dict[str, Any] | None = None
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.report = report
@@ -96,17 +97,43 @@ class Preview:
         now = self.now()
         try:
             result = build(self.project, self.out, now)
-            pages, self._home_context = render_pages(self.project, now, result, self.digest_week)
+            pages, context = render_pages(self.project, now, result, self.digest_week)
         except (NieuwsbriefError, OSError) as error:
             self.report(f"build failed, still serving the previous build:\n{error}")
-            self.pages = {**self.pages, "/": self._error_home(str(error))}
+            home = self._error_home(str(error))
+            with self._lock:
+                self._generation += 1  # a search for the previous build's warnings is moot
+                self.pages = {**self.pages, "/": home}
             return False
-        self.pages = pages
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self._home_context = context
+            self.pages = pages
+        threading.Thread(target=self._find_problems, args=(generation, now), daemon=True).start()
         self.rebuilds += 1
         week = f", digest {result.digest_week}" if result.digest_week else ""
         count = len(result.published)
         self.report(f"built {count} published article{'' if count == 1 else 's'}{week}")
         return True
+
+    def _find_problems(self, generation: int, now: dt.datetime) -> None:
+        """Look for the warnings after serving the build, then put them on the home page."""
+        try:
+            problems = find_problems(self.project, now)
+            with self._lock:
+                if generation != self._generation or self._home_context is None:
+                    return  # a newer build is being served; its own search follows
+                context = {**self._home_context, "problems": problems}
+            home = render_home(self.project, context)
+        except Exception as error:
+            # A bug here must not end the preview; the home page keeps saying "looking".
+            self.report(f"could not look for warnings: {error!r}")
+            return
+        with self._lock:
+            if generation == self._generation:
+                self._home_context = context
+                self.pages = {**self.pages, "/": home}
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
@@ -180,7 +207,7 @@ def _complete_home(context: dict[str, Any]) -> dict[str, Any]:
         "latest": None,
         "feeds": [],
         "articles": [],
-        "problems": [],
+        "problems": None,
         "notes": [],
         "error": None,
         "page": "home",
@@ -225,16 +252,31 @@ def _listed(article: Article, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def find_problems(project: Path, now: dt.datetime) -> list[dict[str, str]]:
+    """Return what 'nieuwsbrief check' reports, for the home page's warnings."""
+    from nieuwsbrief.check import check_project
+
+    return [{"severity": p.severity, "text": str(p)} for p in check_project(project, now)]
+
+
+def render_home(project: Path, context: Mapping[str, Any]) -> bytes:
+    """Render the home page from its context (see ``render_pages``)."""
+    return _render(_templates(project), context)
+
+
 def render_pages(
-    project: Path, now: dt.datetime, result: BuildResult, digest_week: str | None = None
+    project: Path,
+    now: dt.datetime,
+    result: BuildResult,
+    digest_week: str | None = None,
+    problems: list[dict[str, str]] | None = None,
 ) -> tuple[Pages, dict[str, Any]]:
     """Render the editor-only pages by URL path: home, one per article, the coming digest.
 
     Return them with the home page's context, so a later failed build can show its error on
-    top of it.
+    top of it. Without ``problems`` the home page says the warnings are still being looked for.
     """
     from nieuwsbrief.build import load_site
-    from nieuwsbrief.check import check_project
 
     site = load_site(project, cache=True)
     now = site.settings.localize(now)
@@ -258,9 +300,8 @@ def render_pages(
                 {"name": "JSON Feed (feed.json)", "href": "/feed.json"},
             ],
             "articles": [_listed(a, now) for a in newest_first(site.articles)],
-            "problems": [
-                {"severity": p.severity, "text": str(p)} for p in check_project(project, now)
-            ],
+            # None: still being looked for (check renders every article, which takes a while).
+            "problems": problems,
             "notes": [f"build: {warning}" for warning in result.warnings],
         }
     )
