@@ -257,10 +257,10 @@ def _say_held_back(drafts: Sequence[Any], scheduled: Sequence[Any]) -> None:
         + ("" if _verbosity_level() >= 2 else "; -v names them")
     )
     for article in drafts:
-        say(f"  draft: {article.source} ({_short(article.title)})", 2)
+        say(f"  draft: {_path(article.source)} ({_short(article.title)})", 2)
     for article in scheduled:
         say(
-            f"  scheduled {article.date:%Y-%m-%d %H:%M}: {article.source}"
+            f"  scheduled {article.date:%Y-%m-%d %H:%M}: {_path(article.source)}"
             f" ({_short(article.title)})",
             2,
         )
@@ -275,6 +275,11 @@ def _short(value: str, limit: int = 60) -> str:
             return f"'{shown}…'"
         shown += piece
     return f"'{shown}'"
+
+
+def _path(path: Path) -> str:
+    """Return a file name for a message: whole, but with control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
 
 
 def _verbosity_level() -> int:
