@@ -230,3 +230,62 @@ def test_a_build_without_a_digest_says_when_the_next_one_goes_out(
     # A build that wrote a digest does not add the line.
     with_digest = run_cli("build", "-p", project, "-o", tmp_path / "out2", "--now", NOW)
     assert "Next digest" not in with_digest.stdout
+
+
+@pytest.mark.parametrize(
+    ("weekday", "time", "zone"),
+    [("monday", "08:00", "Europe/Amsterdam"), ("thursday", "17:45", "America/New_York")],
+)
+def test_systemd_timer_fires_at_every_send_moment(
+    project: Path, run_cli: RunCli, weekday: str, time: str, zone: str
+) -> None:
+    """Read the timer's OnCalendar= with systemd itself (systemd-analyze calendar)."""
+    import os
+    import shutil
+    import subprocess
+
+    from conftest import set_setting
+    from nieuwsbrief.config import load_settings
+    from nieuwsbrief.schedule import upcoming
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        message = "systemd-analyze is missing (apt-get install systemd)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; .ci/run must install it")
+        pytest.skip(message)
+    set_setting(project, "digest", "weekday", weekday)
+    set_setting(project, "digest", "time", time)
+    set_setting(project, "digest", "timezone", zone)
+    set_setting(project, "site", "title", "100% zorg \\")
+    result = run_cli("schedule", "-p", project, "--systemd")
+    assert result.exit_code == 0, result.output
+    assert "Description=nieuwsbrief: the digest of 100%% zorg \n" in result.stdout
+    [calendar] = [
+        line[11:] for line in result.stdout.splitlines() if line.startswith("OnCalendar=")
+    ]
+
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    expected = list(upcoming(load_settings(project / "schedule.yaml").digest, start, 53))
+    run = subprocess.run(
+        [
+            analyze,
+            "calendar",
+            f"--base-time=@{int(start.timestamp())}",
+            f"--iterations={len(expected)}",
+            calendar,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "TZ": "UTC"},
+    )
+    fired = [
+        dt.datetime.strptime(line.split(": ", 1)[1].strip(), "%a %Y-%m-%d %H:%M:%S UTC").replace(
+            tzinfo=dt.UTC
+        )
+        for line in run.stdout.splitlines()
+        if line.strip().startswith(("Next elapse:", "Iter. #"))
+    ]
+    assert fired == [moment.astimezone(dt.UTC) for moment in expected]

@@ -317,8 +317,13 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     is_flag=True,
     help="Print the crontab lines that build at every send moment instead.",
 )
+@click.option(
+    "--systemd",
+    is_flag=True,
+    help="Print a systemd timer unit for the send moment instead (see docs/weekly-run.md).",
+)
 @verbosity_options
-def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool) -> None:
+def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool, systemd: bool) -> None:
     """List the next digest send moments in local time, with the window each covers
     and how many articles each digest holds so far (drafts counted apart).
 
@@ -326,6 +331,7 @@ def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool) -> 
     Example:
         nieuwsbrief schedule --count 3
         nieuwsbrief schedule --cron >> mijn-crontab
+        nieuwsbrief schedule --systemd > /etc/systemd/system/nieuwsbrief.timer
     """
     from nieuwsbrief.articles import ARTICLES_DIR, scan_articles
     from nieuwsbrief.config import SETTINGS_FILE, load_settings
@@ -333,21 +339,29 @@ def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool) -> 
         coming_digests,
         cron_lines,
         dutch_weekday_date,
+        systemd_timer,
         time_shifts_with_dst,
     )
 
     with _library_errors():
         settings = load_settings(project / SETTINGS_FILE)
         moment = settings.localize(_resolve_now(now))
-    if cron:
-        command = [sys.executable, "-m", "nieuwsbrief", "build", "--quiet", "--out", "public"]
-        for line in cron_lines(settings.digest, command, str(project.resolve())):
-            click.echo(line)
+    if cron or systemd:
+        if systemd:
+            # In a unit file '%' starts a specifier and a final backslash continues the line.
+            title = "".join(c for c in settings.site.title[:60] if c.isprintable())
+            title = title.replace("%", "%%").rstrip("\\")
+            timer = systemd_timer(settings.digest, f"nieuwsbrief: the digest of {title}")
+            click.echo(timer, nl=False)
+        if cron:
+            command = [sys.executable, "-m", "nieuwsbrief", "build", "--quiet", "--out", "public"]
+            for line in cron_lines(settings.digest, command, str(project.resolve())):
+                click.echo(line)
         if time_shifts_with_dst(settings.digest, moment):
             click.echo(
-                f"warning: {settings.path}: field 'digest.time': {settings.digest.time:%H:%M} is "
-                "skipped or repeated when the clocks change, and cron then runs at another "
-                "time than the send moment; choose a time outside 02:00-03:00",
+                f"warning: {settings.path}: field 'digest.time': {settings.digest.time:%H:%M} "
+                "is skipped or repeated when the clocks change, and the timer then runs at "
+                "another time than the send moment; choose a time outside 02:00-03:00",
                 err=True,
             )
         return
