@@ -407,8 +407,8 @@ def test_schedule_lists_next_send_moments(project: Path, run_cli: RunCli) -> Non
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("2026-W14  30 maart 2026 08:00 Europe/Amsterdam")
-    assert lines[1].startswith("2026-W15  6 april 2026 08:00 Europe/Amsterdam")
+    assert lines[0].startswith("2026-W14  maandag 30 maart 2026 08:00 Europe/Amsterdam")
+    assert lines[1].startswith("2026-W15  maandag 6 april 2026 08:00 Europe/Amsterdam")
 
 
 @pytest.mark.parametrize("week", ["2025-W99", "2025-W53", "week-48", "2025W48"])

@@ -8,8 +8,12 @@ import shlex
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import AMSTERDAM, NOW, NOW_DT, RunCli, article_dates, write_article
+from nieuwsbrief.cli import cli
 
 
 def held_back(project: Path, now: dt.datetime) -> tuple[set[str], set[str]]:
@@ -174,3 +178,114 @@ def test_send_without_a_digest_for_the_week_says_why(
     assert "built weeks: 2025-W48" in message and "--digest-week" in message
     assert "run 'nieuwsbrief build' first" not in message
     assert len(message.strip().splitlines()) == 1
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(title=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=90))
+def test_any_title_in_the_left_out_lists_is_one_short_escaped_line(
+    empty_project: Path, tmp_path: Path, title: str
+) -> None:
+    """Hostile titles in build -v and schedule -v: one line each, short, control characters
+    escaped; or the build stops with exit 1 and a message, never a traceback."""
+    write_article(empty_project, "2025-11-20-concept.md", title=title, draft=True)
+    for args in (
+        ("build", "-p", empty_project, "-o", tmp_path / "out", "--now", NOW, "-v"),
+        ("schedule", "-p", empty_project, "--now", "2025-11-18T09:00:00+01:00", "-v"),
+    ):
+        result = CliRunner().invoke(cli, [str(a) for a in args])
+        assert result.exception is None or isinstance(result.exception, SystemExit), args
+        assert result.exit_code in (0, 1), result.output
+        if result.exit_code == 1 or "could not be read" in result.stderr:
+            # An invalid title: build stops, schedule counts the article as unreadable.
+            assert "2025-11-20-concept.md" in result.output or "check" in result.stderr
+            continue
+        [line] = [
+            line for line in result.stdout.splitlines() if line.lstrip().startswith("draft: ")
+        ]
+        assert all(ch.isprintable() for ch in line), line
+        quoted = re.search(r"'(.*)'\)?$", line)
+        assert quoted is not None, line
+        assert len(quoted[1]) <= 61, line  # about 60 characters, escapes included
+        if title == title.strip() and all(ch.isprintable() for ch in title) and len(title) <= 60:
+            assert quoted[1] == title
+
+
+def test_a_build_without_a_digest_says_when_the_next_one_goes_out(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    # Week 49 has no articles; week 50's window (1-8 December 08:00) gets one we add now.
+    write_article(project, "2025-12-03-later.md", title="Later", date="2025-12-03T10:00:00+01:00")
+    now = "2025-12-01T09:00:00+01:00"
+    result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", now)
+    assert result.exit_code == 0, result.output
+    assert "no digest" in result.stdout
+    start = dt.datetime(2025, 12, 1, 8, tzinfo=AMSTERDAM)
+    published, _ = coming(project, start, start + dt.timedelta(days=7))
+    assert published == 1
+    assert (
+        "Next digest: 2025-W50 on maandag 8 december 2025 08:00, 1 article so far" in result.stdout
+    )
+    # A build that wrote a digest does not add the line.
+    with_digest = run_cli("build", "-p", project, "-o", tmp_path / "out2", "--now", NOW)
+    assert "Next digest" not in with_digest.stdout
+
+
+@pytest.mark.parametrize(
+    ("weekday", "time", "zone"),
+    [("monday", "08:00", "Europe/Amsterdam"), ("thursday", "17:45", "America/New_York")],
+)
+def test_systemd_timer_fires_at_every_send_moment(
+    project: Path, run_cli: RunCli, weekday: str, time: str, zone: str
+) -> None:
+    """Read the timer's OnCalendar= with systemd itself (systemd-analyze calendar)."""
+    import os
+    import shutil
+    import subprocess
+
+    from conftest import set_setting
+    from nieuwsbrief.config import load_settings
+    from nieuwsbrief.schedule import upcoming
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        message = "systemd-analyze is missing (apt-get install systemd)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; .ci/run must install it")
+        pytest.skip(message)
+    set_setting(project, "digest", "weekday", weekday)
+    set_setting(project, "digest", "time", time)
+    set_setting(project, "digest", "timezone", zone)
+    set_setting(project, "site", "title", "100% zorg \\")
+    result = run_cli("schedule", "-p", project, "--systemd")
+    assert result.exit_code == 0, result.output
+    assert "Description=nieuwsbrief: the digest of 100%% zorg \n" in result.stdout
+    [calendar] = [
+        line[11:] for line in result.stdout.splitlines() if line.startswith("OnCalendar=")
+    ]
+
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    expected = list(upcoming(load_settings(project / "schedule.yaml").digest, start, 53))
+    run = subprocess.run(
+        [
+            analyze,
+            "calendar",
+            f"--base-time=@{int(start.timestamp())}",
+            f"--iterations={len(expected)}",
+            calendar,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "TZ": "UTC"},
+    )
+    fired = [
+        dt.datetime.strptime(line.split(": ", 1)[1].strip(), "%a %Y-%m-%d %H:%M:%S UTC").replace(
+            tzinfo=dt.UTC
+        )
+        for line in run.stdout.splitlines()
+        if line.strip().startswith(("Next elapse:", "Iter. #"))
+    ]
+    assert fired == [moment.astimezone(dt.UTC) for moment in expected]

@@ -185,3 +185,10 @@ def test_any_answer_gives_exact_settings_or_one_clean_line(
         assert site.contact.email == email.strip()
         data = yaml.safe_load((project / "schedule.yaml").read_text("utf-8"))
         assert data["digest"]["from"]["name"] == name.strip()
+
+
+def test_init_without_a_terminal_says_how_to_script_it(tmp_path: Path) -> None:
+    code, output = run_init(tmp_path / "p", input="")
+    assert code == 1
+    assert "pass --no-input with --name, --website, --email and --phone" in output
+    assert not (tmp_path / "p" / "schedule.yaml").exists()

@@ -276,6 +276,28 @@ def test_home_page_lists_every_article_with_its_status(
     assert f"/digests/{WEEK}/digest.html" in page.links.values()
 
 
+def test_home_page_shows_the_warnings_of_check(
+    running: tuple[Preview, list[str]], project: Path, run_cli: RunCli
+) -> None:
+    """The warnings are looked for after the build is served, then appear on the home page."""
+    import html as html_module
+    import json
+
+    server, _ = running
+    assert wait_until(lambda: "nog gezocht" not in fetch(server.url).decode("utf-8"))
+    home = html_module.unescape(fetch(server.url).decode("utf-8"))
+    checked = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    problems = json.loads(checked.stdout)
+    assert any(p["field"] == "date" for p in problems)  # the example has a future article
+    for problem in problems:
+        assert problem["message"] in home, problem
+    # After a change the search starts again, for the new build.
+    write_article(project, "2025-11-22-plaatje.md", title="Plaatje", image="/p.jpg", summary="K.")
+    assert wait_until(
+        lambda: "add image_alt" in html_module.unescape(fetch(server.url).decode("utf-8"))
+    )
+
+
 def test_drafts_are_shown_marked_as_concept(
     running: tuple[Preview, list[str]], project: Path
 ) -> None:
@@ -431,12 +453,32 @@ def test_any_title_is_text_on_the_preview_pages(
     except NieuwsbriefError as error:
         assert str(error).count("\n") == 0 or str(path) in str(error)
         return
-    for name, data in pages.items():
+    for name, entry in pages.items():
         if not name.endswith(".html") and name != "/":
             continue
+        data = entry() if callable(entry) else entry  # article pages render when asked for
         page = _Page(data.decode("utf-8"))
         assert not [tag for tag, _ in page.tags if tag == "script"], name
     home = _Page(pages["/"].decode("utf-8"))
     [row] = home.rows
     assert row[0] == " ".join(title.split())
     assert row[2] == ("concept" if draft else "gepubliceerd")
+
+
+def test_home_page_template_is_the_projects_own_or_the_default(
+    project: Path, tmp_path: Path
+) -> None:
+    from nieuwsbrief.build import build
+    from nieuwsbrief.preview import render_pages
+
+    now = dt.datetime.fromisoformat(NOW)
+    template = project / "templates" / "preview.html.j2"
+    template.write_text(
+        template.read_text("utf-8").replace("<h2>Feeds</h2>", "<h2>EIGEN-SJABLOON</h2>"), "utf-8"
+    )
+    result = build(project, tmp_path / "a", now)
+    assert b"EIGEN-SJABLOON" in render_pages(project, now, result)[0]["/"]
+    # A project made before the preview page existed has no such template: the default serves.
+    template.unlink()
+    pages, _ = render_pages(project, now, build(project, tmp_path / "b", now))
+    assert b"<h2>Feeds</h2>" in pages["/"] and b"EIGEN-SJABLOON" not in pages["/"]

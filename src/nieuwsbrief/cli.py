@@ -119,13 +119,20 @@ def verbosity_options(function: F) -> F:
     )(function)
 
 
+def _project(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """Return the command's --project, else the one given before the command, else '.'."""
+    if value is not None:
+        return value
+    return Path(ctx.find_root().meta.get("nieuwsbrief.project") or Path())
+
+
 project_option = click.option(
     "--project",
     "-p",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    show_default=True,
-    help="Folder holding schedule.yaml, articles/ and templates/.",
+    default=None,
+    callback=_project,
+    help="Folder holding schedule.yaml, articles/ and templates/.  [default: .]",
 )
 out_option = click.option(
     "--out",
@@ -150,18 +157,34 @@ week_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "NIEUWSBRIEF"}
+)
 @click.version_option(__version__, prog_name="nieuwsbrief")
+@click.option(
+    "--project",
+    "-p",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding schedule.yaml, articles/ and templates/, for every command "
+    "(env NIEUWSBRIEF_PROJECT).  [default: .]",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
 @click.option("--verbose", "-v", is_flag=True, help="Say more.")
 @click.pass_context
-def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+def cli(ctx: click.Context, project: Path | None, quiet: bool, verbose: bool) -> None:
     """Turn dated Markdown articles into feeds and a weekly email digest.
+
+    --project, --quiet and --verbose go before or after the command. Every option can also
+    come from the environment: NIEUWSBRIEF_PROJECT, NIEUWSBRIEF_QUIET, and per command
+    NIEUWSBRIEF_<COMMAND>_<OPTION>, e.g. NIEUWSBRIEF_BUILD_OUT=public.
 
     \b
     Example:
         nieuwsbrief build --out public --now 2025-11-24T09:00:00+01:00
+        nieuwsbrief --project mijn-praktijk check --strict
     """
+    ctx.meta["nieuwsbrief.project"] = project
     _verbosity(ctx, quiet, verbose)
 
 
@@ -228,6 +251,25 @@ def build(
         f" ({_count(len(result.files), 'file')}{digest})"
     )
     _say_held_back(result.drafts, result.scheduled)
+    if result.digest_week is None:
+        _say_next_digest(project, _resolve_now(now), result.published + result.scheduled)
+
+
+def _say_next_digest(project: Path, now: dt.datetime, articles: Sequence[Any]) -> None:
+    """After a build without a digest, say when the next one goes out and what it holds."""
+    from nieuwsbrief.config import SETTINGS_FILE, load_settings
+    from nieuwsbrief.schedule import coming_digests, dutch_weekday_date
+
+    try:
+        settings = load_settings(project / SETTINGS_FILE)
+    except NieuwsbriefError:  # changed since the build read it: the build's output stands
+        return
+    [coming] = coming_digests(settings.digest, articles, settings.localize(now), 1)
+    send = coming.window.send_moment
+    say(
+        f"Next digest: {coming.window.week} on {dutch_weekday_date(send)} {send:%H:%M}, "
+        f"{_count(len(coming.articles), 'article')} so far ('nieuwsbrief preview' shows it)"
+    )
 
 
 def _count(number: int, noun: str, plural: str | None = None) -> str:
@@ -245,19 +287,29 @@ def _say_held_back(drafts: Sequence[Any], scheduled: Sequence[Any]) -> None:
         + ("" if _verbosity_level() >= 2 else "; -v names them")
     )
     for article in drafts:
-        say(f"  draft: {article.source} ({_short(article.title)})", 2)
+        say(f"  draft: {_path(article.source)} ({_short(article.title)})", 2)
     for article in scheduled:
         say(
-            f"  scheduled {article.date:%Y-%m-%d %H:%M}: {article.source}"
+            f"  scheduled {article.date:%Y-%m-%d %H:%M}: {_path(article.source)}"
             f" ({_short(article.title)})",
             2,
         )
 
 
 def _short(value: str, limit: int = 60) -> str:
-    """Quote a user value short, with control characters escaped."""
-    text = value if len(value) <= limit else value[: limit - 1] + "…"
-    return repr(text)
+    """Quote a user value in at most about ``limit`` characters, control characters escaped."""
+    shown = ""
+    for char in value:
+        piece = char if char.isprintable() else repr(char)[1:-1]
+        if len(shown) + len(piece) > limit:
+            return f"'{shown}…'"
+        shown += piece
+    return f"'{shown}'"
+
+
+def _path(path: Path) -> str:
+    """Return a file name for a message: whole, but with control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
 
 
 def _verbosity_level() -> int:
@@ -295,8 +347,13 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     is_flag=True,
     help="Print the crontab lines that build at every send moment instead.",
 )
+@click.option(
+    "--systemd",
+    is_flag=True,
+    help="Print a systemd timer unit for the send moment instead (see docs/weekly-run.md).",
+)
 @verbosity_options
-def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool) -> None:
+def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool, systemd: bool) -> None:
     """List the next digest send moments in local time, with the window each covers
     and how many articles each digest holds so far (drafts counted apart).
 
@@ -304,6 +361,7 @@ def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool) -> 
     Example:
         nieuwsbrief schedule --count 3
         nieuwsbrief schedule --cron >> mijn-crontab
+        nieuwsbrief schedule --systemd > /etc/systemd/system/nieuwsbrief.timer
     """
     from nieuwsbrief.articles import ARTICLES_DIR, scan_articles
     from nieuwsbrief.config import SETTINGS_FILE, load_settings
@@ -311,21 +369,29 @@ def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool) -> 
         coming_digests,
         cron_lines,
         dutch_weekday_date,
+        systemd_timer,
         time_shifts_with_dst,
     )
 
     with _library_errors():
         settings = load_settings(project / SETTINGS_FILE)
         moment = settings.localize(_resolve_now(now))
-    if cron:
-        command = [sys.executable, "-m", "nieuwsbrief", "build", "--quiet", "--out", "public"]
-        for line in cron_lines(settings.digest, command, str(project.resolve())):
-            click.echo(line)
+    if cron or systemd:
+        if systemd:
+            # In a unit file '%' starts a specifier and a final backslash continues the line.
+            title = "".join(c for c in settings.site.title[:60] if c.isprintable())
+            title = title.replace("%", "%%").rstrip("\\")
+            timer = systemd_timer(settings.digest, f"nieuwsbrief: the digest of {title}")
+            click.echo(timer, nl=False)
+        if cron:
+            command = [sys.executable, "-m", "nieuwsbrief", "build", "--quiet", "--out", "public"]
+            for line in cron_lines(settings.digest, command, str(project.resolve())):
+                click.echo(line)
         if time_shifts_with_dst(settings.digest, moment):
             click.echo(
-                f"warning: {settings.path}: field 'digest.time': {settings.digest.time:%H:%M} is "
-                "skipped or repeated when the clocks change, and cron then runs at another "
-                "time than the send moment; choose a time outside 02:00-03:00",
+                f"warning: {settings.path}: field 'digest.time': {settings.digest.time:%H:%M} "
+                "is skipped or repeated when the clocks change, and the timer then runs at "
+                "another time than the send moment; choose a time outside 02:00-03:00",
                 err=True,
             )
         return
@@ -424,11 +490,19 @@ def init(
                     raise click.UsageError(_answer_problem(str(error))) from None
                 return value
 
-            answers[key] = click.prompt(
-                question,
-                default=getattr(example, key),
-                value_proc=valid,
-            )
+            try:
+                answers[key] = click.prompt(
+                    question, default=getattr(example, key), value_proc=valid
+                )
+            except click.Abort:
+                if sys.stdin.isatty():
+                    raise  # Ctrl+C or Ctrl+D at the question: click says "Aborted!"
+                exception = click.ClickException(
+                    "init asks questions, but there is no one to answer them (no terminal); "
+                    "pass --no-input with --name, --website, --email and --phone"
+                )
+                exception.exit_code = EXIT_ERROR  # type: ignore[misc]
+                raise exception from None
     practice = Practice(**_given(answers))
     with _library_errors():
         created = init_project(directory, dt.date.today(), practice)

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from nieuwsbrief.build import Site
 
 WATCHED = ("schedule.yaml", "articles", "templates")
+# The editor-only pages by URL path: bytes, or a function that renders the page when asked.
+Pages = dict[str, bytes | Callable[[], bytes]]
 PREVIEW_TEMPLATE = "preview.html.j2"
 # Paths of the editor-only pages; everything else is the build in the temporary folder.
 COMING_PREFIX = "/voorbeeld/nieuwsbrief/"
@@ -62,7 +64,8 @@ class Preview:
     ) -> None:
         self.project = project
         self.digest_week = digest_week
-        self.pages: dict[str, bytes] = {}
+        self.pages: Pages = {}
+        self._generation = 0
         self._home_context: dict[str, Any] | None = None
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.report = report
@@ -94,16 +97,43 @@ class Preview:
         now = self.now()
         try:
             result = build(self.project, self.out, now)
-            pages, self._home_context = render_pages(self.project, now, result, self.digest_week)
+            pages, context = render_pages(self.project, now, result, self.digest_week)
         except (NieuwsbriefError, OSError) as error:
             self.report(f"build failed, still serving the previous build:\n{error}")
-            self.pages = {**self.pages, "/": self._error_home(str(error))}
+            home = self._error_home(str(error))
+            with self._lock:
+                self._generation += 1  # a search for the previous build's warnings is moot
+                self.pages = {**self.pages, "/": home}
             return False
-        self.pages = pages
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self._home_context = context
+            self.pages = pages
+        threading.Thread(target=self._find_problems, args=(generation, now), daemon=True).start()
         self.rebuilds += 1
         week = f", digest {result.digest_week}" if result.digest_week else ""
-        self.report(f"built {len(result.published)} articles{week}")
+        count = len(result.published)
+        self.report(f"built {count} published article{'' if count == 1 else 's'}{week}")
         return True
+
+    def _find_problems(self, generation: int, now: dt.datetime) -> None:
+        """Look for the warnings after serving the build, then put them on the home page."""
+        try:
+            problems = find_problems(self.project, now)
+            with self._lock:
+                if generation != self._generation or self._home_context is None:
+                    return  # a newer build is being served; its own search follows
+                context = {**self._home_context, "problems": problems}
+            home = render_home(self.project, context)
+        except Exception as error:
+            # A bug here must not end the preview; the home page keeps saying "looking".
+            self.report(f"could not look for warnings: {error!r}")
+            return
+        with self._lock:
+            if generation == self._generation:
+                self._home_context = context
+                self.pages = {**self.pages, "/": home}
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
@@ -177,7 +207,7 @@ def _complete_home(context: dict[str, Any]) -> dict[str, Any]:
         "latest": None,
         "feeds": [],
         "articles": [],
-        "problems": [],
+        "problems": None,
         "notes": [],
         "error": None,
         "page": "home",
@@ -222,35 +252,41 @@ def _listed(article: Article, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def find_problems(project: Path, now: dt.datetime) -> list[dict[str, str]]:
+    """Return what 'nieuwsbrief check' reports, for the home page's warnings."""
+    from nieuwsbrief.check import check_project
+
+    return [{"severity": p.severity, "text": str(p)} for p in check_project(project, now)]
+
+
+def render_home(project: Path, context: Mapping[str, Any]) -> bytes:
+    """Render the home page from its context (see ``render_pages``)."""
+    return _render(_templates(project), context)
+
+
 def render_pages(
-    project: Path, now: dt.datetime, result: BuildResult, digest_week: str | None = None
-) -> tuple[dict[str, bytes], dict[str, Any]]:
+    project: Path,
+    now: dt.datetime,
+    result: BuildResult,
+    digest_week: str | None = None,
+    problems: list[dict[str, str]] | None = None,
+) -> tuple[Pages, dict[str, Any]]:
     """Render the editor-only pages by URL path: home, one per article, the coming digest.
 
     Return them with the home page's context, so a later failed build can show its error on
-    top of it.
+    top of it. Without ``problems`` the home page says the warnings are still being looked for.
     """
     from nieuwsbrief.build import load_site
-    from nieuwsbrief.check import check_project
 
     site = load_site(project, cache=True)
     now = site.settings.localize(now)
     pages, coming = _coming_digest(site, now, digest_week)
     templates = _templates(project)
     for article in site.articles:
-        context = {
-            "site": site.settings.site,
-            "page": "article",
-            "error": None,
-            "article": {
-                **_listed(article, now),
-                "summary": article.summary,
-                "tags": list(article.tags),
-                "author": article.author or site.settings.site.author.name,
-                "content": _markup(article.content_html),
-            },
-        }
-        pages[_article_href(article)] = _render(templates, context)
+        # Rendered when asked for: a site of thousands of articles renders only those viewed.
+        pages[_article_href(article)] = functools.partial(
+            _article_page, templates, site.settings.site, article, now
+        )
     from nieuwsbrief.select import newest_first
 
     context = _complete_home(
@@ -264,14 +300,30 @@ def render_pages(
                 {"name": "JSON Feed (feed.json)", "href": "/feed.json"},
             ],
             "articles": [_listed(a, now) for a in newest_first(site.articles)],
-            "problems": [
-                {"severity": p.severity, "text": str(p)} for p in check_project(project, now)
-            ],
+            # None: still being looked for (check renders every article, which takes a while).
+            "problems": problems,
             "notes": [f"build: {warning}" for warning in result.warnings],
         }
     )
     pages["/"] = _render(templates, context)
     return pages, context
+
+
+def _article_page(templates: Path, site: Any, article: Article, now: dt.datetime) -> bytes:
+    """Render the page of one article, drafts included, with its status on top."""
+    context = {
+        "site": site,
+        "page": "article",
+        "error": None,
+        "article": {
+            **_listed(article, now),
+            "summary": article.summary,
+            "tags": list(article.tags),
+            "author": article.author or site.author.name,
+            "content": _markup(article.content_html),
+        },
+    }
+    return _render(templates, context)
 
 
 def _markup(html: str) -> Any:
@@ -283,7 +335,7 @@ def _markup(html: str) -> Any:
 
 def _coming_digest(
     site: Site, now: dt.datetime, digest_week: str | None
-) -> tuple[dict[str, bytes], dict[str, Any]]:
+) -> tuple[Pages, dict[str, Any]]:
     """Render the digest that goes out next (or of ``digest_week``) as of its send moment.
 
     Drafts stay out, as they would; articles dated before the send moment are in it.
@@ -297,7 +349,7 @@ def _coming_digest(
     else:
         window = digest_window(settings, now, digest_week)
     rendered = render_site(site, window.send_moment, digest_week=window.week)
-    pages: dict[str, bytes] = {}
+    pages: Pages = {}
     if rendered.digest is not None:
         for name, data in rendered.digest.files().items():
             pages[COMING_PREFIX + name.rsplit("/", 1)[-1]] = data
@@ -358,6 +410,11 @@ class _PreviewHandler(http.server.SimpleHTTPRequestHandler):
         if path == "/index.html":
             path = "/"
         page = self.preview.pages.get(path)
+        if callable(page):
+            try:
+                page = page()
+            except NieuwsbriefError as error:
+                page = _bare_error_page(str(error))
         if page is None:
             if path == "/" or path.startswith(("/voorbeeld/",)):
                 self.send_error(404, "Niet gevonden")

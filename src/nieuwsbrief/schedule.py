@@ -153,6 +153,28 @@ def dutch_weekday_date(moment: dt.datetime | dt.date) -> str:
     return str(format_date(day, "EEEE d MMMM y", locale="nl"))
 
 
+WEEKDAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def systemd_calendar(settings: DigestSettings) -> str:
+    """Return the systemd ``OnCalendar=`` value of the send moment, in the digest's zone."""
+    day = WEEKDAY_ABBREVIATIONS[settings.weekday]
+    return f"{day} *-*-* {settings.time:%H:%M}:00 {settings.timezone.key}"
+
+
+def systemd_timer(settings: DigestSettings, description: str) -> str:
+    """Return a systemd timer unit that starts ``nieuwsbrief.service`` at every send moment."""
+    return (
+        "[Unit]\n"
+        f"Description={description}\n\n"
+        "[Timer]\n"
+        f"OnCalendar={systemd_calendar(settings)}\n"
+        "Persistent=true\n\n"
+        "[Install]\n"
+        "WantedBy=timers.target\n"
+    )
+
+
 def time_shifts_with_dst(settings: DigestSettings, now: dt.datetime) -> bool:
     """Say whether the send time is skipped or repeated on a DST change in the coming year.
 
