@@ -19,10 +19,10 @@ from nieuwsbrief.errors import ArticleError, NieuwsbriefError
 from nieuwsbrief.markup import (
     first_paragraph_text,
     render_markdown,
-    safe_url,
     strip_xml_illegal,
     teaser,
 )
+from nieuwsbrief.urls import absolute_url, show
 from nieuwsbrief.yamlsafe import DuplicateKeyError, StrictSafeLoader
 
 if TYPE_CHECKING:
@@ -33,7 +33,19 @@ SUMMARY_LIMIT = 200
 MAX_ARTICLE_BYTES = 2_000_000
 
 KNOWN_KEYS = frozenset(
-    {"title", "date", "summary", "tags", "author", "image", "image_alt", "draft", "slug", "updated"}
+    {
+        "title",
+        "date",
+        "summary",
+        "tags",
+        "author",
+        "image",
+        "image_alt",
+        "draft",
+        "slug",
+        "updated",
+        "id",
+    }
 )
 # Keys other tools (Hugo, Jekyll) write that we accept and ignore rather than refuse.
 IGNORED_KEYS = frozenset({"layout", "categories", "description", "lastmod", "weight", "aliases"})
@@ -41,6 +53,9 @@ IGNORED_KEYS = frozenset({"layout", "categories", "description", "lastmod", "wei
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# An explicit id: an absolute URI without spaces (tag:, urn:, https:), as feed readers need.
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[!-~]+$")
+MAX_ID_LENGTH = 200
 _ZONE_SUFFIX = re.compile(r"^(.*\d)\s+([A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC)$")
 
 
@@ -77,7 +92,8 @@ class Article:
         """Return the teaser: the front matter's summary, or the cut first paragraph."""
         if self.explicit_summary is not None:
             return self.explicit_summary
-        return teaser(first_paragraph_text(self.body), SUMMARY_LIMIT)
+        # Never empty: an article without any text is still announced by its title.
+        return teaser(first_paragraph_text(self.body), SUMMARY_LIMIT) or self.title
 
     @cached_property
     def content_html(self) -> str:
@@ -308,9 +324,58 @@ def _slug(path: Path, front: Mapping[str, Any]) -> str:
 
 def _tag_uri(site: SiteSettings, date: dt.datetime, slug: str) -> str:
     # A tag URI (RFC 4151) does not change when the title, the base URL's scheme or the
-    # articles path change, so feed readers never see a published article twice.
+    # articles path change, so feed readers never see a published article twice. Its date
+    # is the site's (site.tag_date), not the article's: correcting a date keeps the id.
+    # Without site.tag_date, ids stay as projects published them before that setting.
     host = urlsplit(site.base_url).hostname or "localhost"
-    return f"tag:{host},{date.date().isoformat()}:{slug}"
+    return f"tag:{host},{site.tag_date or date.date().isoformat()}:{slug}"
+
+
+def _explicit_id(path: Path, front: Mapping[str, Any]) -> str | None:
+    value = _text(path, front, "id")
+    if value is None:
+        return None
+    if len(value) > MAX_ID_LENGTH or not _ID.match(value):
+        raise ArticleError(
+            path,
+            f"{show(value)} is not an absolute URI without spaces",
+            field="id",
+            fix="keep the id the article was published with, e.g. tag:www.example.nl,2025-10-01:"
+            "oude-slug",
+        )
+    return value
+
+
+def _image(path: Path, front: Mapping[str, Any], url: str) -> str | None:
+    image = _text(path, front, "image")
+    if image is None:
+        return None
+    try:
+        return absolute_url(image, url, frozenset({"http", "https"}))
+    except ValueError as exc:
+        raise ArticleError(
+            path,
+            f"{show(image)} {exc}",
+            field="image",
+            fix="use a path such as /images/foto.jpg or an https:// address",
+        ) from None
+
+
+def date_errors(articles: Iterable[Article], now: dt.datetime) -> list[ArticleError]:
+    """Return an error for every published article whose ``updated`` lies after ``now``."""
+    moment = now.astimezone(dt.UTC)
+    return [
+        ArticleError(
+            article.source,
+            f"{article.updated.isoformat()} is after now ({now.isoformat()})",
+            field="updated",
+            fix="write the date the article was last changed; a typo in the year?",
+        )
+        for article in articles
+        if article.updated is not None
+        and not article.draft
+        and article.date.astimezone(dt.UTC) <= moment < article.updated.astimezone(dt.UTC)
+    ]
 
 
 def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
@@ -342,22 +407,19 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
         except ValueError as exc:
             raise ArticleError(path, f"file name date: {exc}", field="date") from None
     updated = _date(path, front, "updated", zone)
+    if updated is not None and updated < date:
+        raise ArticleError(
+            path,
+            f"{updated.isoformat()} is before the date {date.isoformat()}",
+            field="updated",
+            fix="an article is updated after it was published; fix the year, or remove updated:",
+        )
     draft = front.get("draft", False)
     if not isinstance(draft, bool):
         raise ArticleError(path, f"must be true or false, not {draft!r}", field="draft")
     slug = _slug(path, front)
     url = site.article_url(slug)
-    image = _text(path, front, "image")
-    if image is not None:
-        absolute_image = safe_url(image, url)
-        if absolute_image is None or absolute_image.startswith("mailto:"):
-            raise ArticleError(
-                path,
-                f"{image!r} is not an http(s) or site-relative URL",
-                field="image",
-                fix="use a path such as /images/foto.jpg or an https:// address",
-            )
-        image = absolute_image
+    image = _image(path, front, url)
     return Article(
         source=path,
         slug=slug,
@@ -371,7 +433,7 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
         image_alt=_text(path, front, "image_alt"),
         draft=draft,
         url=url,
-        id=_tag_uri(site, date, slug),
+        id=_explicit_id(path, front) or _tag_uri(site, date, slug),
         body=body,
     )
 
@@ -390,7 +452,8 @@ def article_paths(directory: Path) -> list[Path]:
 
 
 def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
-    """Return an error for every article whose slug an earlier file already uses."""
+    """Return an error for every article whose slug or id an earlier file already uses."""
+    articles = list(articles)
     seen: dict[str, Path] = {}
     errors: list[ArticleError] = []
     for article in articles:
@@ -405,6 +468,21 @@ def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
             )
         else:
             seen[article.slug] = article.source
+    ids: dict[str, Path] = {}
+    for article in articles:
+        if seen[article.slug] != article.source:
+            continue  # already reported for its slug
+        if article.id in ids:
+            errors.append(
+                ArticleError(
+                    article.source,
+                    f"{show(article.id)} is already the id of {ids[article.id].name}",
+                    field="id",
+                    fix="every article needs its own id; remove id: from the newer one",
+                )
+            )
+        else:
+            ids[article.id] = article.source
     return errors
 
 

@@ -8,12 +8,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nieuwsbrief.articles import ARTICLES_DIR, Article, Progress, load_articles
+from nieuwsbrief.articles import (
+    ARTICLES_DIR,
+    Article,
+    InvalidArticles,
+    Progress,
+    date_errors,
+    load_articles,
+)
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import NieuwsbriefError
 from nieuwsbrief.output import claim, publish_claimed
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
-from nieuwsbrief.select import digest_articles, feed_articles, published
+from nieuwsbrief.select import digest_articles, published
 
 if TYPE_CHECKING:
     from nieuwsbrief.digest import Digest
@@ -90,7 +97,7 @@ def render_site(
 
     settings = site.settings
     rendered = Rendered(
-        files=dict(render_feeds(settings, feed_articles(site.articles, now, settings.feeds.limit)))
+        files=dict(render_feeds(settings, published(site.articles, now)))
     )
     window = digest_window(settings, now, digest_week)
     articles = digest_articles(site.articles, window, now)
@@ -127,13 +134,18 @@ def build(
 ) -> BuildResult:
     """Build the project into ``out``; on any error ``out`` keeps its previous contents."""
     from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
+    from nieuwsbrief.feeds import feed_changes, read_old_feeds
 
     site = load_site(project, progress, cache=cache)
     now = site.settings.localize(now)
+    if date_errors(site.articles, now):
+        raise InvalidArticles(date_errors(site.articles, now))
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
     # from the archive.
     with claim(out) as target:
         rendered = render_site(site, now, digest_week=digest_week, archive=read_manifests(target))
+        old_feeds = read_old_feeds(target)
+        rendered.warnings.extend(feed_changes(old_feeds, published(site.articles, now)))
         publish_claimed(target, rendered.files, keep=(DIGESTS_DIR,))
     return BuildResult(
         out=out,

@@ -18,7 +18,7 @@ from nieuwsbrief.config import SiteSettings
 CACHE_DIR = ".nieuwsbrief-cache"
 CACHE_FILE = "articles.json"
 # Bump when Article's fields or their meaning change, so old caches are never trusted.
-FORMAT = 1
+FORMAT = 2
 
 
 def settings_key(site: SiteSettings) -> str:

@@ -12,6 +12,7 @@ from nieuwsbrief.articles import (
     ARTICLES_DIR,
     SUMMARY_LIMIT,
     Article,
+    date_errors,
     scan_articles,
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
@@ -56,6 +57,16 @@ def _article_warnings(article: Article, now: dt.datetime) -> list[Problem]:
                 "summary",
                 f"no summary and the first paragraph is longer than {SUMMARY_LIMIT} characters, "
                 "so the teaser is cut short; add a summary",
+            )
+        )
+    if not article.explicit_summary and not first_paragraph_text(article.body):
+        warnings.append(
+            Problem(
+                "warning",
+                path,
+                "summary",
+                "the article has no paragraph, list or quote to make a teaser from, so feeds "
+                "show the title as its summary; add a summary or some text",
             )
         )
     if article.image and not article.image_alt:
@@ -137,8 +148,9 @@ def check_project(project: Path, now: dt.datetime) -> list[Problem]:
     now = settings.localize(now)
     articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
     problems = [_from_error(error) for error in errors]
+    problems.extend(_from_error(error) for error in date_errors(articles, now))
     for article in articles:
         problems.extend(_article_warnings(article, now))
-    if not errors:
+    if not errors and not date_errors(articles, now):
         problems.extend(_digest_warnings(settings, articles, now))
     return sorted(problems, key=lambda problem: (problem.severity != "error", problem.file))

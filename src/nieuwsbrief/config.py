@@ -61,6 +61,13 @@ class SiteSettings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
     articles_path: str = "/artikelen/"
     contact: Contact = field(default_factory=Contact)
+    # Feed branding: absolute, percent-encoded URLs of a wide logo and a small square icon.
+    logo: str | None = None
+    icon: str | None = None
+    copyright: str | None = None
+    # The date in every tag: URI id (RFC 4151: a day the site owned its domain). None keeps
+    # the ids of projects from before this setting: each article's own date (docs/feeds.md).
+    tag_date: str | None = None
 
     def article_url(self, slug: str) -> str:
         """Return the absolute URL of the article with this slug."""
@@ -77,6 +84,9 @@ class FeedSettings:
 
     limit: int = 20
     path: str = "/"
+    # RFC 5005 archive pages hold this many items each, oldest first.
+    archive_size: int = 50
+    websub_hub: str | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +258,40 @@ def _http_url(section: _Section, name: str, *, required: bool = False) -> str | 
     return value
 
 
+def _site_url(section: _Section, name: str, base_url: str) -> str | None:
+    """Read an image URL: absolute http(s) or site-relative; percent-encode it."""
+    from nieuwsbrief.urls import absolute_url, show
+
+    value = section.get(name, str)
+    if value is None:
+        return None
+    try:
+        return absolute_url(value, base_url + "/", frozenset({"http", "https"}))
+    except ValueError as exc:
+        raise section.error(
+            name, f"{show(value)} {exc}", "use a path such as /logo.png or an https:// address"
+        ) from None
+
+
+def _tag_date(section: _Section) -> str | None:
+    section.used.add("tag_date")
+    raw = section.data.get("tag_date")
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+        return raw.isoformat()
+    if isinstance(raw, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()):
+        try:
+            return dt.date.fromisoformat(raw.strip()).isoformat()
+        except ValueError:
+            pass
+    raise section.error(
+        "tag_date",
+        f"{_kind(raw)[:70]} is not a date",
+        "write the day the site first owned its domain as YYYY-MM-DD, e.g. 2025-10-01",
+    )
+
+
 def _weekday(section: _Section) -> int:
     value = section.get("weekday", str, "monday").strip().lower()
     for names in (WEEKDAYS, DUTCH_WEEKDAYS):
@@ -337,6 +381,10 @@ def parse_settings(data: object, path: Path) -> Settings:
         timezone=_timezone(site, "timezone", "Europe/Amsterdam"),
         articles_path=articles_path.replace("//", "/"),
         contact=contact_settings,
+        logo=_site_url(site, "logo", base_url.rstrip("/")),
+        icon=_site_url(site, "icon", base_url.rstrip("/")),
+        copyright=site.get("copyright", str),
+        tag_date=_tag_date(site),
     )
     site.finish()
 
@@ -344,6 +392,8 @@ def parse_settings(data: object, path: Path) -> Settings:
     feed_settings = FeedSettings(
         limit=_positive(feeds, "limit", 20),
         path="/" + feeds.get("path", str, "/").strip("/"),
+        archive_size=_positive(feeds, "archive_size", 50),
+        websub_hub=_http_url(feeds, "websub_hub"),
     )
     feeds.finish()
 

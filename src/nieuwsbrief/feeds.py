@@ -1,4 +1,11 @@
-"""Render RSS 2.0 and Atom 1.0 (with feedgen) and JSON Feed 1.1."""
+"""Render RSS 2.0 and Atom 1.0 (with feedgen) and JSON Feed 1.1, with RFC 5005 archives.
+
+The current feeds (``feed.xml``, ``atom.xml``, ``feed.json``) hold the newest
+``feeds.limit`` articles. When more articles are published than that, every published
+article also goes into archive pages of ``feeds.archive_size`` items, numbered oldest
+first (``archive/feed-1.xml`` holds the oldest), so a full page never changes again and a
+new subscriber's reader can page back to the first article (RFC 5005 section 4).
+"""
 
 from __future__ import annotations
 
@@ -6,21 +13,63 @@ import datetime as dt
 import html
 import json
 import mimetypes
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from nieuwsbrief import __version__
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
+from nieuwsbrief.markup import strip_xml_illegal
+from nieuwsbrief.urls import show
 
 RSS_FILE = "feed.xml"
 ATOM_FILE = "atom.xml"
 JSON_FILE = "feed.json"
+STYLESHEET_FILE = "feed.xsl"
+ARCHIVE_DIR = "archive"
+FEED_FILES = (RSS_FILE, ATOM_FILE, JSON_FILE)
 
 GENERATOR = "nieuwsbrief"
 GENERATOR_URI = "https://pypi.org/project/nieuwsbrief/"
 # When there is nothing published yet, the feed still needs a stable date.
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+RSS_TYPE = "application/rss+xml"
+ATOM_TYPE = "application/atom+xml"
+JSON_TYPE = "application/feed+json"
+# The width the image is shown at on top of an item: the digest's column width.
+IMAGE_WIDTH = 600
+# Old feeds in --out are untrusted input: read at most this much of each.
+MAX_OLD_FEED_BYTES = 20_000_000
+
+
+@dataclass(frozen=True)
+class Page:
+    """One document of a feed: the current feed (number None) or one archive page."""
+
+    number: int | None
+    articles: Sequence[Article]
+    # Numbers of the neighbouring archive pages: older (prev) and newer (next).
+    prev_archive: int | None = None
+    next_archive: int | None = None
+
+    def name(self, kind: str) -> str:
+        """Return this page's path in the output folder, for ``kind`` RSS_FILE/ATOM_FILE/..."""
+        return page_name(kind, self.number)
+
+
+def page_name(kind: str, number: int | None) -> str:
+    """Return the output path of the current feed (None) or of archive page ``number``."""
+    if number is None:
+        return kind
+    stem, suffix = kind.rsplit(".", 1)
+    return f"{ARCHIVE_DIR}/{stem}-{number}.{suffix}"
 
 
 def feed_url(settings: Settings, name: str) -> str:
@@ -30,59 +79,184 @@ def feed_url(settings: Settings, name: str) -> str:
 
 def image_type(url: str) -> str:
     """Guess an image's MIME type from its URL."""
-    guessed, _ = mimetypes.guess_type(url.split("?", 1)[0])
+    guessed, _ = mimetypes.guess_type(url.split("?", 1)[0].split("#", 1)[0])
     return guessed if guessed and guessed.startswith("image/") else "image/jpeg"
 
 
-def last_updated(articles: Sequence[Article]) -> dt.datetime:
+def last_updated(articles: Iterable[Article]) -> dt.datetime:
     """Return the newest change among the articles: the feed's build date."""
     return max((article.last_modified for article in articles), default=EPOCH)
 
 
-def _generator(settings: Settings, self_name: str) -> Any:
+def paginate(settings: Settings, published: Sequence[Article]) -> list[Page]:
+    """Split the published articles (newest first) into the current feed and archive pages."""
+    limit, size = settings.feeds.limit, settings.feeds.archive_size
+    if len(published) <= limit:
+        return [Page(None, published[:limit])]
+    oldest_first = list(reversed(published))
+    chunks = [oldest_first[start : start + size] for start in range(0, len(oldest_first), size)]
+    count = len(chunks)
+    pages = [Page(None, published[:limit], prev_archive=count)]
+    for number, chunk in enumerate(chunks, 1):
+        pages.append(
+            Page(
+                number,
+                list(reversed(chunk)),
+                prev_archive=number - 1 if number > 1 else None,
+                next_archive=number + 1 if number < count else None,
+            )
+        )
+    return pages
+
+
+def content_html(article: Article) -> str:
+    """Return the item's HTML: the article's image (with alt text and width), then the body.
+
+    Readers that ignore enclosures and Media RSS (newsboat, many web readers) still show the
+    image this way.
+    """
+    body = article.content_html
+    if not article.image:
+        return body
+    image = (
+        f'<p><img src="{html.escape(article.image)}" alt="{html.escape(article.image_alt or "")}"'
+        f' width="{IMAGE_WIDTH}" style="max-width:100%;height:auto"></p>\n'
+    )
+    return image + body
+
+
+def _text(value: str) -> str:
+    return strip_xml_illegal(value)
+
+
+def _link_element(parent: Any, rss: bool, attributes: Mapping[str, str]) -> None:
+    from lxml import etree
+
+    if rss:
+        tag = f"{{{ATOM_NS}}}link"
+    else:
+        # Match the parent's own tag form so the link lands in the same namespace.
+        tag = (
+            parent.tag[: parent.tag.index("}") + 1] + "link"
+            if parent.tag.startswith("{")
+            else "link"
+        )
+    etree.SubElement(parent, tag, dict(attributes))
+
+
+class _FeedExtras:
+    """Feed-level additions feedgen 1.0 cannot write: RFC 5005 links, WebSub, a stylesheet."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+        self.archive = False
+        self.stylesheet: str | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": HISTORY_NS, "media": MEDIA_NS} if self.archive else {"media": MEDIA_NS}
+
+    def _extend(self, root: Any, parent: Any, rss: bool) -> Any:
+        from lxml import etree
+
+        for attributes in self.links:
+            _link_element(parent, rss, attributes)
+        if self.archive:
+            etree.SubElement(parent, f"{{{HISTORY_NS}}}archive")
+        if self.stylesheet:
+            root.addprevious(
+                etree.ProcessingInstruction(
+                    "xml-stylesheet", f'type="text/xsl" href="{html.escape(self.stylesheet)}"'
+                )
+            )
+        return root
+
+    def extend_atom(self, feed: Any) -> Any:
+        return self._extend(feed, feed, rss=False)
+
+    def extend_rss(self, feed: Any) -> Any:
+        return self._extend(feed, feed.find("channel"), rss=True)
+
+
+class _EntryExtras:
+    """Entry-level additions: Atom links with rel and type (feedgen 1.0 drops them), Media RSS."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+        self.image: tuple[str, str, str | None] | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def _media(self, parent: Any) -> None:
+        from lxml import etree
+
+        if self.image is None:
+            return
+        url, kind, alt = self.image
+        media = etree.SubElement(
+            parent, f"{{{MEDIA_NS}}}content", {"url": url, "type": kind, "medium": "image"}
+        )
+        if alt:
+            description = etree.SubElement(media, f"{{{MEDIA_NS}}}description", {"type": "plain"})
+            description.text = alt
+
+    def extend_atom(self, entry: Any) -> Any:
+        for attributes in self.links:
+            _link_element(entry, False, attributes)
+        self._media(entry)
+        return entry
+
+    def extend_rss(self, item: Any) -> Any:
+        self._media(item)
+        return item
+
+
+def _generator(settings: Settings, kind: str, page: Page) -> Any:
     from feedgen.feed import FeedGenerator
 
     site = settings.site
+    rss = kind == RSS_FILE
     generator = FeedGenerator()
     generator.load_extension("dc", atom=False, rss=True)
+    generator.register_extension("nieuwsbrief", _FeedExtras, _EntryExtras, atom=True, rss=True)
     generator.id(site.base_url + "/")
-    generator.title(site.title)
-    generator.subtitle(site.description)
-    generator.description(site.description)
+    generator.title(_text(site.title))
+    generator.subtitle(_text(site.description))
+    # RSS readers render the channel description as HTML; the setting is plain text.
+    generator.description(html.escape(_text(site.description), quote=False))
     generator.language(site.language)
     generator.author(
         {"name": site.author.name, **({"email": site.author.email} if site.author.email else {})}
     )
     generator.generator(GENERATOR, version=__version__, uri=GENERATOR_URI)
+    if site.copyright:
+        generator.rights(_text(site.copyright))
+    if site.logo:
+        generator.image(site.logo, title=_text(site.title), link=site.base_url + "/")
+    if site.icon:
+        generator.icon(site.icon)
     # feedgen uses the last link() call as RSS <channel><link>, so the site comes last.
-    generator.link(href=feed_url(settings, self_name), rel="self")
-    generator.link(href=site.base_url + "/", rel="alternate")
+    generator.link(
+        href=feed_url(settings, page.name(kind)), rel="self", type=RSS_TYPE if rss else ATOM_TYPE
+    )
+    generator.link(href=site.base_url + "/", rel="alternate", type="text/html")
+    extras: _FeedExtras = generator.nieuwsbrief
+    extras.stylesheet = ("../" if page.number is not None else "") + STYLESHEET_FILE
+    extras.archive = page.number is not None
+    if settings.feeds.websub_hub:
+        extras.links.append({"rel": "hub", "href": settings.feeds.websub_hub})
+    kind_type = RSS_TYPE if rss else ATOM_TYPE
+    if page.number is not None:
+        extras.links.append({"rel": "current", "type": kind_type, "href": feed_url(settings, kind)})
+    for rel, number in (("prev-archive", page.prev_archive), ("next-archive", page.next_archive)):
+        if number is not None:
+            extras.links.append(
+                {"rel": rel, "type": kind_type, "href": feed_url(settings, page_name(kind, number))}
+            )
     if site.contact.email:
         generator.managingEditor(f"{site.contact.email} ({site.title})")
         generator.webMaster(f"{site.contact.email} ({site.title})")
     return generator
-
-
-class _AtomEntryLinks:
-    """Write an Atom entry's links ourselves: feedgen 1.0 drops their rel and type."""
-
-    def __init__(self) -> None:
-        self.links: list[dict[str, str]] = []
-
-    def extend_ns(self) -> dict[str, str]:
-        return {}
-
-    def extend_atom(self, entry: Any) -> Any:
-        from lxml import etree
-
-        # Match the entry's own tag form so the link lands in the same namespace.
-        namespace = entry.tag[: entry.tag.index("}") + 1] if entry.tag.startswith("{") else ""
-        for attributes in self.links:
-            etree.SubElement(entry, namespace + "link", attributes)
-        return entry
-
-    def extend_rss(self, item: Any) -> Any:
-        return item
 
 
 def _fill(generator: Any, settings: Settings, articles: Sequence[Article], *, atom: bool) -> None:
@@ -90,7 +264,7 @@ def _fill(generator: Any, settings: Settings, articles: Sequence[Article], *, at
     generator.updated(newest)
     generator.lastBuildDate(newest)
     if articles:
-        generator.pubDate(articles[0].date)
+        generator.pubDate(max(article.date for article in articles))
     for article in articles:
         # feedgen prepends by default; append keeps our newest-first order.
         entry = generator.add_entry(order="append")
@@ -104,77 +278,247 @@ def _fill(generator: Any, settings: Settings, articles: Sequence[Article], *, at
         entry.author({"name": author_name})
         for tag in article.tags:
             entry.category(term=tag, label=tag)
+        extras: _EntryExtras = entry.nieuwsbrief
+        if article.image:
+            extras.image = (article.image, image_type(article.image), article.image_alt)
         if atom:
-            links = [{"rel": "alternate", "type": "text/html", "href": article.url}]
+            extras.links = [{"rel": "alternate", "type": "text/html", "href": article.url}]
             if article.image:
-                links.append(
+                extras.links.append(
                     {"rel": "enclosure", "type": image_type(article.image), "href": article.image}
                 )
-            entry.register_extension("nieuwsbrief_links", _AtomEntryLinks, atom=True, rss=False)
-            entry.nieuwsbrief_links.links = links
             entry.summary(article.summary, type="text")
-            entry.content(article.content_html, type="html")
+            entry.content(content_html(article), type="html")
         else:
             entry.link(href=article.url, rel="alternate")
             entry.dc.dc_creator(author_name)
             # RSS readers render <description> as HTML; the summary is plain text.
             entry.description(html.escape(article.summary, quote=False))
-            entry.content(article.content_html, type="CDATA")
+            entry.content(content_html(article), type="CDATA")
             if article.image:
                 entry.enclosure(article.image, "0", image_type(article.image))
 
 
-def render_rss(settings: Settings, articles: Sequence[Article]) -> bytes:
+def render_rss(settings: Settings, articles: Sequence[Article], page: Page | None = None) -> bytes:
     """Return the RSS 2.0 document for these articles (newest first)."""
-    generator = _generator(settings, RSS_FILE)
-    _fill(generator, settings, articles, atom=False)
+    page = page or Page(None, articles)
+    generator = _generator(settings, RSS_FILE, page)
+    _fill(generator, settings, page.articles, atom=False)
     return generator.rss_str(pretty=True)  # type: ignore[no-any-return]
 
 
-def render_atom(settings: Settings, articles: Sequence[Article]) -> bytes:
+def render_atom(settings: Settings, articles: Sequence[Article], page: Page | None = None) -> bytes:
     """Return the Atom 1.0 document for these articles (newest first)."""
-    generator = _generator(settings, ATOM_FILE)
-    _fill(generator, settings, articles, atom=True)
+    page = page or Page(None, articles)
+    generator = _generator(settings, ATOM_FILE, page)
+    _fill(generator, settings, page.articles, atom=True)
     return generator.atom_str(pretty=True)  # type: ignore[no-any-return]
 
 
-def render_json_feed(settings: Settings, articles: Sequence[Article]) -> bytes:
+def render_json_feed(
+    settings: Settings, articles: Sequence[Article], page: Page | None = None
+) -> bytes:
     """Return the JSON Feed 1.1 document for these articles (newest first)."""
+    page = page or Page(None, articles)
     site = settings.site
     items: list[dict[str, Any]] = []
-    for article in articles:
+    for article in page.articles:
+        author = {"name": article.author or site.author.name}
         item: dict[str, Any] = {
             "id": article.id,
             "url": article.url,
             "title": article.title,
-            "content_html": article.content_html,
+            "content_html": content_html(article),
             "summary": article.summary,
             "date_published": article.date.isoformat(),
             "date_modified": article.last_modified.isoformat(),
-            "authors": [{"name": article.author or site.author.name}],
+            "authors": [author],
+            # JSON Feed 1.0 readers know only the single author.
+            "author": author,
             "tags": list(article.tags),
             "language": site.language,
         }
         if article.image:
+            # The main image; it is also at the top of content_html, which the spec allows.
             item["image"] = article.image
         items.append(item)
+    site_author: dict[str, str] = {"name": site.author.name}
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": site.title,
         "home_page_url": site.base_url + "/",
-        "feed_url": feed_url(settings, JSON_FILE),
+        "feed_url": feed_url(settings, page.name(JSON_FILE)),
         "description": site.description,
         "language": site.language,
-        "authors": [{"name": site.author.name}],
-        "items": items,
+        "authors": [site_author],
+        "author": site_author,
     }
+    if site.logo:
+        document["icon"] = site.logo
+    if site.icon:
+        document["favicon"] = site.icon
+    if settings.feeds.websub_hub:
+        document["hubs"] = [{"type": "WebSub", "url": settings.feeds.websub_hub}]
+    if page.prev_archive is not None:
+        # JSON Feed pages backwards in time: next_url holds the older items.
+        document["next_url"] = feed_url(settings, page_name(JSON_FILE, page.prev_archive))
+    document["items"] = items
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+def stylesheet(settings: Settings) -> bytes:
+    """Return the XSLT page that shows the XML feeds to people who open them in a browser."""
+    from nieuwsbrief.scaffold import skeleton_dir
+
+    for folder in (settings.project_dir / "templates", skeleton_dir() / "templates"):
+        path = folder / STYLESHEET_FILE
+        if path.is_file():
+            return path.read_bytes()
+    raise FileNotFoundError(STYLESHEET_FILE)  # pragma: no cover - the package ships one
+
+
 def render_feeds(settings: Settings, articles: Sequence[Article]) -> dict[str, bytes]:
-    """Return every feed file, keyed by its file name."""
-    return {
-        RSS_FILE: render_rss(settings, articles),
-        ATOM_FILE: render_atom(settings, articles),
-        JSON_FILE: render_json_feed(settings, articles),
-    }
+    """Return every feed file, keyed by its path in the output folder.
+
+    ``articles`` are all published articles, newest first: the current feeds take the
+    newest ``feeds.limit``, the archive pages all of them.
+    """
+    files: dict[str, bytes] = {STYLESHEET_FILE: stylesheet(settings)}
+    for page in paginate(settings, articles):
+        files[page.name(RSS_FILE)] = render_rss(settings, page.articles, page)
+        files[page.name(ATOM_FILE)] = render_atom(settings, page.articles, page)
+        files[page.name(JSON_FILE)] = render_json_feed(settings, page.articles, page)
+    return files
+
+
+# --- What readers already have: compare the feeds in --out with this build -----------------
+
+
+@dataclass(frozen=True)
+class PublishedItem:
+    """An item as an earlier build published it."""
+
+    id: str
+    link: str
+    title: str
+
+
+def read_old_feeds(out: Path) -> dict[str, bytes]:
+    """Read the current feeds an earlier build left in ``out`` (missing ones are skipped)."""
+    found: dict[str, bytes] = {}
+    for name in FEED_FILES:
+        try:
+            with (out / name).open("rb") as file:
+                data = file.read(MAX_OLD_FEED_BYTES + 1)
+        except OSError:
+            continue
+        if len(data) <= MAX_OLD_FEED_BYTES:
+            found[name] = data
+    return found
+
+
+_SAFE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[!-~]{1,190}$")
+
+
+def _short(text: str | None, limit: int = 200) -> str:
+    return (text or "").strip()[:limit]
+
+
+def _old_xml_items(data: bytes) -> list[PublishedItem]:
+    from lxml import etree
+
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return []
+    items = []
+    for item in root.iterfind("channel/item"):
+        guid = _short(item.findtext("guid"))
+        if guid:
+            items.append(
+                PublishedItem(guid, _short(item.findtext("link")), _short(item.findtext("title")))
+            )
+    atom = f"{{{ATOM_NS}}}"
+    for entry in root.iterfind(f"{atom}entry"):
+        entry_id = _short(entry.findtext(f"{atom}id"))
+        link = next(
+            (
+                element.get("href") or ""
+                for element in entry.iterfind(f"{atom}link")
+                if element.get("rel", "alternate") == "alternate"
+            ),
+            "",
+        )
+        if entry_id:
+            items.append(
+                PublishedItem(entry_id, _short(link), _short(entry.findtext(f"{atom}title")))
+            )
+    return items
+
+
+def _old_json_items(data: bytes) -> list[PublishedItem]:
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return []
+    raw_items = document.get("items") if isinstance(document, dict) else None
+    items = []
+    for item in raw_items if isinstance(raw_items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        values = [item.get(key) for key in ("id", "url", "title")]
+        text = [value if isinstance(value, str) else "" for value in values]
+        if text[0].strip():
+            items.append(PublishedItem(_short(text[0]), _short(text[1]), _short(text[2])))
+    return items
+
+
+def published_items(old: Mapping[str, bytes]) -> list[PublishedItem]:
+    """Return the items of old feed documents; unreadable documents give nothing."""
+    items: dict[str, PublishedItem] = {}
+    for name, data in sorted(old.items()):
+        found = _old_json_items(data) if name.endswith(".json") else _old_xml_items(data)
+        for item in found:
+            items.setdefault(item.id, item)
+    return list(items.values())
+
+
+def feed_changes(old: Mapping[str, bytes], articles: Sequence[Article]) -> list[str]:
+    """Warn about every item readers already have whose id or link this build changes.
+
+    ``old`` holds the feed documents of the previous build; ``articles`` every article
+    this build publishes. Feed readers know an item by its id: a changed id shows the
+    article twice, a changed link sends readers to a page that is gone.
+    """
+    by_id = {article.id: article for article in articles}
+    by_url = {article.url: article for article in articles}
+    warnings = []
+    for item in published_items(old):
+        article = by_id.get(item.id)
+        if article is not None:
+            if item.link and item.link != article.url:
+                warnings.append(
+                    f"{article.source}: its link changed: was published as {show(item.link)}, "
+                    f"now {show(article.url)}; readers following the old link find nothing"
+                )
+            continue
+        article = by_url.get(item.link)
+        if article is not None:
+            keep = (
+                f". To keep the old id, add to its front matter: id: {item.id}"
+                if _SAFE_ID.match(item.id)
+                else ""
+            )
+            warnings.append(
+                f"{article.source}: its id changed: was published as {show(item.id, 120)}, now "
+                f"{show(article.id, 120)}; readers will see it twice{keep}"
+            )
+        else:
+            warnings.append(
+                f"the item {show(item.title)} was published as {show(item.id, 120)} and is no "
+                "longer in the feeds (deleted, made a draft, or dated in the future?)"
+            )
+    return warnings

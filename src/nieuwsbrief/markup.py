@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
@@ -66,21 +67,50 @@ def render_markdown(source: str, base_url: str) -> str:
     return sanitize_html(_markdown().render(source), base_url)
 
 
+def _inline_text(inline: Token) -> str:
+    parts: list[str] = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            # An image's alt text is what a reader would read in its place.
+            parts.append(child.content)
+    return collapse_space("".join(parts))
+
+
 def first_paragraph_text(source: str) -> str:
-    """Return the plain text of the first paragraph of a Markdown document."""
+    """Return the plain text of the first block of text of a Markdown document.
+
+    The block is whatever comes first: a paragraph, a list (its items joined with "; "),
+    a block quote or a table; headings and code are skipped, as a teaser is prose.
+    """
     tokens = _markdown().parse(source)
-    for index, token in enumerate(tokens):
-        if token.type == "paragraph_open" and index + 1 < len(tokens):
-            inline = tokens[index + 1]
-            parts: list[str] = []
-            for child in inline.children or []:
-                if child.type in ("text", "code_inline"):
-                    parts.append(child.content)
-                elif child.type in ("softbreak", "hardbreak"):
-                    parts.append(" ")
-            text = collapse_space("".join(parts))
-            if text:
-                return text
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type in ("heading_open", "fence", "code_block", "html_block", "hr"):
+            index += 1 if token.nesting == 0 else 3
+            continue
+        if token.nesting != 1:
+            index += 1
+            continue
+        # Gather the text of this top-level block, up to its closing token.
+        depth, pieces, end = 0, [], index
+        for end in range(index, len(tokens)):
+            depth += tokens[end].nesting
+            if tokens[end].type == "inline" and not tokens[end - 1].type.startswith("heading"):
+                text = _inline_text(tokens[end])
+                if text:
+                    pieces.append(text)
+            if depth == 0:
+                break
+        is_list = token.type in ("bullet_list_open", "ordered_list_open")
+        text = ("; " if is_list else " ").join(pieces)
+        if text:
+            return text
+        index = end + 1
     return ""
 
 

@@ -1,0 +1,62 @@
+"""Turn URLs that people type (front matter, settings) into valid, absolute URIs.
+
+Body links go through markdown-it's ``normalizeLink``; every other URL goes through the
+same function, so an image in front matter and the same image in the body come out the
+same: spaces and non-ASCII characters percent-encoded as UTF-8, a non-ASCII host in IDNA
+(punycode), and an escape that is already there (``%20``) kept as it is, never doubled.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+# A host after encoding: letters, digits, dots and hyphens (or an IPv6 literal).
+_ASCII_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$|^\[[0-9a-f:.]+\]$")
+# What may be left in a URI after encoding (RFC 3986 unreserved, reserved and '%').
+_URI_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*$")
+MAX_URL_LENGTH = 2000
+
+
+def show(value: object, limit: int = 60) -> str:
+    """Quote a user's value for a message: short, with control characters escaped."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return repr(text)
+
+
+def encode_url(url: str) -> str:
+    """Percent-encode a URL the way body links are encoded; keep existing escapes.
+
+    Raises ValueError when the URL cannot be made valid (a host IDNA refuses, too long).
+    """
+    from markdown_it.common.normalize_url import normalizeLink
+
+    text = url.strip()
+    if len(text) > MAX_URL_LENGTH:
+        raise ValueError(f"is longer than {MAX_URL_LENGTH} characters")
+    encoded: str = normalizeLink(text)
+    parts = urlsplit(encoded)
+    host = parts.hostname
+    if host is not None and not _ASCII_HOST.match(host):
+        raise ValueError(f"host {show(host)} is not a valid domain name")
+    if not _URI_CHARACTERS.match(encoded):
+        raise ValueError("holds characters a URL may not hold")
+    return encoded
+
+
+def absolute_url(url: str, base: str, schemes: frozenset[str]) -> str:
+    """Return ``url`` encoded and made absolute against ``base``.
+
+    Raises ValueError naming the problem when the result's scheme is not in ``schemes``
+    or it has no host.
+    """
+    absolute = urljoin(base, encode_url(url))
+    parts = urlsplit(absolute)
+    if parts.scheme.lower() not in schemes:
+        names = "http(s)" if schemes == {"http", "https"} else " or ".join(sorted(schemes))
+        raise ValueError(f"is not an {names} or site-relative URL")
+    if parts.scheme.lower() in ("http", "https") and not parts.hostname:
+        raise ValueError("has no host name")
+    return absolute
