@@ -16,6 +16,8 @@ _ASCII_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$|^\[[0-9a-f:
 # What may be left in a URI after encoding (RFC 3986 unreserved, reserved and '%').
 _URI_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*$")
 MAX_URL_LENGTH = 2000
+# A URL that names a host: "https://host/..." or "//host/...".
+_NETWORK_PATH = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")
 
 
 def show(value: object, limit: int = 60) -> str:
@@ -52,7 +54,10 @@ def absolute_url(url: str, base: str, schemes: frozenset[str]) -> str:
     Raises ValueError naming the problem when the result's scheme is not in ``schemes``
     or it has no host.
     """
-    absolute = urljoin(base, encode_url(url))
+    encoded = encode_url(url)
+    if _NETWORK_PATH.match(encoded) and not urlsplit(encoded).hostname:
+        raise ValueError("has no host name")
+    absolute = urljoin(base, encoded)
     parts = urlsplit(absolute)
     if parts.scheme.lower() not in schemes:
         names = "http(s)" if schemes == {"http", "https"} else " or ".join(sorted(schemes))
