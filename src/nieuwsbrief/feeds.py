@@ -221,9 +221,10 @@ def _generator(settings: Settings, kind: str, page: Page) -> Any:
     generator.register_extension("nieuwsbrief", _FeedExtras, _EntryExtras, atom=True, rss=True)
     generator.id(site.base_url + "/")
     generator.title(_text(site.title))
-    generator.subtitle(_text(site.description))
-    # RSS readers render the channel description as HTML; the setting is plain text.
-    generator.description(html.escape(_text(site.description), quote=False))
+    # feedgen keeps one text for both. RSS readers render the channel description as HTML
+    # (escape the plain-text setting once more); Atom's subtitle is declared text.
+    description = _text(site.description)
+    generator.subtitle(html.escape(description, quote=False) if rss else description)
     generator.language(site.language)
     generator.author(
         {"name": site.author.name, **({"email": site.author.email} if site.author.email else {})}
