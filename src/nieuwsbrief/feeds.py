@@ -45,6 +45,8 @@ ATOM_TYPE = "application/atom+xml"
 JSON_TYPE = "application/feed+json"
 # The width the image is shown at on top of an item: the digest's column width.
 IMAGE_WIDTH = 600
+# The link under an archived item's teaser.
+READ_MORE = "Lees het hele artikel"
 # Old feeds in --out are untrusted input: read at most this much of each.
 MAX_OLD_FEED_BYTES = 20_000_000
 
@@ -109,13 +111,21 @@ def paginate(settings: Settings, published: Sequence[Article]) -> list[Page]:
     return pages
 
 
-def content_html(article: Article) -> str:
+def content_html(article: Article, *, archived: bool = False) -> str:
     """Return the item's HTML: the article's image (with alt text and width), then the body.
 
     Readers that ignore enclosures and Media RSS (newsboat, many web readers) still show the
-    image this way.
+    image this way. Archive pages carry the teaser and a link instead of the whole body:
+    rendering every article ever published would make a build of thousands of articles
+    take minutes, and a reader paging back needs to find an article, not read it there.
     """
-    body = article.content_html
+    if archived:
+        body = (
+            f"<p>{html.escape(article.summary)}</p>\n"
+            f'<p><a href="{html.escape(article.url)}">{READ_MORE}</a></p>\n'
+        )
+    else:
+        body = article.content_html
     if not article.image:
         return body
     image = (
@@ -260,7 +270,14 @@ def _generator(settings: Settings, kind: str, page: Page) -> Any:
     return generator
 
 
-def _fill(generator: Any, settings: Settings, articles: Sequence[Article], *, atom: bool) -> None:
+def _fill(
+    generator: Any,
+    settings: Settings,
+    articles: Sequence[Article],
+    *,
+    atom: bool,
+    archived: bool = False,
+) -> None:
     newest = last_updated(articles)
     generator.updated(newest)
     generator.lastBuildDate(newest)
@@ -289,13 +306,13 @@ def _fill(generator: Any, settings: Settings, articles: Sequence[Article], *, at
                     {"rel": "enclosure", "type": image_type(article.image), "href": article.image}
                 )
             entry.summary(article.summary, type="text")
-            entry.content(content_html(article), type="html")
+            entry.content(content_html(article, archived=archived), type="html")
         else:
             entry.link(href=article.url, rel="alternate")
             entry.dc.dc_creator(author_name)
             # RSS readers render <description> as HTML; the summary is plain text.
             entry.description(html.escape(article.summary, quote=False))
-            entry.content(content_html(article), type="CDATA")
+            entry.content(content_html(article, archived=archived), type="CDATA")
             if article.image:
                 entry.enclosure(article.image, "0", image_type(article.image))
 
@@ -304,7 +321,7 @@ def render_rss(settings: Settings, articles: Sequence[Article], page: Page | Non
     """Return the RSS 2.0 document for these articles (newest first)."""
     page = page or Page(None, articles)
     generator = _generator(settings, RSS_FILE, page)
-    _fill(generator, settings, page.articles, atom=False)
+    _fill(generator, settings, page.articles, atom=False, archived=page.number is not None)
     return generator.rss_str(pretty=True)  # type: ignore[no-any-return]
 
 
@@ -312,7 +329,7 @@ def render_atom(settings: Settings, articles: Sequence[Article], page: Page | No
     """Return the Atom 1.0 document for these articles (newest first)."""
     page = page or Page(None, articles)
     generator = _generator(settings, ATOM_FILE, page)
-    _fill(generator, settings, page.articles, atom=True)
+    _fill(generator, settings, page.articles, atom=True, archived=page.number is not None)
     return generator.atom_str(pretty=True)  # type: ignore[no-any-return]
 
 
@@ -329,7 +346,7 @@ def render_json_feed(
             "id": article.id,
             "url": article.url,
             "title": article.title,
-            "content_html": content_html(article),
+            "content_html": content_html(article, archived=page.number is not None),
             "summary": article.summary,
             "date_published": article.date.isoformat(),
             "date_modified": article.last_modified.isoformat(),
