@@ -381,6 +381,9 @@ def render_json_feed(
         # JSON Feed pages backwards in time: next_url holds the older items.
         document["next_url"] = feed_url(settings, page_name(JSON_FILE, page.prev_archive))
     document["items"] = items
+    if page.number is not None:
+        # Archive pages are for programs, and many: compact JSON uses the C encoder.
+        return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
