@@ -241,3 +241,11 @@ def test_a_project_without_the_stylesheet_template_gets_the_default(
     out = tmp_path / "out"
     build(run_cli, project, out)
     assert (out / "feed.xsl").read_bytes() == (REPO / "templates" / "feed.xsl").read_bytes()
+
+
+def test_warnings_about_changed_items_are_bounded() -> None:
+    items = "".join(
+        f"<item><guid>tag:x,2025:{n}</guid><link>l{n}</link></item>" for n in range(500)
+    )
+    warnings = feed_changes({"feed.xml": f"<rss><channel>{items}</channel></rss>".encode()}, [])
+    assert len(warnings) == 26 and warnings[-1] == "... and 475 more changed items"

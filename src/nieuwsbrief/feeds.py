@@ -49,6 +49,7 @@ IMAGE_WIDTH = 600
 READ_MORE = "Lees het hele artikel"
 # Old feeds in --out are untrusted input: read at most this much of each.
 MAX_OLD_FEED_BYTES = 20_000_000
+MAX_CHANGE_WARNINGS = 25
 
 
 @dataclass(frozen=True)
@@ -542,4 +543,7 @@ def feed_changes(old: Mapping[str, bytes], articles: Sequence[Article]) -> list[
                 f"the item {show(item.title)} was published as {show(item.id, 120)} and is no "
                 "longer in the feeds (deleted, made a draft, or dated in the future?)"
             )
+    if len(warnings) > MAX_CHANGE_WARNINGS:
+        hidden = len(warnings) - MAX_CHANGE_WARNINGS
+        warnings = [*warnings[:MAX_CHANGE_WARNINGS], f"... and {hidden} more changed items"]
     return warnings
