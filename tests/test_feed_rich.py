@@ -343,3 +343,19 @@ def test_dst_days_and_updated_dates(rich_site: Path) -> None:
     assert entries["wintertijd"].published == "2025-10-26T02:30:00+01:00"
     assert entries["bijgewerkt"].updated == "2025-09-01T12:00:00+02:00"
     assert entries["bijgewerkt"].published == "2025-06-16T10:00:00+02:00"
+
+
+def test_archives_are_byte_identical_with_and_without_the_cache(
+    rich_site: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    from conftest import tree_bytes
+
+    project = rich_site.parent / "project"
+    # rich_site was built once (filling the cache); build again from the cache, and without.
+    cached, uncached = tmp_path / "cached", tmp_path / "uncached"
+    assert run_cli("build", "-p", project, "-o", cached, "--now", NOW).exit_code == 0
+    result = run_cli("build", "-p", project, "-o", uncached, "--now", NOW, "--no-cache")
+    assert result.exit_code == 0
+    expected = tree_bytes(rich_site)
+    assert any(name.startswith("archive/") for name in expected)
+    assert tree_bytes(cached) == expected == tree_bytes(uncached)
