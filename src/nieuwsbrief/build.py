@@ -8,14 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nieuwsbrief.articles import (
-    ARTICLES_DIR,
-    Article,
-    InvalidArticles,
-    Progress,
-    date_errors,
-    load_articles,
-)
+from nieuwsbrief.articles import ARTICLES_DIR, Article, Progress, load_articles
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import NieuwsbriefError
 from nieuwsbrief.output import claim, publish_claimed
@@ -133,13 +126,14 @@ def build(
     cache: bool = True,
 ) -> BuildResult:
     """Build the project into ``out``; on any error ``out`` keeps its previous contents."""
+    from nieuwsbrief.articles import InvalidArticles, date_errors
     from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
     from nieuwsbrief.feeds import feed_changes, read_old_feeds
 
     site = load_site(project, progress, cache=cache)
     now = site.settings.localize(now)
-    if date_errors(site.articles, now):
-        raise InvalidArticles(date_errors(site.articles, now))
+    if problems := date_errors(site.articles, now):
+        raise InvalidArticles(problems)
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
     # from the archive.
     with claim(out) as target:

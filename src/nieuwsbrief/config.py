@@ -259,7 +259,7 @@ def _http_url(section: _Section, name: str, *, required: bool = False) -> str | 
 
 
 def _site_url(section: _Section, name: str, base_url: str) -> str | None:
-    """Read an image URL: absolute http(s) or site-relative; percent-encode it."""
+    """Read a URL: absolute http(s) or site-relative; percent-encode it."""
     from nieuwsbrief.urls import absolute_url, show
 
     value = section.get(name, str)
@@ -269,7 +269,7 @@ def _site_url(section: _Section, name: str, base_url: str) -> str | None:
         return absolute_url(value, base_url + "/", frozenset({"http", "https"}))
     except ValueError as exc:
         raise section.error(
-            name, f"{show(value)} {exc}", "use a path such as /logo.png or an https:// address"
+            name, f"{show(value)} {exc}", "use a site path such as /logo.png or an https:// URL"
         ) from None
 
 
@@ -393,7 +393,7 @@ def parse_settings(data: object, path: Path) -> Settings:
         limit=_positive(feeds, "limit", 20),
         path="/" + feeds.get("path", str, "/").strip("/"),
         archive_size=_positive(feeds, "archive_size", 50),
-        websub_hub=_http_url(feeds, "websub_hub"),
+        websub_hub=_site_url(feeds, "websub_hub", base_url.rstrip("/")),
     )
     feeds.finish()
 

@@ -83,6 +83,7 @@ def _inline_text(inline: Token) -> str:
 # A teaser needs the first block only: parse this much of the source, not a whole long article
 # (markdown-it takes milliseconds per article, and archives need a teaser for every article).
 OPENING_CHARS = 1200
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.M)
 
 
 def _opening(source: str) -> str:
@@ -99,7 +100,8 @@ def first_paragraph_text(source: str) -> str:
     The block is whatever comes first: a paragraph, a list (its items joined with "; "),
     a block quote or a table; headings and code are skipped, as a teaser is prose.
     """
-    opening = _opening(source)
+    # A reference link ([text][ref]) needs its definition, which may come at the very end.
+    opening = source if _LINK_DEFINITION.search(source) else _opening(source)
     text, complete = _first_block_text(opening)
     if opening != source and not complete:
         # The cut fell inside the first block (or before any): read the whole source.
