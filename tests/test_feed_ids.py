@@ -10,7 +10,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import NOW, RunCli, set_setting, write_article
+from conftest import NOW, REPO, RunCli, set_setting, write_article
 from nieuwsbrief.feeds import feed_changes
 
 PANIEK = "2025-11-12-paniekaanvallen.md"
@@ -223,3 +223,29 @@ def test_updated_before_date_is_an_error(project: Path, tmp_path: Path, run_cli:
     assert "2025-11-20-nieuw.md: field 'updated': 2024-11-21T00:00:00+01:00 is before the date" in (
         check.output
     )
+
+
+def test_check_warns_when_an_article_has_no_text_for_a_teaser(
+    project: Path, run_cli: RunCli
+) -> None:
+    write_article(project, "2025-11-20-kop.md", "## Alleen een kop", title="Alleen een kop")
+    result = run_cli("check", "-p", project, "--now", NOW)
+    assert "2025-11-20-kop.md: field 'summary'" in result.output
+    assert "no paragraph, list or quote to make a teaser from" in result.output
+
+
+def test_a_project_without_the_stylesheet_template_gets_the_default(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    (project / "templates" / "feed.xsl").unlink()
+    out = tmp_path / "out"
+    build(run_cli, project, out)
+    assert (out / "feed.xsl").read_bytes() == (REPO / "templates" / "feed.xsl").read_bytes()
+
+
+def test_warnings_about_changed_items_are_bounded() -> None:
+    items = "".join(
+        f"<item><guid>tag:x,2025:{n}</guid><link>l{n}</link></item>" for n in range(500)
+    )
+    warnings = feed_changes({"feed.xml": f"<rss><channel>{items}</channel></rss>".encode()}, [])
+    assert len(warnings) == 26 and warnings[-1] == "... and 475 more changed items"

@@ -83,8 +83,7 @@ def visible_text(fragment: str) -> str:
     return lxml_html.fragment_fromstring(fragment, create_parent="div").text_content()
 
 
-@pytest.fixture(scope="module")
-def rich_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build_rich(tmp_path_factory: pytest.TempPathFactory, limit: int) -> Path:
     from click.testing import CliRunner
 
     from nieuwsbrief.cli import cli
@@ -94,7 +93,7 @@ def rich_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy2(REPO / "schedule.yaml", project / "schedule.yaml")
     shutil.copytree(REPO / "templates", project / "templates")
     shutil.copytree(RICH, project / "articles")
-    set_setting(project, "feeds", "limit", LIMIT)
+    set_setting(project, "feeds", "limit", limit)
     set_setting(project, "feeds", "archive_size", PAGE_SIZE)
     set_setting(project, "feeds", "websub_hub", "https://hub.example.org/")
     set_setting(project, "site", "logo", "/images/logo groot.png")
@@ -104,6 +103,18 @@ def rich_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(cli, ["build", "-p", str(project), "-o", str(out), "--now", NOW])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="module")
+def rich_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rich set with a small feed limit, so most articles live on archive pages."""
+    return build_rich(tmp_path_factory, LIMIT)
+
+
+@pytest.fixture(scope="module")
+def rich_full(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rich set with the default limit of 20: every article in the current feeds."""
+    return build_rich(tmp_path_factory, 20)
 
 
 def local(out: Path, url: str) -> Path:
@@ -134,41 +145,63 @@ def test_the_rich_set_is_rich_enough() -> None:
     assert any(read_front(path)[0].get("draft") for path in RICH.glob("*.md"))
 
 
+def check_entry(entry: Any, want: dict[str, Any]) -> str:
+    """Check what every feed page must carry of an article; return its content HTML."""
+    assert entry.title == want["title"]
+    published = dt.datetime(*entry.published_parsed[:6], tzinfo=dt.UTC)
+    assert published == want["date"].astimezone(dt.UTC), entry.link
+    if want["id"]:
+        assert entry.id == want["id"]
+    assert entry.summary.strip(), entry.link
+    content: str = entry.content[0].value
+    assert "alert" not in content and "onclick" not in content
+    if want["image"]:
+        assert [e.href for e in entry.enclosures] == [want["image"]]
+        assert entry.media_content[0]["url"] == want["image"]
+        top = lxml_html.fragment_fromstring(content, create_parent="div").find(".//img")
+        assert top is not None and top.get("src") == want["image"]
+        assert top.get("alt") == want["image_alt"] and top.get("width")
+    else:
+        assert not entry.get("enclosures")
+    return content
+
+
 @pytest.mark.parametrize("name", ["feed.xml", "atom.xml"])
-def test_paging_back_finds_every_article_intact(rich_site: Path, name: str) -> None:
+def test_every_item_reaches_readers_intact(rich_full: Path, name: str) -> None:
+    expected = expected_items()
+    parsed = feedparser.parse((rich_full / name).read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    entries = {entry.link: entry for entry in parsed.entries}
+    assert set(entries) == set(expected)
+    for url, entry in entries.items():
+        want = expected[url]
+        text = visible_text(check_entry(entry, want))
+        # Markdown and HTML syntax aside, every word the editor wrote reaches the reader.
+        written = re.sub(r"<script>.*</script>|<[^>]*>|\]\([^)]*\)", " ", want["body"])
+        assert not words(written) - words(text), (url, words(written) - words(text))
+
+
+@pytest.mark.parametrize("name", ["feed.xml", "atom.xml"])
+def test_paging_back_finds_every_article(rich_site: Path, name: str) -> None:
     expected = expected_items()
     pages = walk_archives(rich_site, name)
     # The current feed holds the newest LIMIT; the archives every published article.
     assert len(pages[0].entries) == LIMIT
     assert len(pages) == 1 + -(-len(expected) // PAGE_SIZE)
-    seen: dict[str, Any] = {}
+    archived: dict[str, Any] = {}
     for page in pages:
         assert not page.bozo, page.get("bozo_exception")
+    for page in pages[1:]:
         for entry in page.entries:
-            seen.setdefault(entry.link, entry)
-    assert set(seen) == set(expected)
-    for url, entry in seen.items():
-        want = expected[url]
-        assert entry.title == want["title"]
-        published = dt.datetime(*entry.published_parsed[:6], tzinfo=dt.UTC)
-        assert published == want["date"].astimezone(dt.UTC), url
-        if want["id"]:
-            assert entry.id == want["id"]
-        content = entry.content[0].value
-        text = visible_text(content)
-        # Markdown and HTML syntax aside, every word the editor wrote reaches the reader.
-        written = re.sub(r"<script>.*</script>|<[^>]*>|\]\([^)]*\)", " ", want["body"])
-        assert not words(written) - words(text), (url, words(written) - words(text))
-        assert "alert" not in content and "onclick" not in content
-        assert entry.summary.strip(), url
-        if want["image"]:
-            assert [e.href for e in entry.enclosures] == [want["image"]]
-            assert entry.media_content[0]["url"] == want["image"]
-            top = lxml_html.fragment_fromstring(content, create_parent="div").find(".//img")
-            assert top is not None and top.get("src") == want["image"]
-            assert top.get("alt") == want["image_alt"] and top.get("width")
-        else:
-            assert not entry.get("enclosures")
+            assert entry.link not in archived, "an article on two archive pages"
+            archived[entry.link] = entry
+    assert set(archived) == set(expected)
+    for url, entry in archived.items():
+        content = check_entry(entry, expected[url])
+        # An archived item carries its teaser and a link to the whole article.
+        page = lxml_html.fragment_fromstring(content, create_parent="div")
+        assert [a.get("href") for a in page.iter("a")] == [url]
+        assert entry.summary in visible_text(content)
 
 
 def test_every_archive_page_is_marked_and_linked_both_ways(rich_site: Path) -> None:
@@ -310,3 +343,19 @@ def test_dst_days_and_updated_dates(rich_site: Path) -> None:
     assert entries["wintertijd"].published == "2025-10-26T02:30:00+01:00"
     assert entries["bijgewerkt"].updated == "2025-09-01T12:00:00+02:00"
     assert entries["bijgewerkt"].published == "2025-06-16T10:00:00+02:00"
+
+
+def test_archives_are_byte_identical_with_and_without_the_cache(
+    rich_site: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    from conftest import tree_bytes
+
+    project = rich_site.parent / "project"
+    # rich_site was built once (filling the cache); build again from the cache, and without.
+    cached, uncached = tmp_path / "cached", tmp_path / "uncached"
+    assert run_cli("build", "-p", project, "-o", cached, "--now", NOW).exit_code == 0
+    result = run_cli("build", "-p", project, "-o", uncached, "--now", NOW, "--no-cache")
+    assert result.exit_code == 0
+    expected = tree_bytes(rich_site)
+    assert any(name.startswith("archive/") for name in expected)
+    assert tree_bytes(cached) == expected == tree_bytes(uncached)

@@ -288,3 +288,131 @@ def test_drafts_and_future_articles_appear_once_published(tmp_path: Path, run_cl
     links = {slug_of(e.link) for e in feedparser.parse((out / "atom.xml").read_bytes()).entries}
     assert set(expected_articles(REPO, later)) == links
     assert len(links) == len(expected_articles(REPO, NOW_DT)) + 1
+
+
+# --- The same rules over RFC 5005 archive pages, stylesheets and Media RSS ------------------
+
+MEDIA = "{http://search.yahoo.com/mrss/}"
+HISTORY = "{http://purl.org/syndication/history/1.0}"
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the example with a feed limit of 3 and archive pages of 2, so it has archives."""
+    from click.testing import CliRunner
+
+    from conftest import copy_example_project, set_setting
+    from nieuwsbrief.cli import cli
+
+    project = copy_example_project(tmp_path_factory.mktemp("archived") / "project")
+    set_setting(project, "feeds", "limit", 3)
+    set_setting(project, "feeds", "archive_size", 2)
+    set_setting(project, "site", "description", "Over <angst> & somberheid")
+    out = project.parent / "public"
+    result = CliRunner().invoke(
+        cli, ["build", "--project", str(project), "--out", str(out), "--now", NOW]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def xml_documents(out: Path) -> list[Path]:
+    return [out / "feed.xml", out / "atom.xml", *sorted((out / "archive").glob("*.xml"))]
+
+
+def test_archives_follow_the_w3c_rules_too(archived: Path) -> None:
+    documents = xml_documents(archived)
+    assert len(documents) == 2 + 2 * 4  # 8 published articles in pages of 2
+    all_ids: dict[str, set[str]] = {"rss": set(), "atom": set()}
+    for path in documents:
+        root = etree.fromstring(path.read_bytes())
+        is_rss = root.tag == "rss"
+        parent = root.find("channel") if is_rss else root
+        assert parent is not None
+        # MissingAtomSelfLink: every document names its own address, with its type.
+        self_links = parent.findall(f"{ATOM}link[@rel='self']")
+        assert [link.get("href") for link in self_links] == [
+            "https://www.praktijkdelinde.nl/" + path.relative_to(archived).as_posix()
+        ]
+        assert self_links[0].get("type") == (
+            "application/rss+xml" if is_rss else "application/atom+xml"
+        )
+        dates = (
+            [e.text or "" for e in root.iter("pubDate", "lastBuildDate")]
+            if is_rss
+            else [e.text or "" for e in root.iter(f"{ATOM}updated", f"{ATOM}published")]
+        )
+        for text in dates:
+            if is_rss:
+                moment = email.utils.parsedate_to_datetime(text)
+                assert text.split(",")[0] == moment.strftime("%a"), text
+            else:
+                assert RFC3339.match(text), text
+        ids = [e.text or "" for e in root.iter("guid", f"{ATOM}id") if e.getparent() is not root]
+        # DuplicateIds within a document; across pages the same article keeps one id.
+        assert len(ids) == len(set(ids))
+        all_ids["rss" if is_rss else "atom"].update(ids)
+        for link in parent.iter(f"{ATOM}link"):
+            assert (link.get("href") or "").startswith("https://"), link.get("href")
+        if path.parent.name == "archive":
+            assert parent.find(f"{HISTORY}archive") is not None
+    assert all_ids["rss"] == all_ids["atom"]
+    assert len(all_ids["rss"]) == len(expected_articles(REPO, NOW_DT))
+
+
+def test_every_xml_feed_points_browsers_at_the_stylesheet(archived: Path) -> None:
+    from urllib.parse import urljoin
+
+    for path in xml_documents(archived):
+        tree = etree.parse(str(path))
+        instructions = [
+            node
+            for node in tree.getroot().itersiblings(preceding=True)
+            if isinstance(node, etree._ProcessingInstruction)
+        ]
+        assert [pi.target for pi in instructions] == ["xml-stylesheet"], path
+        assert instructions[0].get("type") == "text/xsl"
+        href = instructions[0].get("href") or ""
+        # The relative href resolves to the stylesheet this build wrote.
+        url = urljoin("https://h/" + path.relative_to(archived).as_posix(), href)
+        assert (archived / url.removeprefix("https://h/")).read_bytes().startswith(b"<?xml")
+    xslt = etree.XSLT(etree.parse(str(archived / "feed.xsl")))
+    for name in ("feed.xml", "atom.xml"):
+        page = xslt(etree.parse(str(archived / name)))
+        text = " ".join(str(page).split())
+        assert "kopieer dit adres in je feedlezer" in text
+        for entry in feedparser.parse((archived / name).read_bytes()).entries:
+            assert entry.title in text
+
+
+def test_images_travel_as_media_rss_and_on_top_of_the_content(archived: Path) -> None:
+    root = etree.fromstring((archived / "feed.xml").read_bytes())
+    with_image = [item for item in root.iter("item") if item.find("enclosure") is not None]
+    assert with_image
+    for item in with_image:
+        enclosure = item.find("enclosure")
+        assert enclosure is not None
+        media = item.find(f"{MEDIA}content")
+        assert media is not None and media.get("url") == enclosure.get("url")
+        assert media.get("medium") == "image" and media.get("type") == enclosure.get("type")
+        alt = media.findtext(f"{MEDIA}description")
+        assert alt
+        top = html.fragment_fromstring(item.findtext(CONTENT) or "", create_parent="div")[0]
+        image = top.find("img")
+        assert image is not None
+        assert image.get("src") == enclosure.get("url") and image.get("alt") == alt
+        assert image.get("width") == "600"
+
+
+def test_plain_text_description_survives_html_readers(archived: Path) -> None:
+    # RSS readers treat <description> as HTML: the text must be escaped once more.
+    parsed = feedparser.parse((archived / "feed.xml").read_bytes())
+    assert parsed.feed.subtitle_detail.type == "text/html"
+    shown = html.fragment_fromstring(parsed.feed.subtitle, create_parent="div").text_content()
+    assert shown == "Over <angst> & somberheid"
+    atom_feed = feedparser.parse((archived / "atom.xml").read_bytes())
+    assert atom_feed.feed.subtitle == "Over <angst> & somberheid"
+    assert (
+        json.loads((archived / "feed.json").read_bytes())["description"]
+        == "Over <angst> & somberheid"
+    )

@@ -45,8 +45,11 @@ ATOM_TYPE = "application/atom+xml"
 JSON_TYPE = "application/feed+json"
 # The width the image is shown at on top of an item: the digest's column width.
 IMAGE_WIDTH = 600
+# The link under an archived item's teaser.
+READ_MORE = "Lees het hele artikel"
 # Old feeds in --out are untrusted input: read at most this much of each.
 MAX_OLD_FEED_BYTES = 20_000_000
+MAX_CHANGE_WARNINGS = 25
 
 
 @dataclass(frozen=True)
@@ -109,13 +112,21 @@ def paginate(settings: Settings, published: Sequence[Article]) -> list[Page]:
     return pages
 
 
-def content_html(article: Article) -> str:
+def content_html(article: Article, *, archived: bool = False) -> str:
     """Return the item's HTML: the article's image (with alt text and width), then the body.
 
     Readers that ignore enclosures and Media RSS (newsboat, many web readers) still show the
-    image this way.
+    image this way. Archive pages carry the teaser and a link instead of the whole body:
+    rendering every article ever published would make a build of thousands of articles
+    take minutes, and a reader paging back needs to find an article, not read it there.
     """
-    body = article.content_html
+    if archived:
+        body = (
+            f"<p>{html.escape(article.summary)}</p>\n"
+            f'<p><a href="{html.escape(article.url)}">{READ_MORE}</a></p>\n'
+        )
+    else:
+        body = article.content_html
     if not article.image:
         return body
     image = (
@@ -221,9 +232,10 @@ def _generator(settings: Settings, kind: str, page: Page) -> Any:
     generator.register_extension("nieuwsbrief", _FeedExtras, _EntryExtras, atom=True, rss=True)
     generator.id(site.base_url + "/")
     generator.title(_text(site.title))
-    generator.subtitle(_text(site.description))
-    # RSS readers render the channel description as HTML; the setting is plain text.
-    generator.description(html.escape(_text(site.description), quote=False))
+    # feedgen keeps one text for both. RSS readers render the channel description as HTML
+    # (escape the plain-text setting once more); Atom's subtitle is declared text.
+    description = _text(site.description)
+    generator.subtitle(html.escape(description, quote=False) if rss else description)
     generator.language(site.language)
     generator.author(
         {"name": site.author.name, **({"email": site.author.email} if site.author.email else {})}
@@ -259,7 +271,14 @@ def _generator(settings: Settings, kind: str, page: Page) -> Any:
     return generator
 
 
-def _fill(generator: Any, settings: Settings, articles: Sequence[Article], *, atom: bool) -> None:
+def _fill(
+    generator: Any,
+    settings: Settings,
+    articles: Sequence[Article],
+    *,
+    atom: bool,
+    archived: bool = False,
+) -> None:
     newest = last_updated(articles)
     generator.updated(newest)
     generator.lastBuildDate(newest)
@@ -288,13 +307,13 @@ def _fill(generator: Any, settings: Settings, articles: Sequence[Article], *, at
                     {"rel": "enclosure", "type": image_type(article.image), "href": article.image}
                 )
             entry.summary(article.summary, type="text")
-            entry.content(content_html(article), type="html")
+            entry.content(content_html(article, archived=archived), type="html")
         else:
             entry.link(href=article.url, rel="alternate")
             entry.dc.dc_creator(author_name)
             # RSS readers render <description> as HTML; the summary is plain text.
             entry.description(html.escape(article.summary, quote=False))
-            entry.content(content_html(article), type="CDATA")
+            entry.content(content_html(article, archived=archived), type="CDATA")
             if article.image:
                 entry.enclosure(article.image, "0", image_type(article.image))
 
@@ -303,7 +322,7 @@ def render_rss(settings: Settings, articles: Sequence[Article], page: Page | Non
     """Return the RSS 2.0 document for these articles (newest first)."""
     page = page or Page(None, articles)
     generator = _generator(settings, RSS_FILE, page)
-    _fill(generator, settings, page.articles, atom=False)
+    _fill(generator, settings, page.articles, atom=False, archived=page.number is not None)
     return generator.rss_str(pretty=True)  # type: ignore[no-any-return]
 
 
@@ -311,7 +330,7 @@ def render_atom(settings: Settings, articles: Sequence[Article], page: Page | No
     """Return the Atom 1.0 document for these articles (newest first)."""
     page = page or Page(None, articles)
     generator = _generator(settings, ATOM_FILE, page)
-    _fill(generator, settings, page.articles, atom=True)
+    _fill(generator, settings, page.articles, atom=True, archived=page.number is not None)
     return generator.atom_str(pretty=True)  # type: ignore[no-any-return]
 
 
@@ -328,7 +347,7 @@ def render_json_feed(
             "id": article.id,
             "url": article.url,
             "title": article.title,
-            "content_html": content_html(article),
+            "content_html": content_html(article, archived=page.number is not None),
             "summary": article.summary,
             "date_published": article.date.isoformat(),
             "date_modified": article.last_modified.isoformat(),
@@ -363,6 +382,9 @@ def render_json_feed(
         # JSON Feed pages backwards in time: next_url holds the older items.
         document["next_url"] = feed_url(settings, page_name(JSON_FILE, page.prev_archive))
     document["items"] = items
+    if page.number is not None:
+        # Archive pages are for programs, and many: compact JSON uses the C encoder.
+        return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -401,20 +423,6 @@ class PublishedItem:
     id: str
     link: str
     title: str
-
-
-def read_old_feeds(out: Path) -> dict[str, bytes]:
-    """Read the current feeds an earlier build left in ``out`` (missing ones are skipped)."""
-    found: dict[str, bytes] = {}
-    for name in FEED_FILES:
-        try:
-            with (out / name).open("rb") as file:
-                data = file.read(MAX_OLD_FEED_BYTES + 1)
-        except OSError:
-            continue
-        if len(data) <= MAX_OLD_FEED_BYTES:
-            found[name] = data
-    return found
 
 
 _SAFE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[!-~]{1,190}$")
@@ -521,4 +529,7 @@ def feed_changes(old: Mapping[str, bytes], articles: Sequence[Article]) -> list[
                 f"the item {show(item.title)} was published as {show(item.id, 120)} and is no "
                 "longer in the feeds (deleted, made a draft, or dated in the future?)"
             )
+    if len(warnings) > MAX_CHANGE_WARNINGS:
+        hidden = len(warnings) - MAX_CHANGE_WARNINGS
+        warnings = [*warnings[:MAX_CHANGE_WARNINGS], f"... and {hidden} more changed items"]
     return warnings

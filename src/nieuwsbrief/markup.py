@@ -80,13 +80,39 @@ def _inline_text(inline: Token) -> str:
     return collapse_space("".join(parts))
 
 
+# A teaser needs the first block only: parse this much of the source, not a whole long article
+# (markdown-it takes milliseconds per article, and archives need a teaser for every article).
+OPENING_CHARS = 1200
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.M)
+
+
+def _opening(source: str) -> str:
+    """Return the start of ``source``, cut at a blank line, enough for its first text block."""
+    if len(source) <= OPENING_CHARS:
+        return source
+    cut = source.rfind("\n\n", 0, OPENING_CHARS)
+    return source[:cut] if cut > 0 else source[:OPENING_CHARS]
+
+
 def first_paragraph_text(source: str) -> str:
     """Return the plain text of the first block of text of a Markdown document.
 
     The block is whatever comes first: a paragraph, a list (its items joined with "; "),
     a block quote or a table; headings and code are skipped, as a teaser is prose.
     """
+    # A reference link ([text][ref]) needs its definition, which may come at the very end.
+    opening = source if _LINK_DEFINITION.search(source) else _opening(source)
+    text, complete = _first_block_text(opening)
+    if opening != source and not complete:
+        # The cut fell inside the first block (or before any): read the whole source.
+        text, _ = _first_block_text(source)
+    return text
+
+
+def _first_block_text(source: str) -> tuple[str, bool]:
+    """Return the first block's text, and whether more of ``source`` follows that block."""
     tokens = _markdown().parse(source)
+    lines = source.count("\n") + 1
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -109,9 +135,10 @@ def first_paragraph_text(source: str) -> str:
         is_list = token.type in ("bullet_list_open", "ordered_list_open")
         text = ("; " if is_list else " ").join(pieces)
         if text:
-            return text
+            block_end = token.map[1] if token.map else lines
+            return text, block_end < lines
         index = end + 1
-    return ""
+    return "", False
 
 
 def collapse_space(text: str) -> str:
