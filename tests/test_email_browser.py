@@ -81,7 +81,8 @@ const images = [...document.querySelectorAll('img')].map(img => {
   const s = getComputedStyle(img);
   const link = img.closest('a');
   return {alt: img.getAttribute('alt'), font_family: s.fontFamily,
-          font_size: parseFloat(s.fontSize), color: s.color, complete: img.complete, natural_width: img.naturalWidth,
+          font_size: parseFloat(s.fontSize), color: s.color, complete: img.complete,
+          natural_width: img.naturalWidth,
           link_decoration: link ? getComputedStyle(link).textDecorationLine : null};
 });
 return {texts, headings, links, buttons, rules, cards, contact, images,
