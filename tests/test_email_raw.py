@@ -197,3 +197,31 @@ def test_hostile_email_settings_are_refused_in_one_line_or_come_out_inert(
         web = (folder / "digest.html").read_text("utf-8")
         assert "/af/?" not in web, "the website shows a per-reader unsubscribe URL"
         assert manifest["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+KEEP = [service.placeholder for service in MAIL_SERVICES.values() if service.placeholder]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(
+        st.text(st.characters(blacklist_categories=("Cs",)), max_size=90)
+        | st.sampled_from([*KEEP, LEZER, " ", "\t", "=", "\n", "é€", " \n"]),
+        max_size=12,
+    )
+)
+def test_quoted_printable_round_trips_and_keeps_placeholders_whole(pieces: list[str]) -> None:
+    """The encoder against the standard library's decoder: same text back, lines of at most
+    76 columns without trailing whitespace, and every placeholder as often as in the text."""
+    import quopri
+
+    from nieuwsbrief.mail import quoted_printable
+
+    text = "".join(pieces).replace("\r", "")
+    encoded = quoted_printable(text, [*KEEP, LEZER])
+    assert encoded.isascii()
+    assert quopri.decodestring(encoded.encode("ascii")).decode("utf-8") == text
+    for line in encoded.split("\n"):
+        assert len(line) <= 76 and not line.endswith((" ", "\t"))
+    for placeholder in [*KEEP, LEZER]:
+        assert encoded.count(placeholder) == text.count(placeholder)
