@@ -3,6 +3,14 @@
 // Prints one JSON object: {file: {success, errors, notes}} for each file.
 'use strict';
 const fs = require('fs');
+
+// doiuse-email's list of client keys lacks Outlook.com, though the caniemail data it bundles
+// has it (stats.outlook['outlook-com']). Its client globs are matched with micromatch against
+// that list: hand it a micromatch that adds the key, before doiuse-email loads.
+const micromatch = require('micromatch');
+const withOutlookCom = (list, globs, ...rest) =>
+  micromatch([...list, 'outlook.outlook-com'], globs, ...rest);
+require.cache[require.resolve('micromatch')].exports = Object.assign(withOutlookCom, micromatch);
 const { doIUseEmail } = require('@jsx-email/doiuse-email');
 
 const [clients, ...files] = process.argv.slice(2);
