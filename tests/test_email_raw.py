@@ -147,6 +147,7 @@ TEXT = st.text(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
+    title=TEXT,
     placeholder=TEXT,
     url_tail=TEXT,
     address_form=TEXT | st.sampled_from(["je", "u", "U", None]),
@@ -160,6 +161,7 @@ TEXT = st.text(
     ),
 )
 def test_hostile_email_settings_are_refused_in_one_line_or_come_out_inert(
+    title: str,
     placeholder: str,
     url_tail: str,
     address_form: str | None,
@@ -172,6 +174,7 @@ def test_hostile_email_settings_are_refused_in_one_line_or_come_out_inert(
         project, "digest", "unsubscribe_url", "https://www.praktijkdelinde.nl/af/?" + url_tail
     )
     set_setting(project, "digest", "recipient_placeholder", placeholder)
+    set_setting(project, "site", "title", title)
     set_setting(project, "site", "address_form", address_form)
     set_setting(project, "site", "logo", logo)
     out = project / "out"
@@ -190,6 +193,8 @@ def test_hostile_email_settings_are_refused_in_one_line_or_come_out_inert(
     assert html is not None
     content = html.get_content()
     assert "<script" not in content.lower()
+    # The List-Id stays one well-formed header, whatever the title holds.
+    assert re.fullmatch(r"[^\r\n<>]*<nieuwsbrief\.www\.praktijkdelinde\.nl>", message["List-Id"])
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     if placeholder and placeholder.strip():
         # Accepted: it is in the URL, whole in the raw message and never on the website.

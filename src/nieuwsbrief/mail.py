@@ -130,7 +130,7 @@ def list_id(title: str, host: str) -> str:
     """Return a List-Id header value (RFC 2919): the site's title and a label under its host."""
     # A phrase of plain words: RFC 5322 specials and quotes dropped, so non-ASCII words can
     # be encoded-words (RFC 2047 forbids those inside a quoted string).
-    phrase = " ".join(re.sub(r'[()<>\[\]:;@\\,."]', " ", title).split())[:60].strip()
+    phrase = " ".join(re.sub(r'[()<>\[\]:;@\\,."\x00-\x1f\x7f]', " ", title).split())[:60].strip()
     label = "nieuwsbrief." + host.strip(".").lower()
     return f"{phrase} <{label}>" if phrase else f"<{label}>"
 
