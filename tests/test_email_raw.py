@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, REPO, RunCli, copy_example_project, set_setting, write_article
@@ -141,6 +141,14 @@ TEXT = st.text(
 ) | st.sampled_from(["__LEZER__", "*|UNSUB|*", "<%x%>", "a=b", "{{ 7*7 }}", "\x00\n", "é"])
 
 
+@example(
+    title='Praktijk\x07 <De> "Linde"',
+    placeholder="__LEZER__",
+    url_tail="lezer=__LEZER__\nBcc: lijst@example.nl",
+    address_form="je",
+    logo=None,
+)
+@example(title="Één", placeholder="", url_tail="a b", address_form="U", logo=None)
 @settings(
     max_examples=25,
     deadline=None,

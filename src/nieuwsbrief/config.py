@@ -283,6 +283,7 @@ def _logo(section: _Section) -> Logo | None:
     return Logo(url=url, alt=alt, width=width)
 
 
+_HEADER_URL = re.compile(r"https://[^\s<>\"'\x00-\x1f\x7f]+")
 # Written raw into the .eml and the HTML: no whitespace, nothing HTML or quoted-printable
 # would escape (& < > " ' =), printable ASCII only.
 _RECIPIENT_PLACEHOLDER = re.compile(r"[!#-%(-;?-~]{3,60}")
@@ -425,6 +426,13 @@ def parse_settings(data: object, path: Path) -> Settings:
             "unsubscribe_url",
             f"{unsubscribe_url!r} is not an https URL",
             "one-click unsubscribe (RFC 8058) needs https://",
+        )
+    if unsubscribe_url is not None and not _HEADER_URL.fullmatch(unsubscribe_url):
+        # It goes into the List-Unsubscribe header and an href, byte for byte.
+        raise digest.error(
+            "unsubscribe_url",
+            f"{_short(unsubscribe_url)} holds spaces, quotes, < > or control characters",
+            "percent-encode them (a space is %20)",
         )
     digest_settings = DigestSettings(
         weekday=_weekday(digest),
