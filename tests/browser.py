@@ -2,8 +2,10 @@
 
 Used by tests/test_digest_browser.py, and to regenerate the README's screenshots:
 
-    .venv/bin/python tests/browser.py docs/            # docs/digest-600.png, docs/digest-375.png
-    .venv/bin/python tests/browser.py /tmp/shots dark  # the same in dark mode
+    .venv/bin/python tests/browser.py docs/          # docs/digest-600.png, docs/digest-375.png
+    .venv/bin/python tests/browser.py docs/ dark     # docs/digest-*-dark.png, in dark mode
+    .venv/bin/python tests/browser.py docs/ nostyle  # the email with <style> removed, as
+                                                     # Gmail's apps show it for other accounts
 """
 
 from __future__ import annotations
@@ -244,8 +246,18 @@ def contrast_ratio(foreground: str, background: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
+def strip_styles(html: str) -> str:
+    """Remove every <style> element, as Gmail does where it drops them."""
+    return re.sub(r"<style\b[^>]*>.*?</style>", "", html, flags=re.S | re.I)
+
+
 def main(destination: Path, scheme: str = "light") -> None:
-    """Build the example digest and write screenshots at 600 and 375 px."""
+    """Build the example digest and write screenshots at 600 and 375 px.
+
+    ``scheme`` is light, dark, or nostyle: the email's HTML part without its <style>.
+    """
+    import email
+    import email.policy
     import json
 
     from nieuwsbrief.build import build
@@ -265,15 +277,22 @@ def main(destination: Path, scheme: str = "light") -> None:
             raise SystemExit("the example project has no digest for 2025-11-24")
         manifest = json.loads((out / "digests" / week / "manifest.json").read_text("utf-8"))
         titles = [article["title"] for article in manifest["articles"]]
+        page = f"digests/{week}/digest.html"
+        if scheme == "nostyle":
+            raw = (out / "digests" / week / "digest.eml").read_bytes()
+            part = email.message_from_bytes(raw, policy=email.policy.default).get_body(("html",))
+            assert part is not None
+            page = "nostyle.html"
+            (out / page).write_text(strip_styles(part.get_content()), encoding="utf-8")
         with serve(out) as base, chromium(*found) as session:
             for width in WIDTHS:
                 report = inspect_digest(
                     session,
-                    f"{base}/digests/{week}/digest.html",
+                    f"{base}/{page}",
                     width,
                     titles,
                     destination / f"digest-{width}{suffix}.png",
-                    scheme,
+                    "light" if scheme == "nostyle" else scheme,
                 )
                 print(f"{width}px {scheme}: scrollWidth {report.scroll_width}, {report.screenshot}")
 

@@ -421,3 +421,65 @@ def test_a_week_that_does_not_exist_is_a_usage_error(
     assert result.exit_code == 2
     assert week in result.output and "--digest-week" in result.output
     assert not (tmp_path / "out").exists()
+
+
+# --- Form of address, logo, footer ----------------------------------------------------------
+
+
+def email_parts(folder: Path) -> tuple[str, str]:
+    message = read_eml(folder / "digest.eml")
+    html, text = message.get_body(("html",)), message.get_body(("plain",))
+    assert html is not None and text is not None
+    return html.get_content(), text.get_content().replace("\r\n", "\n")
+
+
+JE = ["Wil je met iemand praten?", "Je ontvangt deze nieuwsbrief omdat je je hebt"]
+U = ["Wilt u met iemand praten?", "U ontvangt deze nieuwsbrief omdat u zich heeft"]
+
+
+@pytest.mark.parametrize(("form", "says", "never"), [("je", JE, U), ("u", U, JE)])
+def test_form_of_address_is_the_same_in_html_and_text(
+    form: str,
+    says: list[str],
+    never: list[str],
+    project: Path,
+    tmp_path: Path,
+    run_cli: RunCli,
+) -> None:
+    set_setting(project, "site", "address_form", form)
+    set_setting(project, "digest", "intro", None)  # the default intro follows the form too
+    out = tmp_path / "out"
+    build(run_cli, project, out)
+    html, text = email_parts(out / "digests" / WEEK)
+    intro = f"Dit zijn de artikelen die we deze week voor {form} schreven."
+    for part in (" ".join(html.split()), " ".join(text.split())):
+        for sentence in [*says, intro]:
+            assert sentence in part, (form, sentence)
+        for sentence in never:
+            assert sentence not in part, (form, sentence)
+
+
+def test_text_part_ends_with_the_reason_and_the_unsubscribe_line(shipped: Path) -> None:
+    text = (shipped / "digest.txt").read_text("utf-8")
+    *reason, unsubscribe = text.rstrip("\n").split("\n\n")[-1].split("\n")
+    assert " ".join(reason) == (
+        "Je ontvangt deze nieuwsbrief omdat je je hebt aangemeld bij Praktijk De Linde."
+    )
+    url = "https://www.praktijkdelinde.nl/nieuwsbrief/afmelden/?lezer=__LEZER__"
+    assert unsubscribe == f"Afmelden: {url}"
+
+
+def test_logo_at_the_top_with_alt_text_and_width(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    logo = {"url": "https://www.praktijkdelinde.nl/logo.png", "alt": "Logo De Linde", "width": 180}
+    set_setting(project, "site", "logo", logo)
+    out = tmp_path / "out"
+    build(run_cli, project, out)
+    html, _ = email_parts(out / "digests" / WEEK)
+    first = next(a for tag, a in parse_html(html).tags if tag == "img")
+    assert (first["src"], first["alt"], first["width"]) == (logo["url"], logo["alt"], "180")
+    assert "width:180px" in (first["style"] or "").replace(" ", "")
+    set_setting(project, "site", "logo", {"url": "http://www.praktijkdelinde.nl/l.png", "alt": "x"})
+    result = run_cli("build", "-p", project, "-o", tmp_path / "o2", "--now", NOW)
+    assert result.exit_code == 1 and "site.logo.url" in result.output

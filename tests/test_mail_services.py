@@ -156,9 +156,8 @@ def test_mailto_only_has_no_one_click_and_check_says_so(
 def test_recipient_placeholder_must_be_usable(
     placeholder: str, problem: str, project: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
-    set_setting(project, "digest", "unsubscribe_url", f"https://www.example.nl/af/?{placeholder}")
-    if problem.startswith("does not"):
-        set_setting(project, "digest", "unsubscribe_url", "https://www.example.nl/af/")
+    # The placeholder's own form is judged first; then whether the URL holds it.
+    set_setting(project, "digest", "unsubscribe_url", "https://www.example.nl/af/")
     set_setting(project, "digest", "recipient_placeholder", placeholder)
     result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
     assert result.exit_code == 1

@@ -498,6 +498,7 @@ def _logo(section: _Section, base_url: str, title: str) -> Logo | None:
     return Logo(url=url, alt=alt, width=width)
 
 
+_HEADER_URL = re.compile(r"https://[^\s<>\"'\x00-\x1f\x7f]+")
 # Written raw into the .eml and the HTML: no whitespace, nothing HTML or quoted-printable
 # would escape (& < > " ' =), printable ASCII only.
 _RECIPIENT_PLACEHOLDER = re.compile(r"[!#-%(-;?-~]{3,60}")

@@ -203,7 +203,7 @@ def web_unsubscribe(settings: Settings) -> tuple[str | None, str]:
 
 def _unsubscribe_token(*texts: object) -> str:
     """Return a marker URL that occurs in none of ``texts`` (same texts, same marker)."""
-    seen = json.dumps(texts, ensure_ascii=False, default=str, sort_keys=True)
+    seen = json.dumps(texts, ensure_ascii=False, default=str)
     salt = hashlib.sha256(seen.encode("utf-8")).hexdigest()[:16]
     for attempt in range(1000):
         token = f"{UNSUBSCRIBE_TOKEN}-{salt}-{attempt}"
@@ -299,7 +299,10 @@ def _html(
     """Return the compiled, inlined HTML with the unsubscribe link put in, and its MJML."""
     templates = settings.project_dir / "templates"
     source = render_template(templates, HTML_TEMPLATE, context, html=True)
-    html = inline_css(compile_mjml(source, templates / HTML_TEMPLATE))
+    try:
+        html = inline_css(compile_mjml(source, templates / HTML_TEMPLATE))
+    except ValueError as exc:  # css_inline.InlineError
+        raise BuildError(f"{templates / HTML_TEMPLATE}: CSS error: {str(exc)[:200]}") from None
     if unsubscribe is not None:
         # Placeholders are the services' own syntax (SendGrid's holds < and >): put them in
         # after Jinja, MRML and css-inline, raw, because the service looks for them byte for

@@ -130,7 +130,7 @@ def list_id(title: str, host: str) -> str:
     """Return a List-Id header value (RFC 2919): the site's title and a label under its host."""
     # A phrase of plain words: RFC 5322 specials and quotes dropped, so non-ASCII words can
     # be encoded-words (RFC 2047 forbids those inside a quoted string).
-    phrase = " ".join(re.sub(r'[()<>\[\]:;@\\,."]', " ", title).split())[:60].strip()
+    phrase = " ".join(re.sub(r'[()<>\[\]:;@\\,."\x00-\x1f\x7f]', " ", title).split())[:60].strip()
     label = "nieuwsbrief." + host.strip(".").lower()
     return f"{phrase} <{label}>" if phrase else f"<{label}>"
 
@@ -157,41 +157,46 @@ class Envelope:
 QP_LINE = 76
 
 
+# Printable ASCII but "=" stays as it is; every other character is written =XX per UTF-8 byte.
+_QP_ESCAPE = re.compile(r"[^\t\x20-\x3c\x3e-\x7e]")
+
+
+def _qp_escape(match: re.Match[str]) -> str:
+    return "".join(f"={byte:02X}" for byte in match[0].encode("utf-8"))
+
+
 def quoted_printable(text: str, keep: Iterable[str] = ()) -> str:
     """Encode ``text`` as quoted-printable, never breaking a line inside a ``keep`` string.
 
     Mail services look for their placeholders byte for byte in the raw message; the standard
-    library's encoder puts soft line breaks wherever column 76 falls, splitting them. Here
-    each placeholder is one unbreakable piece (placeholders are printable ASCII without "="
-    and shorter than a line, so they are written as they are), and each character's bytes
-    stay together. Lines end in "\n"; the generator writes them as CRLF.
+    library's encoder puts soft line breaks wherever column 76 falls, splitting them. Here no
+    soft break falls inside a placeholder (placeholders are printable ASCII without "=" and
+    shorter than a line, so they are written as they are) or inside an =XX escape. Lines end
+    in "\\n"; the generator writes them as CRLF.
     """
     tokens = sorted({token for token in keep if token}, key=len, reverse=True)
-    splitter = re.compile("(" + "|".join(re.escape(t) for t in tokens) + ")") if tokens else None
+    finder = re.compile("|".join(re.escape(token) for token in tokens)) if tokens else None
     out: list[str] = []
     for line in text.split("\n"):
-        pieces: list[str] = []
-        for chunk in splitter.split(line) if splitter else [line]:
-            if chunk in tokens:
-                pieces.append(chunk)
-                continue
-            for char in chunk:
-                if char == "=" or (not (" " <= char <= "~") and char != "\t"):
-                    pieces.append("".join(f"={byte:02X}" for byte in char.encode("utf-8")))
-                else:
-                    pieces.append(char)
+        encoded = _QP_ESCAPE.sub(_qp_escape, line)
         # Whitespace at the end of an encoded line would be lost in transport (§6.7 rule 3).
-        if pieces and pieces[-1] in (" ", "\t"):
-            pieces[-1] = f"={ord(pieces[-1]):02X}"
-        current = ""
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            room = QP_LINE if last else QP_LINE - 1  # keep a column for the soft break's "="
-            if current and len(current) + len(piece) > room:
-                out.append(current + "=")
-                current = ""
-            current += piece
-        out.append(current)
+        if encoded.endswith((" ", "\t")):
+            encoded = encoded[:-1] + f"={ord(encoded[-1]):02X}"
+        spans = [m.span() for m in finder.finditer(encoded)] if finder else []
+        start = 0
+        while len(encoded) - start > QP_LINE:
+            cut = start + QP_LINE - 1  # room for the soft break's "="
+            # "=" only ever starts an escape here: never cut one in two.
+            if encoded[cut - 1] == "=":
+                cut -= 1
+            elif encoded[cut - 2] == "=":
+                cut -= 2
+            for begin, end in spans:
+                if begin < cut < end:
+                    cut = begin
+            out.append(encoded[start:cut] + "=")
+            start = cut
+        out.append(encoded[start:])
     return "\n".join(out)
 
 
