@@ -498,7 +498,6 @@ def _logo(section: _Section, base_url: str, title: str) -> Logo | None:
     return Logo(url=url, alt=alt, width=width)
 
 
-_HEADER_URL = re.compile(r"https://[^\s<>\"'\x00-\x1f\x7f]+")
 # Written raw into the .eml and the HTML: no whitespace, nothing HTML or quoted-printable
 # would escape (& < > " ' =), printable ASCII only.
 _RECIPIENT_PLACEHOLDER = re.compile(r"[!#-%(-;?-~]{3,60}")
@@ -516,6 +515,8 @@ def _recipient_placeholder(section: _Section, url: str | None) -> str | None:
             "e.g. __LEZER__",
         )
         return None
+    if url is None and section.data.get("unsubscribe_url") is not None:
+        return None  # the URL itself is refused, and that error names it
     if not url or value not in url:
         section.fail(
             "recipient_placeholder",

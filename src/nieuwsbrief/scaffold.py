@@ -144,7 +144,7 @@ def render_settings(template: str, practice: Practice) -> str:
 
 def check_practice(practice: Practice, path: Path) -> None:
     """Validate the settings ``practice`` gives; raise ``NieuwsbriefError`` naming the key."""
-    from nieuwsbrief.config import parse_settings
+    from nieuwsbrief.config import check_email, parse_settings
     from nieuwsbrief.yamlsafe import YamlRefused, load_yaml
 
     keys = {
@@ -160,6 +160,11 @@ def check_practice(practice: Practice, path: Path) -> None:
                 f"{path}: field '{key}': {value[:60]!r} is not one line of text; "
                 f"give the practice's {name}"
             )
+    try:
+        check_email(practice.email)
+    except ValueError as exc:
+        # One answer fills several settings; name it once, by the first.
+        raise NieuwsbriefError(f"{path}: field 'site.contact.email': {exc}") from None
     if not practice.website.startswith("https://"):
         raise NieuwsbriefError(
             f"{path}: field 'site.base_url': {practice.website[:60]!r} is not an https:// URL; "
