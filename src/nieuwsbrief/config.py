@@ -382,7 +382,7 @@ class _Section:
             return normalize_url(value, schemes)
         except ValueError as exc:
             example = "https://www.example.nl/pad/"
-            self.fail(name, str(exc), f"write a full URL such as {example}, without spaces")
+            self.fail(name, str(exc), f"write one full URL such as {example}")
             return None
 
     def email(self, name: str) -> str | None:
