@@ -1,0 +1,123 @@
+"""The one property every hostile-input test asserts about a run of the CLI.
+
+Either the run succeeds and what it wrote is inert (feeds parse, no ``javascript:``, no raw
+control characters, the ``.eml`` parses with only the headers we write, each on one line),
+or it fails with exit code 1 and one clean line per problem naming the file at fault. Never
+a traceback, never another exception, never longer than ``TIME_LIMIT`` seconds.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+from click.testing import CliRunner, Result
+
+from conftest import REPO
+from nieuwsbrief.cli import cli
+
+TIME_LIMIT = 20.0
+NOW = "2025-11-24T09:00:00+01:00"
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+EML_HEADERS = {
+    "from",
+    "to",
+    "reply-to",
+    "subject",
+    "date",
+    "message-id",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
+    "mime-version",
+    "content-type",
+}
+
+
+def fresh_project(root: Path) -> Path:
+    """Copy the example project (settings, articles, templates) into ``root/project``."""
+    project = root / "project"
+    project.mkdir(parents=True)
+    shutil.copy2(REPO / "schedule.yaml", project / "schedule.yaml")
+    shutil.copytree(REPO / "articles", project / "articles")
+    shutil.copytree(REPO / "templates", project / "templates")
+    return project
+
+
+def run(*args: str | Path) -> tuple[Result, float]:
+    """Run the CLI in-process; return the result and how long it took."""
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=True)
+    return result, time.monotonic() - started
+
+
+def assert_clean_failure(result: Result, names: Callable[[str], bool]) -> None:
+    """Exit 1, no traceback, one line per problem, each naming the file at fault."""
+    assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    output = result.output
+    assert "Traceback" not in output
+    assert not RAW_CONTROL.search(output), repr(output[:300])
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        assert len(line) < 1200, line[:200]
+        if re.match(r"(Error: )?\d+ articles? (is|are) invalid:$|\d+ error\(s\)", line):
+            continue
+        assert names(line), line
+
+
+def assert_inert(out: Path) -> None:
+    """Assert that what a successful build wrote is safe to publish and to send."""
+    for name in ("feed.xml", "atom.xml"):
+        parsed = feedparser.parse((out / name).read_bytes())
+        assert not parsed.bozo, (name, parsed.get("bozo_exception"))
+    json.loads((out / "feed.json").read_bytes())
+    for path in sorted(out.rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        assert b"javascript:" not in data.lower(), path
+        text = data.decode("utf-8").replace("\r\n", "\n")
+        assert not XML_ILLEGAL.search(text), (path, XML_ILLEGAL.findall(text)[:3])
+        if path.suffix == ".eml":
+            assert_clean_message(data)
+
+
+def assert_clean_message(data: bytes) -> None:
+    """Parse an .eml: no defects, only our headers, each once, none with a line break."""
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert not message.defects, message.defects
+    names = [name.lower() for name in message]
+    assert set(names) <= EML_HEADERS, names
+    assert len(names) == len(set(names)), names
+    for name in message:
+        value = str(message[name])
+        assert not RAW_CONTROL.search(value), (name, value)
+    assert message.get_content_type() == "multipart/alternative"
+    unsubscribe = message.get("List-Unsubscribe")
+    if unsubscribe is not None:
+        targets = re.findall(r"<([^<>]*)>", str(unsubscribe))
+        assert 1 <= len(targets) <= 2 and str(unsubscribe).count("<") == len(targets)
+        assert all(t.startswith(("https://", "mailto:")) for t in targets), targets
+
+
+def build_and_check(project: Path, out: Path) -> tuple[Result, Result]:
+    """Build and check the project at the same moment; both within the time limit."""
+    built, seconds = run("build", "-p", project, "-o", out, "--now", NOW, "--no-cache")
+    assert seconds < TIME_LIMIT, f"build took {seconds:.1f} s"
+    checked, seconds = run("check", "-p", project, "--now", NOW)
+    assert seconds < TIME_LIMIT, f"check took {seconds:.1f} s"
+    assert checked.exception is None or isinstance(checked.exception, SystemExit), repr(
+        checked.exception
+    )
+    assert "Traceback" not in checked.output
+    assert not RAW_CONTROL.search(checked.output), repr(checked.output[:300])
+    return built, checked
