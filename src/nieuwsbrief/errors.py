@@ -7,8 +7,10 @@ file name, key or value can never move the cursor, clear the screen or add a lin
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 QUOTE_LIMIT = 60
 PART_LIMIT = 400
@@ -39,6 +41,11 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     text = value if isinstance(value, str) else str(value)
     cut = text[:limit] + "…" if len(text) > limit else text
     return "'" + escape_controls(cut) + "'"
+
+
+def local_time(moment: dt.datetime, zone: ZoneInfo) -> str:
+    """Return a moment for a message: local time with its offset, to the second."""
+    return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
 def _part(text: str) -> str:
