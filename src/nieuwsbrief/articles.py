@@ -43,6 +43,7 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # overflows.
 MIN_YEAR, MAX_YEAR = 1970, 9000
 TEXT_LIMIT = 1000
+MAX_TAGS = 30
 # Line breaks of every kind; a title, tag or summary is one line of text.
 _LINE_BREAKS = re.compile("[\n\v\f\x85\u2028\u2029]+")
 _ZONE_SUFFIX = re.compile(r"^(.*\d)\s+([A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC)$")
@@ -304,7 +305,14 @@ def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
             field="tags",
             fix="write tags: [angst, slaap]",
         )
-    tags: list[str] = []
+    if len(value) > MAX_TAGS:
+        raise ArticleError(
+            path,
+            f"has {len(value):,} tags, more than {MAX_TAGS}",
+            field="tags",
+            fix="keep the few tags that describe the article",
+        )
+    tags: dict[str, None] = {}  # ordered and without duplicates, in linear time
     for tag in value:
         if not isinstance(tag, str):
             raise ArticleError(
@@ -314,8 +322,8 @@ def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
                 fix="put the tag between quotes",
             )
         cleaned = _clean(path, "tags", tag)
-        if cleaned and cleaned not in tags:
-            tags.append(cleaned)
+        if cleaned:
+            tags.setdefault(cleaned)
     return tuple(tags)
 
 

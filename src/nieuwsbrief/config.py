@@ -29,6 +29,7 @@ DUTCH_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zat
 MAIL_SERVICE_NAMES = tuple(MAIL_SERVICES)
 
 MAX_SETTINGS_BYTES = 100_000
+MAX_REPORTED = 10  # unknown keys named one by one per section; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -404,10 +405,20 @@ class _Section:
         return section
 
     def finish(self) -> None:
-        for unknown in sorted(str(k) for k in self.data if k not in self.used):
-            known = sorted(self.used)
+        unknown_keys = sorted(str(k) for k in self.data if k not in self.used)
+        known = sorted(self.used)
+        for unknown in unknown_keys[:MAX_REPORTED]:
             fix = did_you_mean(unknown, known) or "known keys here: " + ", ".join(known)
             self.fail(unknown, "is not a known setting", fix)
+        if len(unknown_keys) > MAX_REPORTED and not self.broken:
+            self.errors.append(
+                ConfigError(
+                    self.path,
+                    f"has {len(unknown_keys) - MAX_REPORTED:,} more keys that are not settings",
+                    field=self.prefix or None,
+                    fix="known keys here: " + ", ".join(known),
+                )
+            )
 
 
 def _kind(value: object) -> str:
