@@ -399,9 +399,7 @@ class _Section:
     def section(self, name: str) -> _Section:
         self.used.add(name)
         section = _Section(self.path, self.key(name), self.data.get(name), self.errors)
-        section.broken = section.broken and not self.broken
-        if self.broken:
-            section.broken = True
+        section.broken = section.broken or self.broken  # report a broken parent only once
         return section
 
     def finish(self) -> None:
