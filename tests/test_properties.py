@@ -209,3 +209,27 @@ def test_any_template_text_is_inert_or_a_clean_error(name: str, pieces: list[str
             assert_clean_failure(built, lambda line: "templates" in line)
             assert checked.exit_code == 1, ("check passed what build refused", built.output)
             assert_clean_failure(checked, lambda line: "templates" in line)
+
+
+TEXT_FIELDS = ["title", "summary", "author", "image_alt", "slug", "tags", "date", "updated"]
+# Mostly what breaks XML, headers and terminals, written as YAML double-quoted escapes.
+NASTY_TEXT = st.text(
+    st.sampled_from([*"\x00\x01\x08\x0b\x0c\x1b\x7f\x85\x9b\u2028\u2029\ufffe\ud7ff<>&'\"", "a"])
+    | st.characters(exclude_categories=("Cs",)),
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(key=st.sampled_from(TEXT_FIELDS), text=NASTY_TEXT, as_list=st.booleans())
+def test_any_text_in_a_field_is_inert_or_a_clean_error(key: str, text: str, as_list: bool) -> None:
+    raw = json.dumps([text] if as_list else text)  # \\u escapes: YAML turns them back
+    title = [] if key == "title" else [("title", '"Eigenschap"')]
+    test_any_front_matter_is_inert_or_a_clean_error.hypothesis.inner_test(  # type: ignore[attr-defined]
+        [*title, ("date", "2025-11-20"), (key, raw)] if key != "date" else [*title, (key, raw)],
+        False,
+    )

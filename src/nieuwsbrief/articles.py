@@ -256,18 +256,20 @@ def slugify(text: str) -> str:
 
 def _text(path: Path, front: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
     value = front.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ArticleError(path, "is missing or empty", field=key, fix=f"add '{key}: ...'")
-        return None
-    if not isinstance(value, str):
+    if value is not None and not isinstance(value, str):
         raise ArticleError(
             path,
             f"must be text, not {_kind(value)}",
             field=key,
             fix="put the value between quotes",
         )
-    return _clean(path, key, value)
+    # Empty once control characters and line breaks are gone is empty.
+    text = _clean(path, key, value) if value is not None else ""
+    if not text:
+        if required:
+            raise ArticleError(path, "is missing or empty", field=key, fix=f"add '{key}: ...'")
+        return None
+    return text
 
 
 def _kind(value: object) -> str:
