@@ -620,9 +620,12 @@ def parse_settings(data: object, path: Path) -> Settings:
         max_html_bytes=digest.number("max_html_bytes", 100_000, 1, 10_000_000),
     )
     from_author = sender is None and author is not None
-    email_errors = {"digest.from.email", "site.author.email"} & {e.field for e in errors}
+    # Only when the sender was read without errors: otherwise that error says it already.
+    sender_errors = site.broken or any(
+        (e.field or "").startswith(("site.author", "digest.from")) for e in errors
+    )
     chosen = sender or author
-    if chosen is not None and not chosen.email and not email_errors:
+    if chosen is not None and not chosen.email and not sender_errors:
         digest.fail(
             "from",
             "has no email address"
