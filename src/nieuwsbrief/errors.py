@@ -71,7 +71,7 @@ class InputError(NieuwsbriefError):
 
     def __str__(self) -> str:
         where = escape_controls(str(self.path))
-        if self.field:
+        if self.field is not None:
             where += f": field {quote(self.field)}"
         message = f"{where}: {_part(self.problem)}"
         if self.fix:
