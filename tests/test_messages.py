@@ -153,3 +153,60 @@ def test_dates_at_the_calendars_edges_are_usage_errors(
         assert result.exit_code == 2, result.output
         assert fragment in result.output and "Traceback" not in result.output
         assert "\x1b" not in result.output
+
+
+CLI_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40) | st.sampled_from(
+    [
+        "9999-12-31T23:59:59-12:00",
+        "0001-01-01",
+        "2025-11-24T09:00:00.999999+14:00",
+        "9000-12-31T23:59:59-14:00",
+        "1970-01-01T00:00:00+14:00",
+        "2026-03-29T02:30",
+        "0001-W01",
+        "9000-W52",
+        "1970-W01",
+        "2026-W53",
+    ]
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(now=CLI_TEXT, week=st.none() | CLI_TEXT)
+def test_any_now_and_week_on_the_command_line_is_used_or_a_usage_error(
+    now: str, week: str | None
+) -> None:
+    from click.testing import CliRunner
+
+    from conftest import REPO
+    from nieuwsbrief.cli import cli
+
+    args = ["schedule", "-p", str(REPO), "--now", now, "--count", "2"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=True)
+    assert result.exit_code in (0, 2), (result.exit_code, repr(result.exception))
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not RAW & set(result.output) and "\x00" not in result.output
+    if week is not None and "\x00" not in week:  # argv cannot hold a NUL byte
+        sent = CliRunner().invoke(
+            cli,
+            ["send", "--to", "a@b.nl", "-p", str(REPO), "-o", "/nonexistent", "--now", now,
+             "--digest-week", week],
+            catch_exceptions=True,
+        )  # fmt: skip
+        assert sent.exit_code in (1, 2), (sent.exit_code, repr(sent.exception), sent.output)
+        assert isinstance(sent.exception, SystemExit), repr(sent.exception)
+        assert not RAW & set(sent.output)
+
+
+@settings(max_examples=300, deadline=None)
+@given(address=st.text(st.characters(exclude_categories=("Cs",)), max_size=60))
+def test_the_address_validator_returns_plain_ascii_or_refuses(address: str) -> None:
+    from nieuwsbrief.config import check_email
+
+    try:
+        checked = check_email(address)
+    except ValueError as exc:
+        assert "\n" not in str(exc) and not RAW & set(str(exc))
+        return
+    assert checked.isascii() and checked.count("@") == 1
+    assert not any(c.isspace() or c in "<>,;\"'()[]\\" or ord(c) < 32 for c in checked)
