@@ -169,6 +169,7 @@ def test_urls_are_parsed_and_written_again(url: str, expected: str) -> None:
         ("javascript:alert(1)//x.nl", "is not an absolute URL"),
         ("https://user:pw@x.nl/", "holds a user name or password"),
         ("https://x.nl:99999/", "is not a valid URL"),
+        ("https://x.nl:0/", "is not a valid URL"),
         ("https://-x-.nl/", "is not a valid domain name"),
         ("https:///pad", "is not an absolute URL"),
     ],

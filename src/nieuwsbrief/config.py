@@ -193,6 +193,8 @@ def normalize_url(value: str, schemes: tuple[str, ...] = ("https", "http")) -> s
     try:
         parts = urlsplit(value)
         port = parts.port
+        if port == 0:
+            raise ValueError
     except ValueError:
         raise ValueError(f"{quote(value)} is not a valid URL") from None
     scheme = parts.scheme.lower()
