@@ -6,6 +6,7 @@ import datetime as dt
 import email
 import email.policy
 import json
+import tempfile
 from pathlib import Path
 
 import feedparser
@@ -14,7 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
-from nieuwsbrief.articles import parse_article
+from inert import ANY_TEXT as SHORT_TEXT
+from inert import RAW_VALUES, assert_clean_failure, assert_inert, build_and_check, fresh_project
+from nieuwsbrief.articles import IGNORED_KEYS, KNOWN_KEYS, parse_article
 from nieuwsbrief.config import load_settings
 from nieuwsbrief.markup import strip_xml_illegal, teaser
 
@@ -94,3 +97,139 @@ def test_teaser_never_cuts_a_word_or_entity(words: list[str], limit: int) -> Non
 def test_teaser_of_one_long_word_keeps_it_whole() -> None:
     word = "a" * 50
     assert teaser(word, 10) == word
+
+
+# --- Hostile front matter and templates, through the CLI (see tests/inert.py). -----------
+
+ARTICLE = "2025-11-20-eigenschap.md"
+FRONT_KEYS = st.sampled_from(
+    [*sorted(KNOWN_KEYS | IGNORED_KEYS), "titel", "<<", "? [a]", "- x", "'x: y'"]
+) | SHORT_TEXT.filter(bool).map(lambda key: json.dumps(key, ensure_ascii=False))
+FRONT_ENTRIES = st.lists(st.tuples(FRONT_KEYS, RAW_VALUES), min_size=1, max_size=4)
+
+
+def front_matter(entries: list[tuple[str, str]], with_title: bool) -> str:
+    lines = ["title: Eigenschap", "date: 2025-11-20"] if with_title else []
+    for key, raw in entries:
+        first, *rest = raw.split("\n")
+        lines.append(f"{key}: {first}")
+        lines += [f"  {line}" for line in rest]
+    return "---\n" + "\n".join(lines) + "\n---\n\nTekst van het artikel.\n"
+
+
+@settings(
+    max_examples=70,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(entries=FRONT_ENTRIES, with_title=st.booleans())
+def test_any_front_matter_is_inert_or_a_clean_error(
+    entries: list[tuple[str, str]], with_title: bool
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        project = fresh_project(Path(folder))
+        text = front_matter(entries, with_title)
+        (project / "articles" / ARTICLE).write_text(text, encoding="utf-8")
+        built, checked = build_and_check(project, Path(folder) / "out")
+        if built.exit_code == 0:
+            assert_inert(Path(folder) / "out")
+            assert checked.exit_code == 0, checked.output
+        else:
+            assert_clean_failure(built, lambda line: ARTICLE in line)
+            assert checked.exit_code == 1, ("check passed what build refused", built.output)
+            assert_clean_failure(checked, lambda line: ARTICLE in line)
+
+
+TEMPLATE_PIECES = st.sampled_from(
+    [
+        "Hallo ",
+        "\n",
+        "{{ intro }}",
+        "{{ site.title | upper }}",
+        "{{ 1 / 0 }}",
+        "{{ onbekend }}",
+        "{{ site.onbekend.dieper }}",
+        "{% if items %}",
+        "{% endif %}",
+        "{% for item in items %}{{ item.title }}{% endfor %}",
+        "{% include 'digest.txt.j2' %}",
+        "{% include '../schedule.yaml' %}",
+        "{% include '/etc/passwd' %}",
+        "{% include 'bestaat-niet.j2' %}",
+        "{{ '<script>alert(1)</script>' }}",
+        "{{ items[99].title }}",
+        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+        "{{ intro | wordwrap(0) }}",
+        "{{ 'x' * 3 }}",
+        "{% set x = 1 %}{{ x }}",
+        "{{",
+        "}}",
+        "{%",
+        "{#",
+        "{% endfor %}",
+        "<mj-text>",
+        "</mj-text>",
+        "<mj-section>",
+        "</mj-column>",
+        '<mj-button href="{{ web_url }}">Lees</mj-button>',
+        "<mj-raw><p>",
+        "<mj-onbekend>",
+        "&amp;",
+        "<",
+        ">",
+        '"',
+    ]
+)
+TEMPLATE_FILES = st.sampled_from(["digest.txt.j2", "digest.mjml.j2", "archive.html.j2"])
+
+
+def insert_snippet(template: Path, snippet: str) -> None:
+    """Put ``snippet`` into a template where content goes (after the intro, or line 2)."""
+    lines = template.read_text("utf-8").split("\n")
+    at = next((n + 1 for n, line in enumerate(lines) if "{{ intro }}" in line), 1)
+    lines.insert(at, snippet)
+    template.write_text("\n".join(lines), encoding="utf-8")
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(name=TEMPLATE_FILES, pieces=st.lists(TEMPLATE_PIECES, min_size=1, max_size=5))
+def test_any_template_text_is_inert_or_a_clean_error(name: str, pieces: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        project = fresh_project(Path(folder))
+        insert_snippet(project / "templates" / name, "".join(pieces))
+        built, checked = build_and_check(project, Path(folder) / "out")
+        if built.exit_code == 0:
+            assert_inert(Path(folder) / "out")
+            assert checked.exit_code == 0, checked.output
+        else:
+            assert_clean_failure(built, lambda line: "templates" in line)
+            assert checked.exit_code == 1, ("check passed what build refused", built.output)
+            assert_clean_failure(checked, lambda line: "templates" in line)
+
+
+TEXT_FIELDS = ["title", "summary", "author", "image_alt", "slug", "tags", "date", "updated"]
+# Mostly what breaks XML, headers and terminals, written as YAML double-quoted escapes.
+NASTY_TEXT = st.text(
+    st.sampled_from([*"\x00\x01\x08\x0b\x0c\x1b\x7f\x85\x9b\u2028\u2029\ufffe\ud7ff<>&'\"", "a"])
+    | st.characters(exclude_categories=("Cs",)),
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(key=st.sampled_from(TEXT_FIELDS), text=NASTY_TEXT, as_list=st.booleans())
+def test_any_text_in_a_field_is_inert_or_a_clean_error(key: str, text: str, as_list: bool) -> None:
+    raw = json.dumps([text] if as_list else text)  # \\u escapes: YAML turns them back
+    title = [] if key == "title" else [("title", '"Eigenschap"')]
+    test_any_front_matter_is_inert_or_a_clean_error.hypothesis.inner_test(  # type: ignore[attr-defined]
+        [*title, ("date", "2025-11-20"), (key, raw)] if key != "date" else [*title, (key, raw)],
+        False,
+    )

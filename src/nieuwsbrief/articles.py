@@ -55,6 +55,7 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # overflows.
 MIN_YEAR, MAX_YEAR = 1970, 9000
 TEXT_LIMIT = 1000
+MAX_TAGS = 30
 # Line breaks of every kind; a title, tag or summary is one line of text.
 _LINE_BREAKS = re.compile("[\n\v\f\x85\u2028\u2029]+")
 # An explicit id: an absolute URI without spaces (tag:, urn:, https:), as feed readers need.
@@ -271,18 +272,20 @@ def slugify(text: str) -> str:
 
 def _text(path: Path, front: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
     value = front.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ArticleError(path, "is missing or empty", field=key, fix=f"add '{key}: ...'")
-        return None
-    if not isinstance(value, str):
+    if value is not None and not isinstance(value, str):
         raise ArticleError(
             path,
             f"must be text, not {_kind(value)}",
             field=key,
             fix="put the value between quotes",
         )
-    return _clean(path, key, value)
+    # Empty once control characters and line breaks are gone is empty.
+    text = _clean(path, key, value) if value is not None else ""
+    if not text:
+        if required:
+            raise ArticleError(path, "is missing or empty", field=key, fix=f"add '{key}: ...'")
+        return None
+    return text
 
 
 def _kind(value: object) -> str:
@@ -320,7 +323,14 @@ def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
             field="tags",
             fix="write tags: [angst, slaap]",
         )
-    tags: list[str] = []
+    if len(value) > MAX_TAGS:
+        raise ArticleError(
+            path,
+            f"has {len(value):,} tags, more than {MAX_TAGS}",
+            field="tags",
+            fix="keep the few tags that describe the article",
+        )
+    tags: dict[str, None] = {}  # ordered and without duplicates, in linear time
     for tag in value:
         if not isinstance(tag, str):
             raise ArticleError(
@@ -330,8 +340,8 @@ def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
                 fix="put the tag between quotes",
             )
         cleaned = _clean(path, "tags", tag)
-        if cleaned and cleaned not in tags:
-            tags.append(cleaned)
+        if cleaned:
+            tags.setdefault(cleaned)
     return tuple(tags)
 
 

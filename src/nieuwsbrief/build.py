@@ -19,7 +19,7 @@ from nieuwsbrief.articles import (
     load_articles,
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
-from nieuwsbrief.errors import BuildError, InputError, NieuwsbriefError
+from nieuwsbrief.errors import BuildError, InputError, NieuwsbriefError, local_time
 from nieuwsbrief.output import check_out, claim, publish_claimed, quote
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
 from nieuwsbrief.select import digest_articles, held_back, published
@@ -123,12 +123,13 @@ def render_site(
         files=dict(render_feeds(settings, published(site.articles, now)))
     )
     window = digest_window(settings, now, digest_week)
+    zone = settings.digest.timezone
     articles = digest_articles(site.articles, window, now)
     if window.end.astimezone(dt.UTC) > now.astimezone(dt.UTC):
         # A --digest-week still to come: articles dated after --now are not published yet.
         rendered.warnings.append(
-            f"digest {window.week} goes out at {window.end.isoformat()}, after --now "
-            f"({now.isoformat()}): it holds only the articles published by --now"
+            f"digest {window.week} goes out at {local_time(window.end, zone)}, after --now "
+            f"({local_time(now, zone)}): it holds only the articles published by --now"
         )
     manifests = {manifest["week"]: manifest for manifest in archive}
     if articles or settings.digest.empty_week == "send":
@@ -140,7 +141,7 @@ def render_site(
     else:
         rendered.warnings.append(
             f"no digest for {window.week}: no articles were published between "
-            f"{window.start.isoformat()} and {window.end.isoformat()}"
+            f"{local_time(window.start, zone)} and {local_time(window.end, zone)}"
         )
         if manifests.pop(window.week, None) is not None:
             rendered.removed_weeks.append(window.week)

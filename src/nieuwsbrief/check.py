@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from nieuwsbrief.articles import (
     ARTICLES_DIR,
@@ -16,7 +17,13 @@ from nieuwsbrief.articles import (
     scan_articles,
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
-from nieuwsbrief.errors import InputError, InvalidSettings, NieuwsbriefError, TemplateError
+from nieuwsbrief.errors import (
+    InputError,
+    InvalidSettings,
+    NieuwsbriefError,
+    TemplateError,
+    local_time,
+)
 from nieuwsbrief.mail import one_click_problem
 from nieuwsbrief.markup import first_paragraph_text
 
@@ -53,7 +60,7 @@ def _from_error(error: InputError) -> Problem:
     return Problem("error", str(error.path), error.field, message)
 
 
-def _article_warnings(article: Article, now: dt.datetime) -> list[Problem]:
+def _article_warnings(article: Article, now: dt.datetime, zone: ZoneInfo) -> list[Problem]:
     path = str(article.source)
     warnings = []
     if not article.explicit_summary and len(first_paragraph_text(article.body)) > SUMMARY_LIMIT:
@@ -86,7 +93,7 @@ def _article_warnings(article: Article, now: dt.datetime) -> list[Problem]:
                 "warning",
                 path,
                 "date",
-                f"is in the future ({article.date.isoformat()}); it is left out until then",
+                f"is in the future ({local_time(article.date, zone)}); it is left out until then",
             )
         )
     if article.image and article.image.startswith("http://"):
@@ -185,7 +192,7 @@ def check_project(
     if held_back is not None:
         held_back.extend(a for a in articles if a.draft or a.date.astimezone(dt.UTC) > now)
     for article in articles:
-        problems.extend(_article_warnings(article, now))
+        problems.extend(_article_warnings(article, now, settings.site.timezone))
     if not errors and not date_errors(articles, now):
         problems.extend(_digest_warnings(settings, articles, now))
     return sorted(problems, key=lambda problem: (problem.severity != "error", problem.file))

@@ -29,6 +29,7 @@ DUTCH_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zat
 MAIL_SERVICE_NAMES = tuple(MAIL_SERVICES)
 
 MAX_SETTINGS_BYTES = 100_000
+MAX_REPORTED = 10  # unknown keys named one by one per section; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,8 @@ def normalize_url(value: str, schemes: tuple[str, ...] = ("https", "http")) -> s
     try:
         parts = urlsplit(value)
         port = parts.port
+        if port == 0:
+            raise ValueError
     except ValueError:
         raise ValueError(f"{quote(value)} is not a valid URL") from None
     scheme = parts.scheme.lower()
@@ -408,7 +411,7 @@ class _Section:
             return normalize_url(value, schemes)
         except ValueError as exc:
             example = "https://www.example.nl/pad/"
-            self.fail(name, str(exc), f"write a full URL such as {example}, without spaces")
+            self.fail(name, str(exc), f"write one full URL such as {example}")
             return None
 
     def email(self, name: str) -> str | None:
@@ -424,16 +427,24 @@ class _Section:
     def section(self, name: str) -> _Section:
         self.used.add(name)
         section = _Section(self.path, self.key(name), self.data.get(name), self.errors)
-        section.broken = section.broken and not self.broken
-        if self.broken:
-            section.broken = True
+        section.broken = section.broken or self.broken  # report a broken parent only once
         return section
 
     def finish(self) -> None:
-        for unknown in sorted(str(k) for k in self.data if k not in self.used):
-            known = sorted(self.used)
+        unknown_keys = sorted(str(k) for k in self.data if k not in self.used)
+        known = sorted(self.used)
+        for unknown in unknown_keys[:MAX_REPORTED]:
             fix = did_you_mean(unknown, known) or "known keys here: " + ", ".join(known)
             self.fail(unknown, "is not a known setting", fix)
+        if len(unknown_keys) > MAX_REPORTED and not self.broken:
+            self.errors.append(
+                ConfigError(
+                    self.path,
+                    f"has {len(unknown_keys) - MAX_REPORTED:,} more keys that are not settings",
+                    field=self.prefix or None,
+                    fix="known keys here: " + ", ".join(known),
+                )
+            )
 
 
 def _kind(value: object) -> str:
@@ -735,9 +746,12 @@ def parse_settings(data: object, path: Path) -> Settings:
         max_html_bytes=digest.number("max_html_bytes", 100_000, 1, 10_000_000),
     )
     from_author = sender is None and author is not None
-    email_errors = {"digest.from.email", "site.author.email"} & {e.field for e in errors}
+    # Only when the sender was read without errors: otherwise that error says it already.
+    sender_errors = site.broken or any(
+        (e.field or "").startswith(("site.author", "digest.from")) for e in errors
+    )
     chosen = sender or author
-    if chosen is not None and not chosen.email and not email_errors:
+    if chosen is not None and not chosen.email and not sender_errors:
         digest.fail(
             "from",
             "has no email address"

@@ -7,8 +7,10 @@ file name, key or value can never move the cursor, clear the screen or add a lin
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 QUOTE_LIMIT = 60
 PART_LIMIT = 400
@@ -41,6 +43,11 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     return "'" + escape_controls(cut) + "'"
 
 
+def local_time(moment: dt.datetime, zone: ZoneInfo) -> str:
+    """Return a moment for a message: local time with its offset, to the second."""
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
 def _part(text: str) -> str:
     cut = text[:PART_LIMIT] + "…" if len(text) > PART_LIMIT else text
     return escape_controls(cut)
@@ -64,7 +71,7 @@ class InputError(NieuwsbriefError):
 
     def __str__(self) -> str:
         where = escape_controls(str(self.path))
-        if self.field:
+        if self.field is not None:
             where += f": field {quote(self.field)}"
         message = f"{where}: {_part(self.problem)}"
         if self.fix:

@@ -8,7 +8,8 @@ and refuses, with the line and a fix, everything nieuwsbrief has no use for:
 
 * anchors, aliases, merge keys (``<<``) and explicit tags;
 * a key that is not a plain scalar, a key written twice, more than one document;
-* nesting deeper than ``MAX_DEPTH`` and scalars longer than ``MAX_SCALAR`` characters.
+* nesting deeper than ``MAX_DEPTH``, scalars longer than ``MAX_SCALAR`` characters and
+  more than ``MAX_NODES`` values in one document (time and memory stay bounded).
 
 Scalars keep the characters as written: every scalar is text, except the plain words of the
 YAML 1.2 core schema for null (``null``, ``~``, empty) and booleans (``true``, ``false``).
@@ -35,6 +36,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_DEPTH = 20
 MAX_SCALAR = 10_000
+MAX_NODES = 5_000
 
 STR = "tag:yaml.org,2002:str"
 BOOL = "tag:yaml.org,2002:bool"
@@ -87,6 +89,8 @@ class _StrictComposer:
     get_event: Any
     peek_event: Any
 
+    nodes = 0
+
     def get_single_node(self) -> Node | None:
         self.get_event()  # StreamStartEvent
         node = None
@@ -125,6 +129,13 @@ class _StrictComposer:
                 f"uses the explicit tag {_short_tag(event.tag)[:40]}",
                 line,
                 "remove the tag; put a text value between quotes",
+            )
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise YamlRefused(
+                f"holds more than {MAX_NODES:,} keys and values",
+                line,
+                "keep only the settings or front matter in it",
             )
         if depth >= MAX_DEPTH:
             raise YamlRefused(
