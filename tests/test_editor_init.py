@@ -59,7 +59,7 @@ def test_init_asks_and_writes_the_answers(tmp_path: Path, run_cli: RunCli) -> No
     assert site.contact.phone == ANSWERS["phone"] and site.contact.email == ANSWERS["email"]
     assert site.contact.whatsapp is None and site.contact.address is None
     assert settings.digest.sender is not None and settings.digest.sender.email == ANSWERS["email"]
-    assert settings.digest.unsubscribe_url == "https://www.hetbaken.nl/nieuwsbrief/afmelden/"
+    assert settings.digest.unsubscribe_url == "https://www.hetbaken.nl/nieuwsbrief/afmelden/?lezer=__LEZER__"
     assert site.address_form == "u"
     # The comments of the default file stay, and nothing of the example practice is left.
     text = (project / "schedule.yaml").read_text("utf-8")

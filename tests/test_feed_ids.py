@@ -3,6 +3,8 @@ a slug must change, and a warning when a build would change what readers already
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
 from pathlib import Path
@@ -158,8 +160,17 @@ def test_hostile_old_feed_in_out_does_not_break_the_build(
 ) -> None:
     out = tmp_path / "out"
     build(run_cli, project, out)
-    (out / "feed.xml").write_bytes(b"<rss><channel><item><guid>\x1b]0;pwn\x07</guid>")
-    (out / "feed.json").write_bytes(b'{"items": [{"id": "tag:\\u001b[2J", "url": "x"}]}')
+    hostile = {
+        "feed.xml": b"<rss><channel><item><guid>\x1b]0;pwn\x07</guid>",
+        "feed.json": b'{"items": [{"id": "tag:\\u001b[2J", "url": "x"}]}',
+    }
+    # Forge the record too, so the build trusts the files as its own and reads them back.
+    record_path = out / ".nieuwsbrief-written.json"
+    record = json.loads(record_path.read_text("utf-8"))
+    for name, data in hostile.items():
+        (out / name).write_bytes(data)
+        record["files"][name] = hashlib.sha256(data).hexdigest()
+    record_path.write_text(json.dumps(record), "utf-8")
     output = build(run_cli, project, out)
     assert "\x1b" not in output
     assert "no longer in the feeds" in output  # the fake JSON item, quoted and escaped

@@ -111,18 +111,18 @@ def test_generic_profile_uses_the_configured_url(
 def test_generic_per_recipient_url_offers_one_click(
     project: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
-    url = "https://www.praktijkdelinde.nl/afmelden/?lezer=[LEZER]&lijst=1"
+    url = "https://www.praktijkdelinde.nl/afmelden/?lezer=__LEZER__&lijst=1"
     set_setting(project, "digest", "unsubscribe_url", url)
-    set_setting(project, "digest", "recipient_placeholder", "[LEZER]")
+    set_setting(project, "digest", "recipient_placeholder", "__LEZER__")
     folder = build_with(project, tmp_path / "out", run_cli, "generic")
     message = read_eml(folder)
     assert message["List-Unsubscribe"].strip() == f"<{url}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # The placeholder is written as it is (never &amp;-escaped inside itself) in the HTML.
     assert unsubscribe_hrefs(email_html(folder)) == [url]
-    assert "[LEZER]" in (folder / "digest.txt").read_text("utf-8")
+    assert "__LEZER__" in (folder / "digest.txt").read_text("utf-8")
     web = (folder / "digest.html").read_text("utf-8")
-    assert "[LEZER]" not in web and unsubscribe_hrefs(web) == []
+    assert "__LEZER__" not in web and unsubscribe_hrefs(web) == []
     checked = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
     assert not [p for p in json.loads(checked.stdout) if "one-click" in p["message"]]
 

@@ -509,9 +509,9 @@ def _logo(section: _Section, base_url: str, title: str) -> Logo | None:
     return Logo(url=url, alt=alt, width=width)
 
 
-# Written raw into the .eml and the HTML: no whitespace, nothing HTML or quoted-printable
-# would escape (& < > " ' =), printable ASCII only.
-_RECIPIENT_PLACEHOLDER = re.compile(r"[!#-%(-;?-~]{3,60}")
+# Written raw into the .eml, the HTML and the URL: only characters that URL normalization
+# keeps as they are (RFC 3986 unreserved), so the placeholder survives byte for byte.
+_RECIPIENT_PLACEHOLDER = re.compile(r"[A-Za-z0-9_.~-]{3,60}")
 
 
 def _recipient_placeholder(section: _Section, url: str | None) -> str | None:
@@ -522,8 +522,7 @@ def _recipient_placeholder(section: _Section, url: str | None) -> str | None:
         section.fail(
             "recipient_placeholder",
             f"{quote(value)} is not a usable placeholder",
-            "use 3 to 60 plain ASCII characters without spaces, quotes, &, <, > or =, "
-            "e.g. __LEZER__",
+            "use 3 to 60 letters, digits, '_', '.', '~' or '-', e.g. __LEZER__",
         )
         return None
     if url is None and section.data.get("unsubscribe_url") is not None:
