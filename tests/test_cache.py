@@ -91,7 +91,7 @@ def test_a_damaged_entry_is_parsed_again(project: Path, tmp_path: Path, run_cli:
     path = project / CACHE_DIR / CACHE_FILE
     data = json.loads(path.read_text("utf-8"))
     for entry in data["articles"].values():
-        entry["record"]["date"] = "geen datum"
+        entry["front"]["date"] = "geen datum"
     path.write_text(json.dumps(data), "utf-8")
     build(run_cli, project, tmp_path / "out")
     assert tree_bytes(tmp_path / "out") == tree_bytes(tmp_path / "clean")

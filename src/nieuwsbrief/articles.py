@@ -339,9 +339,19 @@ def _tag_uri(site: SiteSettings, date: dt.datetime, slug: str) -> str:
     return f"tag:{host},{date.date().isoformat()}:{slug}"
 
 
-def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
-    """Validate one article's text; raise ``ArticleError`` naming the field at fault."""
-    front, body = split_front_matter(path, text)
+def parse_article(
+    path: Path,
+    text: str,
+    site: SiteSettings,
+    *,
+    front_matter: tuple[dict[str, Any], str] | None = None,
+) -> Article:
+    """Validate one article's text; raise ``ArticleError`` naming the field at fault.
+
+    ``front_matter``: the (front matter, body) of ``text`` already split, e.g. from a cache;
+    it is validated exactly as if it had just been parsed.
+    """
+    front, body = front_matter if front_matter is not None else split_front_matter(path, text)
     unknown = sorted(set(front) - KNOWN_KEYS - IGNORED_KEYS)
     if unknown:
         raise ArticleError(
@@ -529,6 +539,15 @@ def folder_warnings(directory: Path) -> list[str]:
     return scan_folder(directory).warnings
 
 
+def _file_line(article: Article, body_line: int) -> int:
+    """Turn a line number in an article's body into one in its file."""
+    with contextlib.suppress(ArticleError):
+        source = read_source(article.source)
+        if source.endswith(article.body):
+            return body_line + source.count("\n", 0, len(source) - len(article.body))
+    return body_line
+
+
 def check_article_body(article: Article) -> None:
     """Raise ``ArticleError`` naming the file line when the body is beyond the limits."""
     from nieuwsbrief.markup import body_problem
@@ -537,11 +556,30 @@ def check_article_body(article: Article) -> None:
     if problem is None:
         return
     line, text, fix = problem
-    with contextlib.suppress(ArticleError):
-        source = read_source(article.source)
-        if source.endswith(article.body):
-            line += source.count("\n", 0, len(source) - len(article.body))
+    line = _file_line(article, line)
     raise ArticleError(article.source, f"line {line} {text}", field="body", fix=fix)
+
+
+def body_warnings(article: Article) -> list[str]:
+    """Return what an editor should know about how the body renders (for ``check``)."""
+    from nieuwsbrief.markup import RAW_TEXT_TAG, lost_text
+
+    warnings: list[str] = []
+    raw = RAW_TEXT_TAG.search(article.body)
+    if raw is not None:
+        line = _file_line(article, article.body.count("\n", 0, raw.start()) + 1)
+        warnings.append(
+            f"line {line}: <{raw[1]}> is shown as text, not run as HTML; put code between "
+            "backticks, or remove it"
+        )
+    lost = lost_text(article.body, article.url)
+    if lost is not None:
+        line, word = lost
+        warnings.append(
+            f"line {_file_line(article, line)}: sanitizing drops visible text "
+            f"({quote_name(word)}); remove the HTML around it or write it as Markdown"
+        )
+    return warnings
 
 
 def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:

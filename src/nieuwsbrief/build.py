@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nieuwsbrief.articles import ARTICLES_DIR, Article, Progress, load_articles
+from nieuwsbrief.articles import ARTICLES_DIR, Article, Progress, folder_warnings, load_articles
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import NieuwsbriefError
 from nieuwsbrief.output import claim, publish_claimed
@@ -25,6 +25,7 @@ class Site:
 
     settings: Settings
     articles: list[Article]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -62,9 +63,11 @@ def load_site(project: Path, progress: Progress | None = None, *, cache: bool = 
     settings = load_settings(project / SETTINGS_FILE)
     article_cache = ArticleCache(project, settings.site) if cache else None
     articles = load_articles(project / ARTICLES_DIR, settings.site, progress, article_cache)
+    warnings = folder_warnings(project / ARTICLES_DIR)
     if article_cache is not None:
         article_cache.save()
-    return Site(settings, articles)
+        warnings.extend(article_cache.warnings)
+    return Site(settings, articles, warnings)
 
 
 def digest_window(settings: Settings, now: dt.datetime, week: str | None = None) -> Window:
@@ -140,5 +143,5 @@ def build(
         files={name: len(data) for name, data in sorted(rendered.files.items())},
         published=published(site.articles, now),
         digest_week=rendered.digest_week,
-        warnings=rendered.warnings,
+        warnings=[*site.warnings, *rendered.warnings],
     )

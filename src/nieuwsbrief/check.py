@@ -12,6 +12,8 @@ from nieuwsbrief.articles import (
     ARTICLES_DIR,
     SUMMARY_LIMIT,
     Article,
+    body_warnings,
+    folder_warnings,
     scan_articles,
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
@@ -137,6 +139,11 @@ def check_project(project: Path, now: dt.datetime) -> list[Problem]:
     now = settings.localize(now)
     articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
     problems = [_from_error(error) for error in errors]
+    folder = folder_warnings(project / ARTICLES_DIR)
+    problems += [Problem("warning", ARTICLES_DIR, None, warning) for warning in folder]
+    for article in articles:
+        path = str(article.source)
+        problems += [Problem("warning", path, "body", w) for w in body_warnings(article)]
     for article in articles:
         problems.extend(_article_warnings(article, now))
     if not errors:

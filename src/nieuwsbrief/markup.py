@@ -54,7 +54,7 @@ RAW_TEXT_TAGS = (
     "script", "style", "template", "textarea", "title", "xmp", "iframe", "noembed",
     "noframes", "noscript", "plaintext", "svg", "math",
 )  # fmt: skip
-_RAW_TEXT_TAG = re.compile(r"<(/?(?:" + "|".join(RAW_TEXT_TAGS) + r"))(?=[\s/>]|$)", re.IGNORECASE)
+RAW_TEXT_TAG = re.compile(r"<(/?(?:" + "|".join(RAW_TEXT_TAGS) + r"))(?=[\s/>]|$)", re.IGNORECASE)
 # A noncharacter read_source and strip_xml_illegal remove, so it never occurs in a body:
 # it stands for '<' of an escaped raw-text tag while Markdown is parsed.
 _LT = "\ufdd0"
@@ -204,7 +204,7 @@ def check_body(body: str) -> None:
 
 
 def _escape_raw_text_tags(source: str) -> str:
-    return _RAW_TEXT_TAG.sub(_LT + r"\1", strip_xml_illegal(source))
+    return RAW_TEXT_TAG.sub(_LT + r"\1", strip_xml_illegal(source))
 
 
 def _restore_escaped(html: str) -> str:
