@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from html import escape, unescape
+from html import escape
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
@@ -367,8 +367,28 @@ def _prefix_for(base_url: str) -> str:
     return _ID.sub("-", (segments[-1] if segments else "artikel").lower()).strip("-") or "a"
 
 
+_ANY_TAG = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9-]*)(?:[^>"']|"[^"]*"|'[^']*')*>""")
+
+
+def _drop_unknown_tags(html: str) -> str:
+    """Remove tags nh3 would not keep, but keep their content.
+
+    html5ever drops the content of SVG and MathML element names (``<text>``, ``<g>``,
+    ``<mi>`` ...) even outside ``<svg>``: removed here first, their text survives.
+    """
+    import nh3
+
+    allowed = nh3.ALLOWED_TAGS
+
+    def replace(match: re.Match[str]) -> str:
+        return match[0] if match[2].lower() in allowed else ""
+
+    return _ANY_TAG.sub(replace, html)
+
+
 def _markdown_html(source: str) -> str:
-    return _restore_escaped(_markdown().render(_escape_raw_text_tags(source)))
+    rendered = _markdown().render(_escape_raw_text_tags(source))
+    return _restore_escaped(_drop_unknown_tags(rendered))
 
 
 def sanitize_html(html: str, base_url: str, id_prefix: str | None = None) -> str:
@@ -392,12 +412,24 @@ def render_markdown(source: str, base_url: str, id_prefix: str | None = None) ->
     return sanitize_html(_markdown_html(source), base_url, id_prefix)
 
 
-def visible_words(html: str) -> Counter[str]:
-    """Return the words a reader sees in ``html`` (html5 parsing, as browsers do)."""
-    import nh3
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
 
-    text = nh3.clean(html, tags=set(), attributes={}, strip_comments=True)
-    return Counter(strip_xml_illegal(unescape(text)).split())
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def visible_words(html: str) -> Counter[str]:
+    """Return the words a reader sees in ``html``: its text, without tags or comments.
+
+    Python's own HTML parser, independent of the sanitizer whose losses it should find.
+    """
+    collector = _TextCollector()
+    collector.feed(html)
+    collector.close()
+    return Counter(strip_xml_illegal(" ".join(collector.parts)).split())
 
 
 def lost_text(source: str, base_url: str) -> tuple[int, str] | None:
