@@ -280,7 +280,8 @@ def _walk(node: _Node) -> list[_Node]:
     while pending:
         current = pending.pop()
         found.append(current)
-        pending.extend(child for child in current.children if isinstance(child, _Node))
+        # Reversed onto the stack, so nodes come out in document order (first id wins).
+        pending.extend(child for child in reversed(current.children) if isinstance(child, _Node))
     return found
 
 
