@@ -460,6 +460,7 @@ def scan_folder(directory: Path) -> FolderScan:
     ``*.markdown`` in any case. Hidden entries (``.name``) are skipped silently; anything
     else is named in a warning. A symlink that leads outside the project is an error.
     """
+    import errno
     import stat
 
     scan = FolderScan()
@@ -498,10 +499,10 @@ def scan_folder(directory: Path) -> FolderScan:
             continue
         try:
             status = path.stat()
-        except RuntimeError:
-            scan.warnings.append(_not_read(directory, name, "it is a symlink loop"))
-            continue
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                scan.warnings.append(_not_read(directory, name, "it is a symlink loop"))
+                continue
             reason = (
                 "it is a symlink that leads nowhere"
                 if path.is_symlink()
