@@ -126,8 +126,18 @@ def test_a_script_block_is_shown_as_text_never_run(empty_project: Path, run_cli:
             "nests quotes and lists",
         ),
         ("Intro.\n\n" + "[" * 100_000, 8, "'[' that no ']' closes"),
+        (
+            "Intro.\n\n" + "> " * 30 + "x\n\n" + ("> " * 30 + "diep\n\n") * 300,
+            8 + 2 * 222,
+            "deeply on too many lines",
+        ),
+        (
+            "Intro.\n\n" + "| a | b |\n|---|---|\n" + "| c | d |\n" * 10_000,
+            8 + 1 + 6665,
+            "pieces of markup",
+        ),
     ],
-    ids=["divs-one-line", "divs-lines", "blockquotes", "lists", "brackets"],
+    ids=["divs-one-line", "divs-lines", "blockquotes", "lists", "brackets", "quote-work", "markup"],
 )
 def test_deep_nesting_is_refused_with_the_line(
     body: str, line: int, phrase: str, empty_project: Path, run_cli: RunCli

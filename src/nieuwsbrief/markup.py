@@ -47,6 +47,13 @@ MAX_HTML_DEPTH = 64
 # markdown-it scans from every unmatched '[' to the end of its paragraph: the sum over
 # paragraphs of ('[' count x paragraph length) bounds that work.
 MAX_BRACKET_WORK = 2_000_000
+# markdown-it re-scans the lines of every open quote or list for each level: the sum over
+# lines of depth squared bounds that work (flat prose costs nothing).
+MAX_NESTING_WORK = 200_000
+# markdown-it-py and nh3 spend ~0.1 ms per piece of inline markup (a '|' of a table, a '*',
+# a '[' ...) on a quiet machine: this many keep a body near 2 s, whatever its size.
+MAX_MARKUP = 20_000
+_MARKUP = re.compile(r"[*_`\[\]<|&~]")
 
 # Elements whose content html5 parses as raw text (or RCDATA, or not at all): written in
 # prose ("Met de <style> tag ...") they would swallow the rest of the article.
@@ -130,6 +137,8 @@ def body_problem(body: str) -> tuple[int, str, str] | None:
     bracket_work = 0
     opened: list[int] = []  # offsets of this paragraph's '[' still unmatched
     opened_sum = 0
+    nesting_work = 0
+    markup = 0
     offset = 0
     for number, line in enumerate(body.split("\n"), 1):
         fence_match = _FENCE.match(line)
@@ -165,13 +174,21 @@ def body_problem(body: str) -> tuple[int, str, str] | None:
                 f"{MAX_MARKDOWN_DEPTH} allowed",
                 "flatten the quotes or lists",
             )
+        nesting_work += depth * depth
+        if nesting_work > MAX_NESTING_WORK:
+            return (
+                number,
+                f"nests quotes and lists deeply on too many lines ({depth} levels here), "
+                "too costly to render",
+                "flatten the quotes or lists",
+            )
         if "<" in line:
             for closing, name, _attributes, self_closing in _TAG.findall(line):
                 name = name.lower()
                 if closing:
                     if name in stack:
                         del stack[len(stack) - 1 - stack[::-1].index(name) :]
-                elif name not in _VOID and not self_closing:
+                elif name not in _VOID and not self_closing and name not in RAW_TEXT_TAGS:
                     if name in _SELF_CLOSING_SIBLINGS and stack and stack[-1] == name:
                         continue
                     stack.append(name)
@@ -188,6 +205,14 @@ def body_problem(body: str) -> tuple[int, str, str] | None:
                 f"has {len(opened):,} '[' that no ']' closes in one paragraph, too costly to "
                 "render",
                 "split the paragraph, or write '\\[' for a bracket that is no link",
+            )
+        markup += len(_MARKUP.findall(line))
+        if markup > MAX_MARKUP:
+            return (
+                number,
+                f"has more than {MAX_MARKUP:,} pieces of markup (*, _, `, [, ], <, |, &, ~) "
+                "outside code blocks, too costly to render",
+                "split the article, or move data to a linked file",
             )
     return None
 
