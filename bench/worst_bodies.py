@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from nieuwsbrief.articles import MAX_ARTICLE_BYTES
-from nieuwsbrief.markup import MAX_HTML_DEPTH, MAX_MARKDOWN_DEPTH
+from nieuwsbrief.markup import MAX_HTML_DEPTH, MAX_MARKDOWN_DEPTH, MAX_MARKUP
 
 
 def cases(size: int) -> dict[str, str]:
@@ -41,22 +41,28 @@ def cases(size: int) -> dict[str, str]:
         "blockquotes-at-limit-repeated": fill(quotes_ok),
         "lists-at-limit-repeated": fill(lists_ok),
         "quotes-at-nesting-budget": (("> " * 32 + "diep\n\n") * 195 + fill("woord "))[:size],
-        "inline-html-at-markup-limit": ("<b>x</b> " * 9_990 + fill("woord "))[:size],
-        "references-at-markup-limit": ("&#1; &amp; " * 9_990 + fill("woord "))[:size],
+        "inline-html-at-markup-limit": ("<b>x</b> " * (MAX_MARKUP // 2 - 10) + fill("woord "))[
+            :size
+        ],
+        "references-at-markup-limit": ("&#1; &amp; " * (MAX_MARKUP // 2 - 10) + fill("woord "))[
+            :size
+        ],
         "one-long-line-of-words": fill("woord "),
         "one-paragraph-of-links": fill("[link](https://example.nl/pad) "),
         "paragraphs-of-links": fill("[link](https://example.nl/pad) " * 40 + "\n\n"),
         "many-small-tables": fill("| a | b |\n|---|---|\n| c | d |\n\n"),
         "tables-at-markup-limit": (
-            "| a | b |\n|---|---|\n" + "| c | d |\n" * 6600 + fill("woord ")
+            "| a | b |\n|---|---|\n" + "| c | d |\n" * (MAX_MARKUP // 3 - 10) + fill("woord ")
         )[:size],
         "one-long-table": "| a | b |\n|---|---|\n" + fill("| c | d |\n"),
         "emphasis-markers": fill("*a **b _c __d "),
         "emphasis-alternating": fill("*_"),
-        "emphasis-at-markup-limit": ("*_" * 9_990 + "\n\n" + fill("woord "))[:size],
-        "links-at-markup-limit": ("[link](https://example.nl/pad) " * 9_990 + fill("woord "))[
+        "emphasis-at-markup-limit": ("*_" * (MAX_MARKUP // 2 - 10) + "\n\n" + fill("woord "))[
             :size
         ],
+        "links-at-markup-limit": (
+            "[link](https://example.nl/pad) " * (MAX_MARKUP // 2 - 10) + fill("woord ")
+        )[:size],
         "unmatched-brackets-1400-per-paragraph (refused)": fill("[" * 1400 + "\n\n"),
         "unmatched-brackets-1000-once": "[" * 1000 + "\n\n" + fill("woord "),
         "unmatched-brackets-to-size (refused)": fill("["),

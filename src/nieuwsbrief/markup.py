@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from html.parser import HTMLParser
+from itertools import islice
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -52,7 +53,7 @@ MAX_BRACKET_WORK = 2_000_000
 MAX_NESTING_WORK = 200_000
 # markdown-it-py and nh3 spend ~0.1 ms per piece of inline markup (a '|' of a table, a '*',
 # a '[' ...) on a quiet machine: this many keep a body near 2 s, whatever its size.
-MAX_MARKUP = 20_000
+MAX_MARKUP = 8_000
 _MARKUP = re.compile(r"[*_`\[\]<|&~]")
 
 # Elements whose content html5 parses as raw text (or RCDATA, or not at all): written in
@@ -154,8 +155,11 @@ def body_problem(body: str) -> tuple[int, str, str] | None:
             bracket_work += len(opened) * offset - opened_sum
             opened.clear()
             opened_sum = 0
-        elif "[" in line or "]" in line:
-            for match in _BRACKET.finditer(line):
+        # Every loop below stops after the markup still allowed: linear in MAX_MARKUP.
+        room = MAX_MARKUP - markup + 1
+        markup += len(_MARKUP.findall(line))
+        if line.strip() and ("[" in line or "]" in line):
+            for match in islice(_BRACKET.finditer(line), room):
                 if match[0] == "[":
                     opened.append(offset + match.start())
                     opened_sum += opened[-1]
@@ -183,7 +187,8 @@ def body_problem(body: str) -> tuple[int, str, str] | None:
                 "flatten the quotes or lists",
             )
         if "<" in line:
-            for closing, name, _attributes, self_closing in _TAG.findall(line):
+            for tag in islice(_TAG.finditer(line), room):
+                closing, name, _attributes, self_closing = tag.groups()
                 name = name.lower()
                 if closing:
                     if name in stack:
@@ -206,7 +211,6 @@ def body_problem(body: str) -> tuple[int, str, str] | None:
                 "render",
                 "split the paragraph, or write '\\[' for a bracket that is no link",
             )
-        markup += len(_MARKUP.findall(line))
         if markup > MAX_MARKUP:
             return (
                 number,
