@@ -408,3 +408,12 @@ def test_any_body_builds_inert_feeds_through_the_cli(
             assert_inert(fragment)
         for word in prose_words(body):
             assert word in text_of(fragment), (word, fragment)
+
+
+def test_tags_in_code_are_not_warned_about(empty_project: Path, run_cli: RunCli) -> None:
+    body = "Zet `<style>` in de kop.\n\n```html\n<script>\n```\n\nKlaar."
+    result, out = build_one(run_cli, empty_project, body)
+    assert result.exit_code == 0, result.output
+    assert all("<style>" in text_of(fragment) for fragment in feed_html(out))
+    check = run_cli("check", "-p", empty_project, "--now", NOW)
+    assert check.exit_code == 0 and "shown as text" not in check.output, check.output

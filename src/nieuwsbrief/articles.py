@@ -418,6 +418,9 @@ def load_article(path: Path, site: SiteSettings) -> Article:
 
 
 ARTICLE_SUFFIXES = (".md", ".markdown")
+_CODE = re.compile(
+    r"^ {0,3}(`{3,}|~{3,}).*?(?:^ {0,3}\1|\Z)|(`+)[^`]*?\2", re.MULTILINE | re.DOTALL
+)
 _NAME_LIMIT = 60
 
 
@@ -566,7 +569,9 @@ def body_warnings(article: Article) -> list[str]:
     from nieuwsbrief.markup import RAW_TEXT_TAG, lost_text
 
     warnings: list[str] = []
-    raw = RAW_TEXT_TAG.search(article.body)
+    # Code is meant to show tags as text: blank it out, keeping the line numbers.
+    prose = _CODE.sub(lambda match: re.sub(r"[^\n]", " ", match[0]), article.body)
+    raw = RAW_TEXT_TAG.search(prose)
     if raw is not None:
         line = _file_line(article, article.body.count("\n", 0, raw.start()) + 1)
         warnings.append(
