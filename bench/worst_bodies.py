@@ -23,7 +23,6 @@ from pathlib import Path
 from nieuwsbrief.articles import MAX_ARTICLE_BYTES
 from nieuwsbrief.markup import MAX_HTML_DEPTH, MAX_MARKDOWN_DEPTH, MAX_MARKUP
 
-
 NOTES = """
 ## Reading the table
 
