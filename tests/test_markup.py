@@ -417,3 +417,46 @@ def test_tags_in_code_are_not_warned_about(empty_project: Path, run_cli: RunCli)
     assert all("<style>" in text_of(fragment) for fragment in feed_html(out))
     check = run_cli("check", "-p", empty_project, "--now", NOW)
     assert check.exit_code == 0 and "shown as text" not in check.output, check.output
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    ['<div title="x', "<div title='x", "<p>a <!-- b", "<!-- nooit gesloten", '<img src="x', "<div"],
+)
+def test_an_unclosed_tag_or_comment_keeps_what_follows(
+    fragment: str, empty_project: Path, run_cli: RunCli
+) -> None:
+    body = f"{fragment}\n\nDe tekst hierna blijft.\n\nSlot met **nadruk**."
+    result, out = build_one(run_cli, empty_project, body)
+    assert result.exit_code == 0, result.output
+    for fragment_html in feed_html(out):
+        assert_inert(fragment_html)
+        text = text_of(fragment_html)
+        assert "De tekst hierna blijft." in text and "Slot met nadruk." in text, fragment_html
+
+
+BLOCKS = st.lists(
+    st.one_of(
+        st.integers(0, 99).map(lambda number: ("prose", f"pw{number}x en nog wat")),
+        st.lists(PIECES, min_size=1, max_size=8).map(lambda pieces: ("other", " ".join(pieces))),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(BLOCKS)
+def test_prose_between_any_blocks_survives(blocks: list[tuple[str, str]]) -> None:
+    body = "\n\n".join(text for _, text in blocks)
+    try:
+        html = render_markdown(body, BASE)
+    except ValueError:
+        return
+    assert not XML_ILLEGAL.search(html)
+    if html.strip():
+        assert_inert(html)
+    seen = " ".join(visible_words(html))
+    for kind, text in blocks:
+        if kind == "prose":
+            word = text.split()[0]
+            assert word in seen, (word, html)

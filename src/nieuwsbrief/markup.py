@@ -22,7 +22,7 @@ from functools import lru_cache
 from html import escape
 from html.parser import HTMLParser
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 if TYPE_CHECKING:
@@ -94,15 +94,54 @@ def strip_xml_illegal(text: str) -> str:
     return XML_ILLEGAL.sub("", text)
 
 
+# What html5 reads after '<' up to the end of a tag, a comment or a bogus comment.
+_TAG_REST = re.compile(r"""[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
+_COMMENT_REST = re.compile(r"(?:>|->|.*?-->)", re.DOTALL)
+_BOGUS_REST = re.compile(r"[^>]*>")
+_CONSTRUCT = re.compile(r"<(?:(!--)|([A-Za-z]|/[A-Za-z])|(!|\?|/))")
+_MAX_RESTARTS = 8
+
+
+def close_open_constructs(html: str) -> str:
+    """Escape the '<' of a tag or comment that ``html`` never closes.
+
+    An HTML block ends at a blank line, but a tag or comment left open in it (an attribute
+    quote, ``<!--``) would swallow every paragraph after it. Escaped, it is text.
+    """
+    position = 0
+    restarts = 0
+    while True:
+        match = _CONSTRUCT.search(html, position)
+        if match is None:
+            return html
+        start = match.start()
+        rest = _COMMENT_REST if match[1] else _TAG_REST if match[2] else _BOGUS_REST
+        closed = rest.match(html, match.end())
+        if closed is not None:
+            position = closed.end()
+            continue
+        restarts += 1
+        if restarts > _MAX_RESTARTS:  # pathological: show the rest of the block as text
+            return html[:start] + html[start:].replace("<", "&lt;")
+        html = html[:start] + "&lt;" + html[start + 1 :]
+        position = start + 4
+
+
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     # CommonMark, plus tables and strikethrough that editors know from other tools.
     # maxNesting above our own depth limit: markdown-it would silently flatten deeper text.
-    return MarkdownIt("commonmark", {"typographer": False, "maxNesting": 100}).enable(
+    md = MarkdownIt("commonmark", {"typographer": False, "maxNesting": 100}).enable(
         ["table", "strikethrough"]
     )
+
+    def html_block(self: object, tokens: list[Any], index: int, *_: object) -> str:
+        return close_open_constructs(str(tokens[index].content))
+
+    md.add_render_rule("html_block", html_block)
+    return md
 
 
 def safe_url(url: str, base: str) -> str | None:
@@ -232,8 +271,20 @@ def check_body(body: str) -> None:
 # -- 2..5. rendering ------------------------------------------------------------------
 
 
+# HTML blocks that CommonMark ends only at their closing sequence: left open, they would
+# swallow the rest of the article.
+_OPEN_UNTIL = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"))
+
+
 def _escape_raw_text_tags(source: str) -> str:
-    return RAW_TEXT_TAG.sub(_LT + r"\1", strip_xml_illegal(source))
+    source = RAW_TEXT_TAG.sub(_LT + r"\1", strip_xml_illegal(source))
+    for opening, closing in _OPEN_UNTIL:
+        last_close = source.rfind(closing)
+        tail_start = last_close + len(closing) if last_close >= 0 else 0
+        if opening in source[tail_start:]:
+            tail = source[tail_start:].replace(opening, _LT + opening[1:])
+            source = source[:tail_start] + tail
+    return source
 
 
 def _restore_escaped(html: str) -> str:
