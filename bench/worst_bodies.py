@@ -86,6 +86,10 @@ def cases(size: int) -> dict[str, str]:
         "raw-text-tags-in-prose": fill("Met de <style> tag en <script> en <textarea> "),
         "entities-and-illegal-references": fill("&#1; &amp; &#xD800; &lt; &#0; "),
         "html-block-lines": fill("<p>alinea</p>\n"),
+        "unclosed-comment-then-prose": ("<!-- open\n\n" + fill("woord "))[:size],
+        "unclosed-attributes-in-blocks": (
+            ('<div title="x\n\n' + "woord " * 100 + "\n\n") * 3000 + fill("woord ")
+        )[:size],
         "headings-with-ids": fill("## Kop\n\n[terug](#kop)\n\n"),
     }
 
