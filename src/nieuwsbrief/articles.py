@@ -578,7 +578,7 @@ def body_warnings(article: Article) -> list[str]:
             f"line {line}: <{raw[1]}> is shown as text, not run as HTML; put code between "
             "backticks, or remove it"
         )
-    lost = lost_text(article.body, article.url)
+    lost = lost_text(article.body, article.url, article.content_html)
     if lost is not None:
         line, word = lost
         warnings.append(

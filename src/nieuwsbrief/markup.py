@@ -467,6 +467,7 @@ def _drop_unknown_tags(html: str) -> str:
     return _ANY_TAG.sub(replace, html)
 
 
+@lru_cache(maxsize=8)  # check renders a body for its warnings right after the feeds did
 def _markdown_html(source: str) -> str:
     rendered = _markdown().render(_escape_raw_text_tags(source))
     return _restore_escaped(_drop_unknown_tags(rendered))
@@ -513,12 +514,16 @@ def visible_words(html: str) -> Counter[str]:
     return Counter(strip_xml_illegal(" ".join(collector.parts)).split())
 
 
-def lost_text(source: str, base_url: str) -> tuple[int, str] | None:
-    """Return (line in ``source``, a lost word) when sanitizing drops visible prose."""
+def lost_text(source: str, base_url: str, rendered: str | None = None) -> tuple[int, str] | None:
+    """Return (line in ``source``, a lost word) when sanitizing drops visible prose.
+
+    ``rendered``: ``render_markdown(source, base_url)``, when the caller has it already.
+    """
     if body_problem(source) is not None:
         return None
     before = _markdown_html(source)
-    missing = visible_words(before) - visible_words(sanitize_html(before, base_url))
+    after = rendered if rendered is not None else sanitize_html(before, base_url)
+    missing = visible_words(before) - visible_words(after)
     if not missing:
         return None
     word = min(missing, key=lambda candidate: source.find(candidate) % (len(source) + 1))
