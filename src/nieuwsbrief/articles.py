@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -120,18 +121,43 @@ class InvalidArticles(NieuwsbriefError):
 
 
 def read_source(path: Path) -> str:
-    """Read an article file as text: UTF-8 with or without BOM, any line ends."""
+    """Read an article file as text: UTF-8 with or without BOM, any line ends.
+
+    Only a regular file is read, and never more than the size limit: opening does not
+    block on a FIFO, and a device or folder is refused.
+    """
+    import os
+    import stat
+
     try:
-        size = path.stat().st_size
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise ArticleError(path, f"cannot be read: {exc.strerror}") from None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise ArticleError(
+                path, "is not a regular file", fix="replace it with a Markdown text file"
+            )
+        size = status.st_size
         if size > MAX_ARTICLE_BYTES:
             raise ArticleError(
                 path,
                 f"is {size:,} bytes, more than the {MAX_ARTICLE_BYTES:,} an article may have",
                 fix="split it up or remove embedded data",
             )
-        data = path.read_bytes()
+        with os.fdopen(os.dup(descriptor), "rb") as stream:
+            data = stream.read(MAX_ARTICLE_BYTES + 1)
     except OSError as exc:
         raise ArticleError(path, f"cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ArticleError(
+            path,
+            f"is more than the {MAX_ARTICLE_BYTES:,} bytes an article may have",
+            fix="split it up or remove embedded data",
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -429,9 +455,19 @@ def date_errors(articles: Iterable[Article], now: dt.datetime) -> list[ArticleEr
     ]
 
 
-def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
-    """Validate one article's text; raise ``ArticleError`` naming the field at fault."""
-    front, body = split_front_matter(path, text)
+def parse_article(
+    path: Path,
+    text: str,
+    site: SiteSettings,
+    *,
+    front_matter: tuple[dict[str, Any], str] | None = None,
+) -> Article:
+    """Validate one article's text; raise ``ArticleError`` naming the field at fault.
+
+    ``front_matter``: the (front matter, body) of ``text`` already split, e.g. from a cache;
+    it is validated exactly as if it had just been parsed.
+    """
+    front, body = front_matter if front_matter is not None else split_front_matter(path, text)
     unknown = sorted(set(front) - KNOWN_KEYS - IGNORED_KEYS)
     if unknown:
         known = sorted(KNOWN_KEYS)
@@ -501,12 +537,175 @@ def load_article(path: Path, site: SiteSettings) -> Article:
     return parse_article(path, read_source(path), site)
 
 
+ARTICLE_SUFFIXES = (".md", ".markdown")
+_CODE = re.compile(
+    r"^ {0,3}(`{3,}|~{3,}).*?(?:^ {0,3}\1|\Z)|(`+)[^`]*?\2", re.MULTILINE | re.DOTALL
+)
+_NAME_LIMIT = 60
+
+
+def quote_name(name: str) -> str:
+    """Quote a file name for a message: short, control and format characters escaped."""
+    import unicodedata
+
+    parts: list[str] = []
+    for char in name[: _NAME_LIMIT + 1]:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as os.listdir hands it over
+            parts.append(f"\\x{code - 0xDC00:02x}")
+        elif unicodedata.category(char)[0] in "CZ" and char != " ":
+            parts.append(f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}")
+        elif char in "'\\":
+            parts.append("\\" + char)
+        else:
+            parts.append(char)
+    text = "".join(parts[:_NAME_LIMIT])
+    return f"'{text}…'" if len(name) > _NAME_LIMIT else f"'{text}'"
+
+
+@dataclass
+class FolderScan:
+    """What an articles folder holds: article files, and what else is there."""
+
+    paths: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[ArticleError] = field(default_factory=list)
+
+
+def _not_read(directory: Path, name: str, reason: str) -> str:
+    return f"{directory.name}/{quote_name(name)} is not read: {reason}"
+
+
+def scan_folder(directory: Path) -> FolderScan:
+    """Sort the entries of an articles folder into articles, warnings and errors.
+
+    Articles are regular files (or symlinks to one inside the project) named ``*.md`` or
+    ``*.markdown`` in any case. Hidden entries (``.name``) are skipped silently; anything
+    else is named in a warning. A symlink that leads outside the project is an error.
+    """
+    import errno
+    import stat
+
+    scan = FolderScan()
+    try:
+        entries = sorted(entry.name for entry in directory.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return scan
+    except OSError as exc:
+        scan.warnings.append(f"{directory.name}/ cannot be listed: {exc.strerror}")
+        return scan
+    project = directory.absolute().parent.resolve()
+    for name in entries:
+        if name.startswith("."):
+            continue
+        path = directory / name
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            scan.warnings.append(
+                _not_read(directory, name, "its name is not valid UTF-8; rename it")
+            )
+            continue
+        if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in name):
+            scan.warnings.append(
+                _not_read(directory, name, "its name holds control characters; rename it")
+            )
+            continue
+        if not name.lower().endswith(ARTICLE_SUFFIXES):
+            stripped = name.strip()
+            hint = (
+                "its name has white space around the extension; rename it"
+                if stripped.lower().endswith(ARTICLE_SUFFIXES)
+                else "only *.md and *.markdown files are articles"
+            )
+            scan.warnings.append(_not_read(directory, name, hint))
+            continue
+        try:
+            status = path.stat()
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                scan.warnings.append(_not_read(directory, name, "it is a symlink loop"))
+                continue
+            reason = (
+                "it is a symlink that leads nowhere"
+                if path.is_symlink()
+                else f"it cannot be read ({exc.strerror})"
+            )
+            scan.warnings.append(_not_read(directory, name, reason))
+            continue
+        if not stat.S_ISREG(status.st_mode):
+            kind = "a folder" if stat.S_ISDIR(status.st_mode) else "not a regular file"
+            scan.warnings.append(_not_read(directory, name, f"it is {kind}"))
+            continue
+        if path.is_symlink():
+            try:
+                path.resolve(strict=True).relative_to(project)
+            except (OSError, RuntimeError, ValueError):
+                scan.errors.append(
+                    ArticleError(
+                        Path(directory.name, name),
+                        "is a symlink that leads outside the project",
+                        fix="copy the article into articles/ instead of linking to it",
+                    )
+                )
+                continue
+        scan.paths.append(path)
+    return scan
+
+
 def article_paths(directory: Path) -> list[Path]:
-    """Return the Markdown files of an articles folder, in a stable order."""
-    if not directory.is_dir():
-        return []
-    paths = [path for path in directory.glob("*.md") if not path.name.startswith(".")]
-    return sorted((path for path in paths if path.is_file()), key=lambda path: path.name)
+    """Return the article files of an articles folder, in a stable order."""
+    return scan_folder(directory).paths
+
+
+def folder_warnings(directory: Path) -> list[str]:
+    """Return a warning for every entry of an articles folder that is not read."""
+    return scan_folder(directory).warnings
+
+
+def _file_line(article: Article, body_line: int) -> int:
+    """Turn a line number in an article's body into one in its file."""
+    with contextlib.suppress(ArticleError):
+        source = read_source(article.source)
+        if source.endswith(article.body):
+            return body_line + source.count("\n", 0, len(source) - len(article.body))
+    return body_line
+
+
+def check_article_body(article: Article) -> None:
+    """Raise ``ArticleError`` naming the file line when the body is beyond the limits."""
+    from nieuwsbrief.markup import body_problem
+
+    problem = body_problem(article.body)
+    if problem is None:
+        return
+    line, text, fix = problem
+    line = _file_line(article, line)
+    raise ArticleError(article.source, f"line {line} {text}", field="body", fix=fix)
+
+
+def body_warnings(article: Article) -> list[str]:
+    """Return what an editor should know about how the body renders (for ``check``)."""
+    from nieuwsbrief.markup import RAW_TEXT_TAG, lost_text
+
+    warnings: list[str] = []
+    # Code is meant to show tags as text: blank it out, keeping the line numbers.
+    prose = _CODE.sub(lambda match: re.sub(r"[^\n]", " ", match[0]), article.body)
+    raw = RAW_TEXT_TAG.search(prose)
+    if raw is not None:
+        line = _file_line(article, article.body.count("\n", 0, raw.start()) + 1)
+        warnings.append(
+            f"line {line}: <{raw[1]}> is shown as text, not run as HTML; put code between "
+            "backticks, or remove it"
+        )
+    lost = lost_text(article.body, article.url, article.content_html)
+    if lost is not None:
+        line, word = lost
+        warnings.append(
+            f"line {_file_line(article, line)}: sanitizing drops visible text "
+            f"({quote_name(word)}); remove the HTML around it or write it as Markdown"
+        )
+    return warnings
 
 
 def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
@@ -559,14 +758,14 @@ def scan_articles(
     validation; only valid articles are cached, so every error is found every time.
     """
     articles: list[Article] = []
-    errors: list[ArticleError] = []
-    paths = article_paths(directory)
+    folder = scan_folder(directory)
+    errors: list[ArticleError] = list(folder.errors)
+    paths = folder.paths
     for done, path in enumerate(paths, 1):
         try:
-            if cache is None:
-                articles.append(load_article(path, site))
-            else:
-                articles.append(cache.load(path, site))
+            article = load_article(path, site) if cache is None else cache.load(path, site)
+            check_article_body(article)
+            articles.append(article)
         except ArticleError as exc:
             errors.append(exc)
         if progress is not None:

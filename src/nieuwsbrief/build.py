@@ -16,6 +16,7 @@ from nieuwsbrief.articles import (
     InvalidArticles,
     Progress,
     date_errors,
+    folder_warnings,
     load_articles,
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
@@ -34,6 +35,7 @@ class Site:
 
     settings: Settings
     articles: list[Article]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -92,9 +94,11 @@ def load_site(project: Path, progress: Progress | None = None, *, cache: bool = 
         )
     article_cache = ArticleCache(project, settings.site) if cache else None
     articles = load_articles(project / ARTICLES_DIR, settings.site, progress, article_cache)
+    warnings = folder_warnings(project / ARTICLES_DIR)
     if article_cache is not None:
         article_cache.save()
-    return Site(settings, articles)
+        warnings.extend(article_cache.warnings)
+    return Site(settings, articles, warnings)
 
 
 def digest_window(settings: Settings, now: dt.datetime, week: str | None = None) -> Window:
@@ -303,7 +307,7 @@ def build(
         files={name: len(data) for name, data in sorted(rendered.files.items())},
         published=published(site.articles, now),
         digest_week=rendered.digest_week,
-        warnings=rendered.warnings,
+        warnings=[*site.warnings, *rendered.warnings],
         removed=removed,
     )
 

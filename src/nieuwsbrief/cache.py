@@ -1,120 +1,186 @@
-"""Remember validated articles between builds, keyed by file content and settings."""
+"""Remember parsed front matter between builds, keyed by file content, code and settings.
+
+Only the expensive step is cached: parsing the YAML front matter. Every build validates
+what it reads back with exactly the rules it applies to a freshly parsed file
+(``parse_article``), and derives everything else (URL, id, dates in their zone) again, so a
+tampered or stale cache can change neither what is accepted nor a single output byte.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
+import math
 import os
+import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from nieuwsbrief import __version__
-from nieuwsbrief.articles import Article, parse_article, read_source, split_text
+from nieuwsbrief.articles import (
+    Article,
+    parse_article,
+    quote_name,
+    read_source,
+    split_front_matter,
+    split_text,
+)
 from nieuwsbrief.config import SiteSettings
+from nieuwsbrief.errors import ArticleError
 
 CACHE_DIR = ".nieuwsbrief-cache"
 CACHE_FILE = "articles.json"
-# Bump when Article's fields or their meaning change, so old caches are never trusted.
+# Bump when the cache file's layout changes.
 FORMAT = 2
+_TEMP_PREFIX = ".articles-"
+_MAX_NESTING = 20
+
+
+@lru_cache(maxsize=1)
+def code_key() -> str:
+    """Return a hash of the package's source files: validation rules live in them."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def settings_key(site: SiteSettings) -> str:
     """Return a key that changes whenever anything an article's validation depends on does."""
-    return hashlib.sha256(f"{FORMAT}|{__version__}|{site!r}".encode()).hexdigest()
+    python = ".".join(str(part) for part in sys.version_info[:3])
+    return hashlib.sha256(
+        f"{FORMAT}|{code_key()}|{sys.implementation.name}-{python}|{site!r}".encode()
+    ).hexdigest()
 
 
-def _to_record(article: Article) -> dict[str, Any]:
-    return {
-        "slug": article.slug,
-        "title": article.title,
-        "date": article.date.isoformat(),
-        "zone": getattr(article.date.tzinfo, "key", None),
-        "updated": article.updated.isoformat() if article.updated else None,
-        "updated_zone": getattr(article.updated.tzinfo, "key", None) if article.updated else None,
-        "summary": article.explicit_summary,
-        "tags": list(article.tags),
-        "author": article.author,
-        "image": article.image,
-        "image_alt": article.image_alt,
-        "draft": article.draft,
-        "url": article.url,
-        "id": article.id,
-    }
-
-
-def _moment(text: str, zone: str | None) -> dt.datetime:
-    from zoneinfo import ZoneInfo
-
-    moment = dt.datetime.fromisoformat(text)
-    # Restore a named zone, so a cached article is identical to a freshly parsed one.
-    return moment.astimezone(ZoneInfo(zone)) if zone else moment
-
-
-def _from_record(record: dict[str, Any], source: Path, body: str) -> Article:
-    return Article(
-        source=source,
-        slug=record["slug"],
-        title=record["title"],
-        date=_moment(record["date"], record["zone"]),
-        updated=_moment(record["updated"], record["updated_zone"]) if record["updated"] else None,
-        explicit_summary=record["summary"],
-        tags=tuple(record["tags"]),
-        author=record["author"],
-        image=record["image"],
-        image_alt=record["image_alt"],
-        draft=record["draft"],
-        url=record["url"],
-        id=record["id"],
-        body=body,
-    )
+def is_plain(value: object, depth: int = 0) -> bool:
+    """Return whether ``value`` survives a JSON round trip unchanged (types included)."""
+    if depth > _MAX_NESTING:
+        return False
+    if value is None or isinstance(value, str | bool | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(is_plain(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and is_plain(item, depth + 1) for key, item in value.items()
+        )
+    return False
 
 
 class ArticleCache:
-    """A JSON file of validated article metadata, by file name and content hash."""
+    """A JSON file of parsed front matter, by file name and content hash."""
 
     def __init__(self, project: Path, site: SiteSettings) -> None:
         self.path = project / CACHE_DIR / CACHE_FILE
         self.key = settings_key(site)
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, Any] = {}
         self.used: dict[str, dict[str, Any]] = {}
         self.hits = 0
-        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("key") == self.key and isinstance(data.get("articles"), dict):
+        self.warnings: list[str] = []
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            self._warn("is not valid JSON; it is rebuilt")
+            return
+        if not isinstance(data, dict):
+            self._warn(f"holds {type(data).__name__}, not an object; it is rebuilt")
+        elif data.get("key") == self.key:
+            if isinstance(data.get("articles"), dict):
                 self.entries = data["articles"]
+            else:
+                self._warn("has no 'articles' object; it is rebuilt")
+
+    def _warn(self, problem: str, name: str | None = None) -> None:
+        where = f"{CACHE_DIR}/{CACHE_FILE}" + (f" entry {quote_name(name)}" if name else "")
+        self.warnings.append(f"{where} {problem}")
+
+    def _cached_front(self, name: str, digest: str) -> dict[str, Any] | None:
+        entry = self.entries.get(name)
+        if entry is None:
+            return None
+        if not isinstance(entry, dict):
+            self._warn(f"is {type(entry).__name__}, not an object; the file is read again", name)
+            return None
+        if entry.get("sha256") != digest:
+            return None  # The file changed: an ordinary miss.
+        front = entry.get("front")
+        if not isinstance(front, dict) or not is_plain(front):
+            self._warn("is damaged; the file is read again", name)
+            return None
+        return front
 
     def load(self, path: Path, site: SiteSettings) -> Article:
-        """Return the article at ``path``, from the cache when its bytes are unchanged."""
+        """Return the article at ``path``, skipping YAML parsing when its bytes are unchanged."""
         text = read_source(path)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        entry = self.entries.get(path.name)
-        if entry is not None and entry.get("sha256") == digest:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        front = self._cached_front(path.name, digest)
+        if front is not None:
             try:
                 _, body = split_text(path, text)
-                article = _from_record(entry["record"], path, body)
-            except (KeyError, TypeError, ValueError):
-                article = None  # A damaged entry: parse the file as if it were new.
-            if article is not None:
+                article = parse_article(path, text, site, front_matter=(dict(front), body))
+            except ArticleError:
+                # The file's own front matter decides: a cache may not add an error either.
+                self._warn("does not validate; the file is read again", path.name)
+            else:
                 self.hits += 1
-                self.used[path.name] = entry
+                self.used[path.name] = {"sha256": digest, "front": front}
                 return article
-        article = parse_article(path, text, site)
-        self.used[path.name] = {"sha256": digest, "record": _to_record(article)}
+        fresh_front, body = split_front_matter(path, text)
+        article = parse_article(path, text, site, front_matter=(fresh_front, body))
+        if is_plain(fresh_front):
+            self.used[path.name] = {"sha256": digest, "front": fresh_front}
         return article
+
+    def _remove_stale_temporaries(self) -> None:
+        """Remove temp files of saves that were killed (their process is gone)."""
+        with contextlib.suppress(OSError):
+            for leftover in self.path.parent.glob(_TEMP_PREFIX + "*"):
+                pid_text = leftover.name[len(_TEMP_PREFIX) :].partition("-")[0]
+                if pid_text.isdigit() and int(pid_text) != os.getpid():
+                    try:
+                        os.kill(int(pid_text), 0)
+                        continue  # Another build is saving right now.
+                    except ProcessLookupError:
+                        pass
+                    except OSError:
+                        continue
+                elif pid_text.isdigit():
+                    continue
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
 
     def save(self) -> None:
         """Write the entries used by this build; never fail a build over the cache."""
+        self._remove_stale_temporaries()
         if self.used == self.entries:
             return
         data = {"key": self.key, "articles": self.used}
-        with contextlib.suppress(OSError):
+        temporary: str | None = None
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".articles-")
             # json.dumps, not json.dump: only dumps uses the C encoder (3x faster here).
-            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
+            encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+            handle, temporary = tempfile.mkstemp(
+                dir=self.path.parent, prefix=f"{_TEMP_PREFIX}{os.getpid()}-"
+            )
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(encoded)
             Path(temporary).replace(self.path)
+            temporary = None
+        except (OSError, ValueError):
+            pass
+        finally:
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    Path(temporary).unlink()

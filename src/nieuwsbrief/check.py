@@ -13,7 +13,9 @@ from nieuwsbrief.articles import (
     ARTICLES_DIR,
     SUMMARY_LIMIT,
     Article,
+    body_warnings,
     date_errors,
+    folder_warnings,
     scan_articles,
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
@@ -191,7 +193,11 @@ def check_project(
     problems.extend(_from_error(error) for error in date_errors(articles, now))
     if held_back is not None:
         held_back.extend(a for a in articles if a.draft or a.date.astimezone(dt.UTC) > now)
+    folder = folder_warnings(project / ARTICLES_DIR)
+    problems += [Problem("warning", ARTICLES_DIR, None, warning) for warning in folder]
     for article in articles:
+        path = str(article.source)
+        problems += [Problem("warning", path, "body", w) for w in body_warnings(article)]
         problems.extend(_article_warnings(article, now, settings.site.timezone))
     if not errors and not date_errors(articles, now):
         problems.extend(_digest_warnings(settings, articles, now))
