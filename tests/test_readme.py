@@ -12,6 +12,7 @@ import os
 import re
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
@@ -49,6 +50,8 @@ def test_command_reference_matches_help() -> None:
             re.escape(START) + ".*?" + re.escape(END), lambda _: expected, text, flags=re.S
         )
         REFERENCE.write_text(text, encoding="utf-8")
+        # Regenerating writes and stops: comparing with what was just written proves nothing.
+        pytest.skip(f"regenerated {REFERENCE.name}; review it with git diff")
     assert START in text and END in text
     current = text[text.index(START) : text.index(END) + len(END)]
     assert current == expected, "docs/cli.md is stale; see this file's docstring"
