@@ -43,6 +43,7 @@ KNOWN_KEYS = frozenset(
         "slug",
         "updated",
         "id",
+        "crisis_notice",
     }
 )
 # Keys other tools (Hugo, Jekyll) write that we accept and ignore rather than refuse.
@@ -85,6 +86,8 @@ class Article:
     url: str
     id: str
     body: str = field(repr=False)
+    # Front matter's crisis_notice: True/False overrides the topics; None follows them.
+    crisis_notice: bool | None = None
 
     @property
     def last_modified(self) -> dt.datetime:
@@ -465,6 +468,14 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
             field="draft",
             fix="write draft: true or draft: false",
         )
+    crisis_notice = front.get("crisis_notice")
+    if crisis_notice is not None and not isinstance(crisis_notice, bool):
+        raise ArticleError(
+            path,
+            f"must be true or false, not {quote(crisis_notice)}",
+            field="crisis_notice",
+            fix="write crisis_notice: true or crisis_notice: false, or leave it out",
+        )
     slug = _slug(path, front)
     url = site.article_url(slug)
     image = _image(path, front, url)
@@ -483,6 +494,7 @@ def parse_article(path: Path, text: str, site: SiteSettings) -> Article:
         url=url,
         id=_explicit_id(path, front) or _tag_uri(site, date, slug),
         body=body,
+        crisis_notice=crisis_notice,
     )
 
 

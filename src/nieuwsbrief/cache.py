@@ -18,7 +18,7 @@ from nieuwsbrief.config import SiteSettings
 CACHE_DIR = ".nieuwsbrief-cache"
 CACHE_FILE = "articles.json"
 # Bump when Article's fields or their meaning change, so old caches are never trusted.
-FORMAT = 2
+FORMAT = 3
 
 
 def settings_key(site: SiteSettings) -> str:
@@ -42,6 +42,7 @@ def _to_record(article: Article) -> dict[str, Any]:
         "draft": article.draft,
         "url": article.url,
         "id": article.id,
+        "crisis_notice": article.crisis_notice,
     }
 
 
@@ -69,6 +70,7 @@ def _from_record(record: dict[str, Any], source: Path, body: str) -> Article:
         url=record["url"],
         id=record["id"],
         body=body,
+        crisis_notice=record.get("crisis_notice"),
     )
 
 

@@ -186,6 +186,9 @@ def check_project(
         held_back.extend(a for a in articles if a.draft or a.date.astimezone(dt.UTC) > now)
     for article in articles:
         problems.extend(_article_warnings(article, now))
+    from nieuwsbrief.topics import topic_warnings
+
+    problems.extend(Problem("warning", *found) for found in topic_warnings(settings, articles))
     if not errors and not date_errors(articles, now):
         problems.extend(_digest_warnings(settings, articles, now))
     return sorted(problems, key=lambda problem: (problem.severity != "error", problem.file))

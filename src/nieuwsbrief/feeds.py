@@ -109,13 +109,18 @@ def paginate(settings: Settings, published: Sequence[Article]) -> list[Page]:
     return pages
 
 
-def content_html(article: Article) -> str:
+def content_html(article: Article, settings: Settings | None = None) -> str:
     """Return the item's HTML: the article's image (with alt text and width), then the body.
 
     Readers that ignore enclosures and Media RSS (newsboat, many web readers) still show the
-    image this way.
+    image this way. With ``settings``, an article about suicide ends with the crisis-line
+    notice (docs/topics.md).
     """
     body = article.content_html
+    if settings is not None:
+        from nieuwsbrief.topics import has_notice, notice_html
+
+        body += notice_html(settings) if has_notice(settings, article) else ""
     if not article.image:
         return body
     image = (
@@ -288,13 +293,13 @@ def _fill(generator: Any, settings: Settings, articles: Sequence[Article], *, at
                     {"rel": "enclosure", "type": image_type(article.image), "href": article.image}
                 )
             entry.summary(article.summary, type="text")
-            entry.content(content_html(article), type="html")
+            entry.content(content_html(article, settings), type="html")
         else:
             entry.link(href=article.url, rel="alternate")
             entry.dc.dc_creator(author_name)
             # RSS readers render <description> as HTML; the summary is plain text.
             entry.description(html.escape(article.summary, quote=False))
-            entry.content(content_html(article), type="CDATA")
+            entry.content(content_html(article, settings), type="CDATA")
             if article.image:
                 entry.enclosure(article.image, "0", image_type(article.image))
 
@@ -328,7 +333,7 @@ def render_json_feed(
             "id": article.id,
             "url": article.url,
             "title": article.title,
-            "content_html": content_html(article),
+            "content_html": content_html(article, settings),
             "summary": article.summary,
             "date_published": article.date.isoformat(),
             "date_modified": article.last_modified.isoformat(),
