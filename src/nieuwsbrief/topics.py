@@ -475,6 +475,9 @@ def _words(settings: Settings) -> list[str]:
     return sorted({fold(word) for word in settings.topics.crisis_topics if fold(word).strip()})
 
 
+_HELP_LINE = re.compile(r"(?<![\w.-])(?:113|0800[- ]?0113)(?![\w-])")
+
+
 def mentions_crisis(settings: Settings, text: str) -> str | None:
     """Return the first crisis word a text mentions (at the start of a word), or None."""
     words = _words(settings)
@@ -522,7 +525,8 @@ def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tupl
         if article.crisis_notice is not None or has_notice(settings, article):
             continue
         word = mentions_crisis(settings, f"{article.title}\n{article.summary}\n{article.body}")
-        if word:
+        # An article that gives the help line itself has not forgotten it.
+        if word and not _HELP_LINE.search(article.body):
             topics = ", ".join(settings.topics.crisis_topics[:4])
             warnings.append(
                 (
