@@ -867,10 +867,15 @@ def _date_format(section: _Section) -> str:
     assert value is not None
     fix = "use {d}, {dd}, {m}, {mm}, {yyyy} and {month}, e.g. {d}-{m}-{yyyy}"
     try:
-        fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        parsed = [part for part in string.Formatter().parse(value) if part[1] is not None]
     except ValueError as exc:
         section.fail("date_format", f"is not a valid format: {exc}", fix)
         return TopicSettings.date_format
+    if any(spec or conversion for _, _, spec, conversion in parsed):
+        # "{d:>999999999}" would build a text of any size.
+        section.fail("date_format", "has a format spec or conversion after a date part", fix)
+        return TopicSettings.date_format
+    fields = {name for _, name, _, _ in parsed if name is not None}
     unknown = sorted(fields - _DATE_FIELDS)
     if unknown or not fields:
         what = f"{{{unknown[0]}}} is not a date part" if unknown else "holds no date part"
