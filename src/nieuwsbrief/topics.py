@@ -204,9 +204,36 @@ def has_notice(settings: Settings, article: Article) -> bool:
     return not crisis_slugs(settings).isdisjoint(article_topics(article))
 
 
+_NOTICES: dict[tuple[Any, str], str] = {}
+
+
 def notice_html(settings: Settings) -> str:
-    """Return the notice as an HTML paragraph from the editable ``crisis_notice.html.j2``."""
-    return render(settings, NOTICE_TEMPLATE, {"segments": notice_segments(settings)})
+    """Return the notice as an HTML paragraph from the editable ``crisis_notice.html.j2``.
+
+    Rendered once per template version and text: a large build shows it thousands of times.
+    """
+    segments = notice_segments(settings)
+    try:
+        template: Any = _environment(settings.project_dir / "templates", _defaults()).get_template(
+            NOTICE_TEMPLATE
+        )
+    except Exception:  # any problem is reported by render() below, naming file and line
+        template = None
+    key = (template, json.dumps(segments, sort_keys=True))
+    if template is None or key not in _NOTICES:
+        html = render(settings, NOTICE_TEMPLATE, {"segments": segments})
+        if template is None:
+            return html
+        if len(_NOTICES) > 32:
+            _NOTICES.clear()
+        _NOTICES[key] = html
+    return _NOTICES[key]
+
+
+def _defaults() -> Path:
+    from nieuwsbrief.scaffold import skeleton_dir
+
+    return skeleton_dir() / "templates"
 
 
 def notice_plain(settings: Settings) -> str:
