@@ -603,3 +603,18 @@ def test_the_notice_text_and_words_are_settings(tmp_path: Path) -> None:
     assert noticed["url"].endswith("/wanhoop/")
     assert 'href="tel:113"' in noticed["content_html"]
     assert sum('class="nb-crisis"' in item["content_html"] for item in items) == 1
+
+
+def test_an_old_digest_template_without_the_notice_is_reported(tmp_path: Path) -> None:
+    project = topic_project(tmp_path)
+    template = project / "templates" / "digest.mjml.j2"
+    source = template.read_text("utf-8")
+    start = source.index("{%- if item.crisis %}")
+    end = source.index("{%- endif %}", start) + len("{%- endif %}")
+    template.write_text(source[:start] + source[end:], encoding="utf-8")
+    result = run("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "crisis-line notice" in line]
+    # The main digest and the digest about angst both hold the article about suicide.
+    assert len(warnings) == 2
+    assert all("digest.mjml.j2" in line and "item.crisis" in line for line in warnings)

@@ -142,6 +142,8 @@ def render_site(
         manifests[digest.week] = digest.manifest
         found = topics.group_topics(settings, published(site.articles, now))
         topic_digests, warnings = topics.render_topic_digests(settings, window, articles, found)
+        for topic_digest in [digest, *topic_digests]:
+            rendered.warnings.extend(topics.missing_notices(settings, topic_digest))
         for topic_digest in topic_digests:
             rendered.files.update(topic_digest.files())
             topic_manifests[(topic_digest.week, topic_digest.topic)] = topic_digest.manifest

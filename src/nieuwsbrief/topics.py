@@ -421,6 +421,39 @@ def render_topic_digests(
     return digests, warnings
 
 
+def missing_notices(settings: Settings, digest: Digest) -> list[str]:
+    """Warn when a digest's templates leave out the crisis notice an item must carry.
+
+    A project's own copy of digest.mjml.j2 or digest.txt.j2 from before the notice existed
+    does not show it; the build then says so instead of sending the digest silently without.
+    """
+    import html
+
+    shown = [*digest.items]
+    if not any(has_notice(settings, article) for article in shown):
+        return []
+    segments = notice_segments(settings)
+    first = str(segments[0]["text"] or "").strip()
+    count = sum(1 for article in shown if has_notice(settings, article))
+    missing = [
+        name
+        for name, text in (
+            ("digest.mjml.j2", html.unescape(digest.email_html)),
+            ("digest.txt.j2", digest.text),
+        )
+        if text.count(first) < count
+    ]
+    if not missing:
+        return []
+    folder = settings.project_dir / "templates"
+    return [
+        f"{folder / name}: digest {digest.week} holds an article about suicide, but the "
+        "template does not show the crisis-line notice (item.crisis); copy its block from "
+        "the template of 'nieuwsbrief init' (docs/topics.md)"
+        for name in missing
+    ]
+
+
 _TOPIC_MANIFEST = re.compile(r"^digests/(\d{4}-W\d{2})/([a-z0-9]+(?:-[a-z0-9]+)*)/manifest\.json$")
 
 
