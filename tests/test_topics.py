@@ -618,3 +618,41 @@ def test_an_old_digest_template_without_the_notice_is_reported(tmp_path: Path) -
     # The main digest and the digest about angst both hold the article about suicide.
     assert len(warnings) == 2
     assert all("digest.mjml.j2" in line and "item.crisis" in line for line in warnings)
+
+
+def test_an_unchanged_rebuild_reuses_the_topic_files_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nieuwsbrief.lists
+    import nieuwsbrief.topics
+
+    project = topic_project(tmp_path)
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    assert run("build", "-p", project, "-o", out, "--now", NOW).exit_code == 0
+    first = tree_bytes(out)
+
+    def refuse(*args: object, **kwargs: object) -> Any:
+        raise AssertionError("rendered again although nothing changed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(nieuwsbrief.topics, "topic_feeds", refuse)
+        patch.setattr(nieuwsbrief.lists, "_pair", refuse)
+        result = run("build", "-p", project, "-o", out, "--now", NOW)
+        assert result.exit_code == 0, result.output
+    assert tree_bytes(out) == first
+    assert run("build", "-p", project, "-o", fresh, "--now", NOW, "--no-cache").exit_code == 0
+    assert tree_bytes(fresh) == first
+    # An edited template or article is rendered anew, and gives what a fresh build gives.
+    template = project / "templates" / "list.html.j2"
+    template.write_text(
+        template.read_text("utf-8").replace("nb-list-items", "nb-list-items eigen"), "utf-8"
+    )
+    article = project / "articles" / "2025-11-20-leven-met-fobieen.md"
+    article.write_text(article.read_text("utf-8").replace("sterke angst", "hevige angst"), "utf-8")
+    assert run("build", "-p", project, "-o", out, "--now", NOW).exit_code == 0
+    assert "nb-list-items eigen" in (out / "tags" / "angst" / "list.html").read_text("utf-8")
+    fobieen = json.loads((out / "tags" / "fobieen" / "feed.json").read_text("utf-8"))
+    assert "hevige angst" in fobieen["items"][0]["content_html"]
+    again = tmp_path / "again"
+    assert run("build", "-p", project, "-o", again, "--now", NOW, "--no-cache").exit_code == 0
+    assert tree_bytes(again) == tree_bytes(out)

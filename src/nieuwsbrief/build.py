@@ -25,6 +25,7 @@ from nieuwsbrief.select import digest_articles, held_back, published
 
 if TYPE_CHECKING:
     from nieuwsbrief.digest import Digest
+    from nieuwsbrief.reuse import Reuse
 
 
 @dataclass
@@ -110,6 +111,7 @@ def render_site(
     digest_week: str | None = None,
     archive: Sequence[dict[str, Any]] = (),
     topic_archive: Sequence[dict[str, Any]] = (),
+    topic_reuse: Reuse | None = None,
 ) -> Rendered:
     """Render every output file in memory, by path relative to the output folder.
 
@@ -123,7 +125,9 @@ def render_site(
     rendered = Rendered(
         files=dict(render_feeds(settings, published(site.articles, now)))
     )
-    rendered.files.update(topics.render_topics(settings, published(site.articles, now)))
+    rendered.files.update(
+        topics.render_topics(settings, published(site.articles, now), topic_reuse)
+    )
     topic_manifests = {(m["week"], m["topic"]["slug"]): m for m in topic_archive}
     window = digest_window(settings, now, digest_week)
     articles = digest_articles(site.articles, window, now)
@@ -280,14 +284,20 @@ def build(
     # from the archive.
     with claim(out, protect) as folder:
         archive, warnings = read_manifests(folder.path, owned=folder.record)
+        from nieuwsbrief.reuse import Reuse
         from nieuwsbrief.topics import read_topic_manifests, read_topic_stale
 
+        def own(name: str) -> bytes | None:
+            return folder.read_own(name, 50_000_000)
+
+        reuse = Reuse(site.settings, own if cache else None)
         rendered = render_site(
             site,
             now,
             digest_week=digest_week,
             archive=archive,
             topic_archive=read_topic_manifests(folder.path, folder.record),
+            topic_reuse=reuse,
         )
         rendered.warnings[:0] = warnings
         before = _feed_items(folder.read_own(JSON_FILE, 50_000_000))
@@ -314,6 +324,7 @@ def build(
         }
         rendered.warnings.extend(feed_changes(old_feeds, published(site.articles, now)))
         publish_claimed(folder, rendered.files, removed)
+        reuse.save()
     drafts, scheduled = held_back(site.articles, now)
     return BuildResult(
         drafts=drafts,

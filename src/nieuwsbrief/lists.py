@@ -26,6 +26,7 @@ from nieuwsbrief.topics import (
 )
 
 if TYPE_CHECKING:
+    from nieuwsbrief.reuse import Reuse
     from nieuwsbrief.topics import Topic
 
 LIST_TEMPLATE = "list.html.j2"
@@ -129,38 +130,67 @@ def related_heading(settings: Settings) -> str:
 
 
 def render_lists(
-    settings: Settings, published: Sequence[Article], topics: Sequence[Topic]
+    settings: Settings,
+    published: Sequence[Article],
+    topics: Sequence[Topic],
+    reuse: Reuse | None = None,
 ) -> dict[str, bytes]:
     """Return every list fragment and JSON file, by output path.
 
-    ``published`` is every published article, newest first; ``topics`` their topics.
+    ``published`` is every published article, newest first; ``topics`` their topics. With
+    ``reuse``, lists whose articles and templates are unchanged come from the last build.
     """
+    from nieuwsbrief.reuse import Reuse
+
+    reuse = reuse or Reuse(settings, None)
     limit = settings.topics.list_size
     items = _Items(settings)
     files: dict[str, bytes] = {}
-    html, data = _pair(
-        settings, "all", "Onze artikelen", [items.item(a) for a in published[:limit]], None
-    )
-    files[f"{LISTS_DIR}/all.html"], files[f"{LISTS_DIR}/all.json"] = html, data
+
+    def all_list() -> dict[str, bytes]:
+        html, data = _pair(
+            settings, "all", "Onze artikelen", [items.item(a) for a in published[:limit]], None
+        )
+        return {f"{LISTS_DIR}/all.html": html, f"{LISTS_DIR}/all.json": data}
+
+    files.update(reuse.group("all", reuse.fingerprint("all", articles=published[:limit]), all_list))
     for topic in topics:
+        files.update(topic_list(settings, topic, items, reuse))
+    heading = related_heading(settings)
+    for slug, others in related_articles(published, settings.topics.related_size).items():
+
+        def related(slug: str = slug, others: list[Article] = others) -> dict[str, bytes]:
+            html, data = _pair(
+                settings,
+                "related",
+                heading,
+                [items.item(article) for article in others],
+                None,
+                {"article": slug},
+            )
+            return {f"{RELATED_DIR}/{slug}.html": html, f"{RELATED_DIR}/{slug}.json": data}
+
+        key = f"related:{slug}"
+        files.update(reuse.group(key, reuse.fingerprint(key, articles=others), related))
+    return files
+
+
+def topic_list(settings: Settings, topic: Topic, items: _Items, reuse: Reuse) -> dict[str, bytes]:
+    """Return a topic's list fragment and JSON (``tags/<slug>/list.*``)."""
+    limit = settings.topics.list_size
+    shown = topic.articles[:limit]
+
+    def render_list() -> dict[str, bytes]:
         html, data = _pair(
             settings,
             "topic",
             f"Artikelen over {topic.name}",
-            [items.item(article) for article in topic.articles[:limit]],
+            [items.item(article) for article in shown],
             topic,
         )
         folder = f"{TAGS_DIR}/{topic.slug}"
-        files[f"{folder}/list.html"], files[f"{folder}/list.json"] = html, data
-    heading = related_heading(settings)
-    for slug, others in related_articles(published, settings.topics.related_size).items():
-        html, data = _pair(
-            settings,
-            "related",
-            heading,
-            [items.item(article) for article in others],
-            None,
-            {"article": slug},
-        )
-        files[f"{RELATED_DIR}/{slug}.html"], files[f"{RELATED_DIR}/{slug}.json"] = html, data
-    return files
+        return {f"{folder}/list.html": html, f"{folder}/list.json": data}
+
+    key = f"list:{topic.slug}"
+    fingerprint = reuse.fingerprint(key, topic.name, topic.slug, articles=shown)
+    return reuse.group(key, fingerprint, render_list)

@@ -27,6 +27,7 @@ from nieuwsbrief.config import Settings
 
 if TYPE_CHECKING:
     from nieuwsbrief.digest import Digest
+    from nieuwsbrief.reuse import Reuse
     from nieuwsbrief.schedule import Window
 
 TAGS_DIR = "tags"
@@ -614,16 +615,31 @@ def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tupl
 # --- Everything the topic layer adds to a build --------------------------------------------
 
 
-def render_topics(settings: Settings, published: Sequence[Article]) -> dict[str, bytes]:
-    """Return every topic file of a build: per-topic feeds and lists, the index, related lists."""
-    from nieuwsbrief.lists import render_lists
+def render_topics(
+    settings: Settings, published: Sequence[Article], reuse: Reuse | None = None
+) -> dict[str, bytes]:
+    """Return every topic file of a build: per-topic feeds and lists, the index, related lists.
 
+    With ``reuse`` (a build with the cache on), files whose fingerprint is unchanged are
+    taken from the previous build's output instead of rendered again (see reuse.py).
+    """
+    from nieuwsbrief.lists import render_lists
+    from nieuwsbrief.reuse import Reuse
+
+    reuse = reuse or Reuse(settings, None)
     topics = group_topics(settings, published)
     files: dict[str, bytes] = {}
     for topic in topics:
-        files.update(topic_feeds(settings, topic))
+        key = f"feeds:{topic.slug}"
+        about = (topic.name, topic.description, topic.slug)
+        fingerprint = reuse.fingerprint(key, about, articles=topic.articles)
+
+        def render(topic: Topic = topic) -> dict[str, bytes]:
+            return topic_feeds(settings, topic)
+
+        files.update(reuse.group(key, fingerprint, render))
     files[INDEX_FILE] = topic_index(settings, topics)
-    files.update(render_lists(settings, published, topics))
+    files.update(render_lists(settings, published, topics, reuse))
     return files
 
 
