@@ -93,6 +93,16 @@ def add_topic_articles(project: Path) -> None:
         tags=["angsten"],
         crisis_notice=True,
     )
+    for twin in ("a", "b"):
+        # Two articles of the same moment and topics: the related order must still be fixed.
+        write_article(
+            project,
+            f"2025-11-08-tweeling-{twin}.md",
+            "Over angst bij tweelingen.",
+            title=f"Tweeling {twin.upper()}",
+            date="2025-11-08T09:00:00+01:00",
+            tags=["tweeling", "angst"],
+        )
     write_article(
         project,
         "2025-11-19-concept.md",
@@ -342,7 +352,7 @@ def test_the_list_of_all_articles_is_the_newest_ten_in_the_seeds_format(
     data = json.loads((out / "lists" / "all.json").read_text("utf-8"))
     newest = sorted(
         (slug for slug, fact in facts.items() if fact["published"]),
-        key=lambda slug: facts[slug]["date"],
+        key=lambda slug: (facts[slug]["date"], slug),
         reverse=True,
     )[:10]
     assert [slug_of(item["url"]) for item in data["items"]] == newest
@@ -384,12 +394,13 @@ def test_related_articles_share_a_topic_ranked_by_shared_topics_then_recency(
             (len(mine & {expected_slug(tag) for tag in facts[other]["tags"]}), other)
             for other in published - {slug}
         ]
+        # Same shared count and date: the main feeds' order (select.newest_first), which
+        # puts the slug later in the alphabet first.
         ranked = sorted(
-            ((shared, other) for shared, other in candidates if shared),
-            key=lambda pair: (-pair[0], -facts[pair[1]]["date"].timestamp(), pair[1]),
+            sorted(((s, o) for s, o in candidates if s), key=lambda pair: pair[1], reverse=True),
+            key=lambda pair: (-pair[0], -facts[pair[1]]["date"].timestamp()),
         )
         expected = [other for _, other in ranked][:5]
-        # Equal date and shared count: the order tie-breaks on the slug, newest-first order.
         assert [slug_of(item["url"]) for item in data["items"]] == expected, slug
         fragment = (out / "related" / f"{slug}.html").read_text("utf-8")
         if expected:
