@@ -36,12 +36,46 @@ RESULTS = BENCH / "results"
 NOW = "2025-11-24T09:00:00+01:00"
 NIEUWSBRIEF = [sys.executable, "-m", "nieuwsbrief"]
 TOPICS = [
-    "angst", "paniek", "fobieën", "slaap", "piekeren", "somberheid", "depressie", "rouw",
-    "verlies", "eenzaamheid", "relaties", "ouderschap", "gezin", "werk", "burn-out",
-    "werkstress", "re-integratie", "zelfzorg", "zelfcompassie", "grenzen", "trauma", "emdr",
-    "cgt", "act", "mindfulness", "behandeling", "praktijk", "hulp zoeken", "jongeren",
-    "ouderen", "studenten", "verslaving", "alcohol", "eetproblemen", "adhd", "autisme",
-    "hoogsensitiviteit", "zelfbeeld", "perfectionisme", "suïcide",
+    "angst",
+    "paniek",
+    "fobieën",
+    "slaap",
+    "piekeren",
+    "somberheid",
+    "depressie",
+    "rouw",
+    "verlies",
+    "eenzaamheid",
+    "relaties",
+    "ouderschap",
+    "gezin",
+    "werk",
+    "burn-out",
+    "werkstress",
+    "re-integratie",
+    "zelfzorg",
+    "zelfcompassie",
+    "grenzen",
+    "trauma",
+    "emdr",
+    "cgt",
+    "act",
+    "mindfulness",
+    "behandeling",
+    "praktijk",
+    "hulp zoeken",
+    "jongeren",
+    "ouderen",
+    "studenten",
+    "verslaving",
+    "alcohol",
+    "eetproblemen",
+    "adhd",
+    "autisme",
+    "hoogsensitiviteit",
+    "zelfbeeld",
+    "perfectionisme",
+    "suïcide",
 ]
 HUGO_CONFIG = """\
 baseURL = "https://www.praktijkdelinde.nl/"
@@ -141,7 +175,9 @@ def main() -> None:
         "load_average_end": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
-        "hugo": subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.split()[1],
+        "hugo": subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.split()[
+            1
+        ],
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "topics.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
