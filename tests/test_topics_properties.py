@@ -68,7 +68,6 @@ def assert_inert(out: Path) -> None:
         for element in tree.iter():
             for name in element.attrib:
                 assert not name.lower().startswith("on"), (path, name)
-        assert "49" not in path.read_text("utf-8").replace("2025-W4", ""), path
     index = json.loads((out / "tags" / "index.json").read_text("utf-8"))
     for entry in index["topics"]:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", entry["slug"]), entry["slug"]
@@ -92,6 +91,10 @@ def test_any_tags_give_inert_topic_outputs_or_one_clear_error(
     assert time.monotonic() - started < 30
     if result.exit_code == 0:
         assert_inert(root / "out")
+        if "{{ 7*7 }}" in tags:
+            # Template-looking text stays text: never evaluated to 49.
+            listed = json.loads((root / "out" / "tags" / "index.json").read_text("utf-8"))
+            assert any("{{ 7*7 }}" in entry["tags"] for entry in listed["topics"])
         check = run("check", "-p", project, "--now", NOW)
         assert "Traceback" not in check.output
     else:
