@@ -44,6 +44,7 @@ KNOWN_KEYS = frozenset(
         "slug",
         "updated",
         "id",
+        "crisis_notice",
     }
 )
 # Keys other tools (Hugo, Jekyll) write that we accept and ignore rather than refuse.
@@ -87,6 +88,8 @@ class Article:
     url: str
     id: str
     body: str = field(repr=False)
+    # Front matter's crisis_notice: True/False overrides the topics; None follows them.
+    crisis_notice: bool | None = None
 
     @property
     def last_modified(self) -> dt.datetime:
@@ -511,6 +514,14 @@ def parse_article(
             field="draft",
             fix="write draft: true or draft: false",
         )
+    crisis_notice = front.get("crisis_notice")
+    if crisis_notice is not None and not isinstance(crisis_notice, bool):
+        raise ArticleError(
+            path,
+            f"must be true or false, not {quote(crisis_notice)}",
+            field="crisis_notice",
+            fix="write crisis_notice: true or crisis_notice: false, or leave it out",
+        )
     slug = _slug(path, front)
     url = site.article_url(slug)
     image = _image(path, front, url)
@@ -529,6 +540,7 @@ def parse_article(
         url=url,
         id=_explicit_id(path, front) or _tag_uri(site, date, slug),
         body=body,
+        crisis_notice=crisis_notice,
     )
 
 

@@ -27,6 +27,7 @@ from nieuwsbrief.select import digest_articles, held_back, published
 
 if TYPE_CHECKING:
     from nieuwsbrief.digest import Digest
+    from nieuwsbrief.reuse import Reuse
 
 
 @dataclass
@@ -117,8 +118,14 @@ def render_site(
     *,
     digest_week: str | None = None,
     archive: Sequence[dict[str, Any]] = (),
+    topic_archive: Sequence[dict[str, Any]] = (),
+    topic_reuse: Reuse | None = None,
 ) -> Rendered:
-    """Render every output file in memory, by path relative to the output folder."""
+    """Render every output file in memory, by path relative to the output folder.
+
+    ``topic_archive`` holds the per-topic digest manifests read back from the output folder.
+    """
+    from nieuwsbrief import topics
     from nieuwsbrief.digest import DIGESTS_DIR, render_archive, render_digest
     from nieuwsbrief.feeds import render_feeds
 
@@ -126,6 +133,10 @@ def render_site(
     rendered = Rendered(
         files=dict(render_feeds(settings, published(site.articles, now)))
     )
+    rendered.files.update(
+        topics.render_topics(settings, published(site.articles, now), topic_reuse)
+    )
+    topic_manifests = {(m["week"], m["topic"]["slug"]): m for m in topic_archive}
     window = digest_window(settings, now, digest_week)
     zone = settings.digest.timezone
     articles = digest_articles(site.articles, window, now)
@@ -142,6 +153,14 @@ def render_site(
         rendered.warnings.extend(warnings)
         rendered.digest = digest
         manifests[digest.week] = digest.manifest
+        found = topics.group_topics(settings, published(site.articles, now))
+        topic_digests, warnings = topics.render_topic_digests(settings, window, articles, found)
+        for topic_digest in [digest, *topic_digests]:
+            rendered.warnings.extend(topics.missing_notices(settings, topic_digest))
+        for topic_digest in topic_digests:
+            rendered.files.update(topic_digest.files())
+            topic_manifests[(topic_digest.week, topic_digest.topic)] = topic_digest.manifest
+        rendered.warnings.extend(warnings)
     else:
         rendered.warnings.append(
             f"no digest for {window.week}: no articles were published between "
@@ -158,7 +177,14 @@ def render_site(
             _revisit(site, now, manifest, rendered, manifests)
     for week in rendered.removed_weeks:
         manifests.pop(week, None)
-    rendered.files[f"{DIGESTS_DIR}/index.html"] = render_archive(settings, list(manifests.values()))
+    shown = [m for (week, _), m in sorted(topic_manifests.items()) if week in manifests]
+    extras = {
+        "feeds": topics.archive_feeds(settings, published(site.articles, now)),
+        "digests": topics.archive_topics(shown),
+    }
+    rendered.files[f"{DIGESTS_DIR}/index.html"] = render_archive(
+        settings, list(manifests.values()), extras
+    )
     return rendered
 
 
@@ -267,7 +293,21 @@ def build(
     # from the archive.
     with claim(out, protect) as folder:
         archive, warnings = read_manifests(folder.path, owned=folder.record)
-        rendered = render_site(site, now, digest_week=digest_week, archive=archive)
+        from nieuwsbrief.reuse import Reuse
+        from nieuwsbrief.topics import read_topic_manifests, read_topic_stale
+
+        def own(name: str) -> bytes | None:
+            return folder.read_own(name, 50_000_000)
+
+        reuse = Reuse(site.settings, own if cache else None)
+        rendered = render_site(
+            site,
+            now,
+            digest_week=digest_week,
+            archive=archive,
+            topic_archive=read_topic_manifests(folder.path, folder.record),
+            topic_reuse=reuse,
+        )
         rendered.warnings[:0] = warnings
         before = _feed_items(folder.read_own(JSON_FILE, 50_000_000))
         if before and not _feed_items(rendered.files.get(JSON_FILE)) and not allow_empty_feeds:
@@ -291,6 +331,8 @@ def build(
                 and not _WEEK_FILE.match(name)
             )
         )
+        # Topic files of a topic or article no longer published go with it.
+        removed += read_topic_stale(folder.record, rendered.files)
         # Only feeds nieuwsbrief wrote (and nobody edited since) tell what was published.
         old_feeds = {
             name: data
@@ -299,6 +341,7 @@ def build(
         }
         rendered.warnings.extend(feed_changes(old_feeds, published(site.articles, now)))
         publish_claimed(folder, rendered.files, removed)
+        reuse.save()
     drafts, scheduled = held_back(site.articles, now)
     return BuildResult(
         drafts=drafts,

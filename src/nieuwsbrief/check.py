@@ -199,6 +199,9 @@ def check_project(
         path = str(article.source)
         problems += [Problem("warning", path, "body", w) for w in body_warnings(article)]
         problems.extend(_article_warnings(article, now, settings.site.timezone))
+    from nieuwsbrief.topics import topic_warnings
+
+    problems.extend(Problem("warning", *found) for found in topic_warnings(settings, articles))
     if not errors and not date_errors(articles, now):
         problems.extend(_digest_warnings(settings, articles, now))
     return sorted(problems, key=lambda problem: (problem.severity != "error", problem.file))

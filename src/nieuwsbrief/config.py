@@ -126,6 +126,30 @@ class DigestSettings:
     # The text in unsubscribe_url that the sending tool replaces for each recipient.
     recipient_placeholder: str | None = None
     max_html_bytes: int = 100_000
+    # Topics (tags, as written or as slug) that get their own weekly digest (docs/topics.md).
+    topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    """A topic's display name and description from ``topics.names`` (docs/topics.md)."""
+
+    name: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Per-topic feeds, the website's lists, related articles and the crisis-line notice."""
+
+    list_size: int = 10
+    related_size: int = 5
+    date_format: str = "{d}-{m}-{yyyy}"
+    # Keyed by the tag as written in schedule.yaml; matched to tags by slug.
+    names: tuple[tuple[str, TopicInfo], ...] = ()
+    crisis_topics: tuple[str, ...] = ("suïcide", "suïcidaliteit", "zelfdoding", "zelfmoord")
+    # None: the default Dutch notice in the site's address form (topics.py).
+    crisis_notice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +174,7 @@ class Settings:
     path: Path
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    topics: TopicSettings = field(default_factory=TopicSettings)
 
     @property
     def project_dir(self) -> Path:
@@ -743,6 +768,7 @@ def parse_settings(data: object, path: Path) -> Settings:
         unsubscribe_mailto=digest.email("unsubscribe_mailto"),
         recipient_placeholder=_recipient_placeholder(digest, unsubscribe_url),
         max_html_bytes=digest.number("max_html_bytes", 100_000, 1, 10_000_000),
+        topics=_text_list(digest, "topics", ()),
     )
     from_author = sender is None and author is not None
     # Only when the sender was read without errors: otherwise that error says it already.
@@ -806,6 +832,7 @@ def parse_settings(data: object, path: Path) -> Settings:
         timeout=smtp.number("timeout", 20, 1, 600),
     )
     smtp.finish()
+    topic_settings = _topic_settings(root)
     root.finish()
     if errors:
         raise InvalidSettings(errors)
@@ -816,7 +843,89 @@ def parse_settings(data: object, path: Path) -> Settings:
         path=path,
         smtp=smtp_settings,
         raw=data,
+        topics=topic_settings,
     )
+
+
+def _text_list(section: _Section, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Return a list of short one-line texts (tags); refuse anything else, naming the key."""
+    value = section.raw(name)
+    if value is None:
+        return default
+    fix = f"write {name}: [angst, slaap]"
+    if not isinstance(value, list):
+        section.fail(name, f"must be a list, not {_kind(value)}", fix)
+        return default
+    if len(value) > 200:
+        section.fail(name, f"has {len(value):,} entries, more than 200", "shorten the list")
+        return default
+    found: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            shown = "an empty entry" if item is None else _kind(item)
+            section.fail(name, f"holds {shown}, which is not a tag", fix)
+            return default
+        text = item.strip()
+        if len(text) > 100 or _LINE_BREAK_OR_CONTROL.search(text):
+            section.fail(name, f"holds {quote(text)}, not a one-line tag", "shorten it")
+            return default
+        if text not in found:
+            found.append(text)
+    return tuple(found)
+
+
+_DATE_FIELDS = frozenset({"d", "dd", "m", "mm", "yyyy", "month"})
+
+
+def _date_format(section: _Section) -> str:
+    value = section.text("date_format", TopicSettings.date_format, limit=60)
+    assert value is not None
+    fix = "use {d}, {dd}, {m}, {mm}, {yyyy} and {month}, e.g. {d}-{m}-{yyyy}"
+    try:
+        parsed = [part for part in string.Formatter().parse(value) if part[1] is not None]
+    except ValueError as exc:
+        section.fail("date_format", f"is not a valid format: {exc}", fix)
+        return TopicSettings.date_format
+    if any(spec or conversion for _, _, spec, conversion in parsed):
+        # "{d:>999999999}" would build a text of any size.
+        section.fail("date_format", "has a format spec or conversion after a date part", fix)
+        return TopicSettings.date_format
+    fields = {name for _, name, _, _ in parsed if name is not None}
+    unknown = sorted(fields - _DATE_FIELDS)
+    if unknown or not fields:
+        what = f"{{{unknown[0]}}} is not a date part" if unknown else "holds no date part"
+        section.fail("date_format", what, fix)
+        return TopicSettings.date_format
+    return value
+
+
+def _topic_settings(root: _Section) -> TopicSettings:
+    topics = root.section("topics")
+    names_section = topics.section("names")
+    names: list[tuple[str, TopicInfo]] = []
+    for key in list(names_section.data)[:500]:
+        tag = str(key).strip()
+        sub = names_section.section(str(key))
+        if not tag or len(tag) > 100 or _LINE_BREAK_OR_CONTROL.search(tag):
+            names_section.fail(str(key)[:60], "is not a one-line tag", "write the tag as in tags:")
+            continue
+        info = TopicInfo(
+            name=sub.text("name", limit=100),
+            description=sub.text("description", lines=True, limit=500),
+        )
+        sub.finish()
+        names.append((tag, info))
+    names_section.finish()
+    settings = TopicSettings(
+        list_size=topics.number("list_size", 10, 1, 100),
+        related_size=topics.number("related_size", 5, 1, 50),
+        date_format=_date_format(topics),
+        names=tuple(names),
+        crisis_topics=_text_list(topics, "crisis_topics", TopicSettings.crisis_topics),
+        crisis_notice=topics.text("crisis_notice", limit=500),
+    )
+    topics.finish()
+    return settings
 
 
 def _outside_project(path: Path) -> bool:

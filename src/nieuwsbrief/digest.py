@@ -26,6 +26,7 @@ from nieuwsbrief.mail import (
     unsubscribe_link,
 )
 from nieuwsbrief.schedule import Window
+from nieuwsbrief.topics import digest_notice
 
 if TYPE_CHECKING:
     import jinja2
@@ -60,6 +61,8 @@ class Digest:
     # and the MJML source it was compiled from, for tests against official MJML.
     email_html: str = field(default="", repr=False)
     mjml: str = field(default="", repr=False)
+    # The topic's slug of a per-topic digest (docs/topics.md); None for the main digest.
+    topic: str | None = None
 
     @property
     def week(self) -> str:
@@ -68,7 +71,7 @@ class Digest:
 
     def files(self) -> dict[str, bytes]:
         """Return the digest's files by path relative to the output folder."""
-        folder = f"{DIGESTS_DIR}/{self.week}"
+        folder = f"{DIGESTS_DIR}/{self.week}" + (f"/{self.topic}" if self.topic else "")
         return {
             f"{folder}/digest.html": self.html.encode("utf-8"),
             f"{folder}/digest.txt": self.text.encode("utf-8"),
@@ -143,9 +146,10 @@ def whatsapp_href(number: str) -> str:
     return "https://wa.me/" + phone_href(number).removeprefix("tel:+")
 
 
-def web_url(settings: Settings, week: str) -> str:
-    """Return the absolute URL of a digest's web version."""
-    return settings.site.url(f"{settings.feeds.path.strip('/')}/{DIGESTS_DIR}/{week}/digest.html")
+def web_url(settings: Settings, week: str, topic: str | None = None) -> str:
+    """Return the absolute URL of a digest's web version (of a topic's digest with ``topic``)."""
+    folder = f"{week}/{topic}" if topic else week
+    return settings.site.url(f"{settings.feeds.path.strip('/')}/{DIGESTS_DIR}/{folder}/digest.html")
 
 
 def subject_line(settings: Settings, window: Window, count: int) -> str:
@@ -222,6 +226,7 @@ def _item(article: Article, settings: Settings, week: str) -> dict[str, Any]:
         "image_alt": article.image_alt or "",
         "link": with_utm(article.url, week),
         "url": article.url,
+        "crisis": digest_notice(settings, article),
     }
 
 
@@ -236,6 +241,7 @@ def _context(
     preheader: str,
     web_copy: bool = False,
     unsubscribe_hint: str = "",
+    topic: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     contact = settings.site.contact
     local_send = window.send_moment.astimezone(settings.digest.timezone)
@@ -265,8 +271,9 @@ def _context(
         "send_date": dutch_date(local_send),
         "items": [_item(article, settings, window.week) for article in items],
         "overflow": [_item(article, settings, window.week) for article in overflow],
-        "web_url": web_url(settings, window.week),
+        "web_url": web_url(settings, window.week, topic["slug"] if topic else None),
         "unsubscribe_url": unsubscribe_url,
+        "topic": topic,
     }
 
 
@@ -321,9 +328,16 @@ def _escape_attribute(value: str) -> str:
 
 
 def render_digest(
-    settings: Settings, window: Window, articles: Sequence[Article]
+    settings: Settings,
+    window: Window,
+    articles: Sequence[Article],
+    *,
+    topic: Mapping[str, str] | None = None,
 ) -> tuple[Digest, list[str]]:
-    """Render the digest of ``window`` from its articles (newest first); return warnings too."""
+    """Render the digest of ``window`` from its articles (newest first); return warnings too.
+
+    With ``topic`` (its slug and name) it is that topic's digest (docs/topics.md).
+    """
     warnings: list[str] = []
     limit = settings.digest.max_items
     items = list(articles[:limit])
@@ -338,7 +352,9 @@ def render_digest(
         preheader = settings.digest.preheader or default_preheader(
             items or overflow, settings.site.address_form
         )
-        context = _context(settings, window, subject, items, overflow, token, preheader=preheader)
+        context = _context(
+            settings, window, subject, items, overflow, token, preheader=preheader, topic=topic
+        )
         html, source = _html(settings, context, token, unsubscribe)
         if len(html.encode("utf-8")) <= settings.digest.max_html_bytes or not items:
             break
@@ -364,6 +380,7 @@ def render_digest(
         preheader=preheader,
         web_copy=True,
         unsubscribe_hint=hint,
+        topic=topic,
     )
     web_html, _ = _html(settings, web_context, token, web_link)
     sender = settings.digest.sender or settings.site.author
@@ -385,7 +402,7 @@ def render_digest(
         reply_to=settings.digest.reply_to,
         subject=subject,
         date=window.send_moment,
-        message_id=f"<{window.week}.{content}.digest@{host}>",
+        message_id=f"<{window.week}{'.' + topic['slug'] if topic else ''}.{content}.digest@{host}>",
         extra=headers,
     )
     keep = [name.placeholder for name in MAIL_SERVICES.values() if name.placeholder]
@@ -395,6 +412,9 @@ def render_digest(
     manifest = _manifest(
         settings, window, subject, preheader, items, overflow, web_html, text, eml, envelope
     )
+    if topic:
+        manifest["topic"] = {"slug": topic["slug"], "name": topic["name"]}
+        manifest["web_url"] = web_url(settings, window.week, topic["slug"])
     digest = Digest(
         window,
         subject,
@@ -407,6 +427,7 @@ def render_digest(
         manifest,
         email_html=html,
         mjml=source,
+        topic=topic["slug"] if topic else None,
     )
     return digest, warnings
 
@@ -463,8 +484,16 @@ def _manifest(
     }
 
 
-def render_archive(settings: Settings, manifests: Sequence[Mapping[str, Any]]) -> bytes:
-    """Render ``digests/index.html``: every digest, newest first."""
+def render_archive(
+    settings: Settings,
+    manifests: Sequence[Mapping[str, Any]],
+    topics: Mapping[str, Any] | None = None,
+) -> bytes:
+    """Render ``digests/index.html``: every digest, newest first.
+
+    ``topics`` holds the topic layer's additions (docs/topics.md): ``feeds``, the per-topic
+    feeds to advertise, and ``digests``, per week the per-topic digests.
+    """
     from nieuwsbrief.feeds import RSS_FILE, feed_url
 
     digests = [
@@ -482,7 +511,13 @@ def render_archive(settings: Settings, manifests: Sequence[Mapping[str, Any]]) -
     html = render_template(
         settings.project_dir / "templates",
         ARCHIVE_TEMPLATE,
-        {"site": settings.site, "digests": digests, "rss_url": feed_url(settings, RSS_FILE)},
+        {
+            "site": settings.site,
+            "digests": digests,
+            "rss_url": feed_url(settings, RSS_FILE),
+            "topic_feeds": (topics or {}).get("feeds", []),
+            "topic_digests": (topics or {}).get("digests", {}),
+        },
         html=True,
     )
     return html.encode("utf-8")

@@ -111,13 +111,17 @@ def paginate(settings: Settings, published: Sequence[Article]) -> list[Page]:
     return pages
 
 
-def content_html(article: Article, *, archived: bool = False) -> str:
+def content_html(
+    article: Article, settings: Settings | None = None, *, archived: bool = False
+) -> str:
     """Return the item's HTML: the article's image (with alt text and width), then the body.
 
     Readers that ignore enclosures and Media RSS (newsboat, many web readers) still show the
     image this way. Archive pages carry the teaser and a link instead of the whole body:
     rendering every article ever published would make a build of thousands of articles
     take minutes, and a reader paging back needs to find an article, not read it there.
+    With ``settings``, an article about suicide ends with the crisis-line notice
+    (docs/topics.md).
     """
     if archived:
         body = (
@@ -126,6 +130,10 @@ def content_html(article: Article, *, archived: bool = False) -> str:
         )
     else:
         body = article.content_html
+    if settings is not None:
+        from nieuwsbrief.topics import has_notice, notice_html
+
+        body += notice_html(settings) if has_notice(settings, article) else ""
     if not article.image:
         return body
     image = (
@@ -306,13 +314,13 @@ def _fill(
                     {"rel": "enclosure", "type": image_type(article.image), "href": article.image}
                 )
             entry.summary(article.summary, type="text")
-            entry.content(content_html(article, archived=archived), type="html")
+            entry.content(content_html(article, settings, archived=archived), type="html")
         else:
             entry.link(href=article.url, rel="alternate")
             entry.dc.dc_creator(author_name)
             # RSS readers render <description> as HTML; the summary is plain text.
             entry.description(html.escape(article.summary, quote=False))
-            entry.content(content_html(article, archived=archived), type="CDATA")
+            entry.content(content_html(article, settings, archived=archived), type="CDATA")
             if article.image:
                 entry.enclosure(article.image, "0", image_type(article.image))
 
@@ -346,7 +354,7 @@ def render_json_feed(
             "id": article.id,
             "url": article.url,
             "title": article.title,
-            "content_html": content_html(article, archived=page.number is not None),
+            "content_html": content_html(article, settings, archived=page.number is not None),
             "summary": article.summary,
             "date_published": article.date.isoformat(),
             "date_modified": article.last_modified.isoformat(),

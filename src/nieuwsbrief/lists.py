@@ -1,0 +1,196 @@
+"""The website's article lists: embeddable HTML fragments and JSON, from ``list.html.j2``.
+
+For all articles (``lists/all.*``), per topic (``tags/<slug>/list.*``) and per published
+article its related articles (``related/<slug>.*``, the seed's "Lees meer over dit
+onderwerp in onze artikelen"). Each item: the title, the date as ``(7-11-2025)`` (the
+format is ``topics.date_format``), the teaser, a "Lees verder" link and, where it belongs,
+the crisis-line notice. See docs/topics.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from nieuwsbrief.articles import Article
+from nieuwsbrief.config import Settings
+from nieuwsbrief.topics import (
+    TAGS_DIR,
+    dump_json,
+    has_notice,
+    notice_plain,
+    notice_segments,
+    related_articles,
+    render,
+)
+
+if TYPE_CHECKING:
+    from nieuwsbrief.reuse import Reuse
+    from nieuwsbrief.topics import Topic
+
+LIST_TEMPLATE = "list.html.j2"
+LISTS_DIR = "lists"
+RELATED_DIR = "related"
+MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def list_date(settings: Settings, moment: dt.datetime) -> str:
+    """Format a date with ``topics.date_format`` in the site's time zone: '7-11-2025'."""
+    day = moment.astimezone(settings.site.timezone).date()
+    return settings.topics.date_format.format(
+        d=day.day,
+        dd=f"{day.day:02d}",
+        m=day.month,
+        mm=f"{day.month:02d}",
+        yyyy=f"{day.year:04d}",
+        month=MONTHS[day.month - 1],
+    )
+
+
+class _Items:
+    """Build list items once per article: many lists show the same article."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.segments = notice_segments(settings)
+        self.plain = notice_plain(settings)
+        self.done: dict[str, dict[str, Any]] = {}
+
+    def item(self, article: Article) -> dict[str, Any]:
+        found = self.done.get(article.slug)
+        if found is None:
+            notice = has_notice(self.settings, article)
+            found = {
+                "title": article.title,
+                "url": article.url,
+                "date": article.date.isoformat(),
+                "date_text": list_date(self.settings, article.date),
+                "teaser": article.summary,
+                "notice": self.segments if notice else None,
+                "crisis_notice": self.plain if notice else None,
+            }
+            self.done[article.slug] = found
+        return found
+
+
+def _json_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if key != "notice"}
+
+
+def _pair(
+    settings: Settings,
+    kind: str,
+    heading: str,
+    items: Sequence[dict[str, Any]],
+    topic: Topic | None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[bytes, bytes]:
+    about = {"slug": topic.slug, "name": topic.name} if topic is not None else None
+    html = render(
+        settings,
+        LIST_TEMPLATE,
+        {
+            "kind": kind,
+            "heading": heading,
+            "topic": about,
+            "address_form": settings.site.address_form,
+            "items": items,
+        },
+    )
+    data = {
+        "kind": kind,
+        "heading": heading,
+        "topic": about,
+        **(extra or {}),
+        "items": [_json_item(item) for item in items],
+    }
+    return html.encode("utf-8"), dump_json(data)
+
+
+def related_heading(settings: Settings) -> str:
+    """Return the heading of the related articles, as on the practice's own pages."""
+    question = (
+        "Wil je meer weten?" if settings.site.address_form == "je" else ("Wilt u meer weten?")
+    )
+    return f"{question} Lees meer over dit onderwerp in onze artikelen"
+
+
+def render_lists(
+    settings: Settings,
+    published: Sequence[Article],
+    topics: Sequence[Topic],
+    reuse: Reuse | None = None,
+) -> dict[str, bytes]:
+    """Return every list fragment and JSON file, by output path.
+
+    ``published`` is every published article, newest first; ``topics`` their topics. With
+    ``reuse``, lists whose articles and templates are unchanged come from the last build.
+    """
+    from nieuwsbrief.reuse import Reuse
+
+    reuse = reuse or Reuse(settings, None)
+    limit = settings.topics.list_size
+    items = _Items(settings)
+    files: dict[str, bytes] = {}
+
+    def all_list() -> dict[str, bytes]:
+        html, data = _pair(
+            settings, "all", "Onze artikelen", [items.item(a) for a in published[:limit]], None
+        )
+        return {f"{LISTS_DIR}/all.html": html, f"{LISTS_DIR}/all.json": data}
+
+    files.update(reuse.group("all", reuse.fingerprint("all", articles=published[:limit]), all_list))
+    for topic in topics:
+        files.update(topic_list(settings, topic, items, reuse))
+    heading = related_heading(settings)
+    for slug, others in related_articles(published, settings.topics.related_size).items():
+
+        def related(slug: str = slug, others: list[Article] = others) -> dict[str, bytes]:
+            html, data = _pair(
+                settings,
+                "related",
+                heading,
+                [items.item(article) for article in others],
+                None,
+                {"article": slug},
+            )
+            return {f"{RELATED_DIR}/{slug}.html": html, f"{RELATED_DIR}/{slug}.json": data}
+
+        key = f"related:{slug}"
+        files.update(reuse.group(key, reuse.fingerprint(key, articles=others), related))
+    return files
+
+
+def topic_list(settings: Settings, topic: Topic, items: _Items, reuse: Reuse) -> dict[str, bytes]:
+    """Return a topic's list fragment and JSON (``tags/<slug>/list.*``)."""
+    limit = settings.topics.list_size
+    shown = topic.articles[:limit]
+
+    def render_list() -> dict[str, bytes]:
+        html, data = _pair(
+            settings,
+            "topic",
+            f"Artikelen over {topic.name}",
+            [items.item(article) for article in shown],
+            topic,
+        )
+        folder = f"{TAGS_DIR}/{topic.slug}"
+        return {f"{folder}/list.html": html, f"{folder}/list.json": data}
+
+    key = f"list:{topic.slug}"
+    fingerprint = reuse.fingerprint(key, topic.name, topic.slug, articles=shown)
+    return reuse.group(key, fingerprint, render_list)
