@@ -482,3 +482,48 @@ def test_home_page_template_is_the_projects_own_or_the_default(
     template.unlink()
     pages, _ = render_pages(project, now, build(project, tmp_path / "b", now))
     assert b"<h2>Feeds</h2>" in pages["/"] and b"EIGEN-SJABLOON" not in pages["/"]
+
+
+def test_the_preview_answers_only_its_own_host_names(project: Path) -> None:
+    """A DNS-rebinding page sends its own domain as Host: it gets 421 and no content."""
+    import http.client
+
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    command = [sys.executable, "-m", "nieuwsbrief", "preview", "-p", str(project)]
+    process = subprocess.Popen(
+        [*command, "--port", "0", "--now", NOW],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[1]
+        assert wait_until(lambda: _answers(url))
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+
+        def get(host: str | None, method: str = "GET", path: str = "/") -> tuple[int, bytes]:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                connection.putrequest(method, path, skip_host=True)
+                if host is not None:
+                    connection.putheader("Host", host)
+                connection.endheaders()
+                response = connection.getresponse()
+                return response.status, response.read()
+            finally:
+                connection.close()
+
+        for host in ("evil.com", f"evil.com:{port}", "127.0.0.1", f"localhost:{port + 1}", None):
+            for method, path in (("GET", "/"), ("GET", "/feed.xml"), ("HEAD", "/")):
+                assert get(host, method, path) == (421, b""), (host, method, path)
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+            status, body = get(host)
+            assert status == 200 and b"<html" in body, host
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=DEADLINE_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
