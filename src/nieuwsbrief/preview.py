@@ -411,7 +411,7 @@ class _PreviewHandler(http.server.SimpleHTTPRequestHandler):
         A page on another site can point its own domain at 127.0.0.1 (DNS rebinding) and then
         read the preview as same-origin; its requests carry that domain in ``Host``.
         """
-        port = self.server.server_address[1]
+        port = self.preview.server.server_address[1]
         host = (self.headers.get("Host") or "").strip().lower()
         if host in (f"127.0.0.1:{port}", f"localhost:{port}"):
             return True
