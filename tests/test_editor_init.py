@@ -196,3 +196,19 @@ def test_init_without_a_terminal_says_how_to_script_it(tmp_path: Path) -> None:
     assert code == 1
     assert "pass --no-input with --name, --website, --email and --phone" in output
     assert not (tmp_path / "p" / "schedule.yaml").exists()
+
+
+def test_gitignore_covers_the_lock_of_any_out_folder(tmp_path: Path, run_cli: RunCli) -> None:
+    project = tmp_path / "repo"
+    assert run_init(project, "--no-input")[0] == 0
+    subprocess.run(["git", "-C", str(project), "init", "-q"], check=True)
+    for out in ("out", "site/public"):
+        built = run_cli("build", "-p", project, "-o", project / out)
+        assert built.exit_code == 0, built.output
+    assert (project / ".out.lock").exists() and (project / "site" / ".public.lock").exists()
+    ignored = subprocess.run(
+        ["git", "-C", str(project), "check-ignore", ".out.lock", "site/.public.lock"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert ignored == [".out.lock", "site/.public.lock"]

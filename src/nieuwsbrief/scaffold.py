@@ -57,6 +57,7 @@ GITIGNORE = """\
 # Written by 'nieuwsbrief init': build output, the build cache and the build lock.
 /public/
 /.public.*
+.*.lock
 .nieuwsbrief-cache/
 """
 
