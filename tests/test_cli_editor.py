@@ -247,3 +247,18 @@ def test_check_with_a_local_now_and_broken_settings_still_reports_in_json(
     assert result.exit_code == 1
     [problem] = json.loads(result.stdout)
     assert problem["severity"] == "error" and problem["file"].endswith("schedule.yaml")
+
+
+@pytest.mark.parametrize("count", ["0", "-1", "521", "300000", "100000000000"])
+def test_schedule_count_out_of_range_is_a_usage_error(
+    project: Path, run_cli: RunCli, count: str
+) -> None:
+    result = run_cli("schedule", "-p", project, "--now", NOW, "--count", count)
+    assert result.exit_code == 2, result.output
+    assert "--count" in result.output and "1<=x<=520" in result.output
+
+
+def test_schedule_count_up_to_ten_years(project: Path, run_cli: RunCli) -> None:
+    result = run_cli("schedule", "-p", project, "--now", NOW, "--count", "520")
+    assert result.exit_code == 0, result.output
+    assert len(result.output.strip().splitlines()) == 520

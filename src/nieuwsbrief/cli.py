@@ -341,7 +341,14 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 @cli.command()
 @project_option
 @now_option
-@click.option("--count", "-n", default=5, show_default=True, help="How many send moments to list.")
+@click.option(
+    "--count",
+    "-n",
+    type=click.IntRange(1, 520),  # ten years of weeks
+    default=5,
+    show_default=True,
+    help="How many send moments to list.",
+)
 @click.option(
     "--cron",
     is_flag=True,
