@@ -262,3 +262,26 @@ def test_schedule_count_up_to_ten_years(project: Path, run_cli: RunCli) -> None:
     result = run_cli("schedule", "-p", project, "--now", NOW, "--count", "520")
     assert result.exit_code == 0, result.output
     assert len(result.output.strip().splitlines()) == 520
+
+
+def test_new_cuts_a_long_slug_at_a_word_boundary(project: Path, run_cli: RunCli) -> None:
+    single = run_cli("new", "a" * 300, "-p", project, "--date", "2025-11-20")
+    assert single.exit_code == 0, single.output
+    assert (project / "articles" / f"2025-11-20-{'a' * 80}.md").is_file()
+    words = run_cli("new", "Angst en slaap " * 30, "-p", project, "--date", "2025-11-20")
+    assert words.exit_code == 0, words.output
+    path = Path(words.output.strip())
+    slug = path.stem.removeprefix("2025-11-20-")
+    assert len(slug) <= 80 and ("angst-en-slaap-" * 30).startswith(slug + "-"), slug
+    assert slug.split("-")[-1] in ("angst", "en", "slaap")
+
+
+def test_new_gives_one_line_when_the_os_refuses_the_file(project: Path, run_cli: RunCli) -> None:
+    import shutil
+
+    shutil.rmtree(project / "articles")
+    (project / "articles").write_text("not a folder", encoding="utf-8")
+    result = run_cli("new", "Titel", "-p", project)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and str(project / "articles") in lines[0], result.output

@@ -61,6 +61,9 @@ GITIGNORE = """\
 .nieuwsbrief-cache/
 """
 
+# A longer title gives a slug cut at a word boundary: file names stay well within the OS's limit.
+MAX_SLUG_CHARS = 80
+
 # The example practice in the default schedule.yaml; 'init' replaces it with the answers, and
 # 'check' warns while any of it is left.
 EXAMPLE_NAME = "Praktijk De Linde"
@@ -258,7 +261,7 @@ def new_article(
             f"{project / SETTINGS_FILE} not found: {project.resolve()} is not a nieuwsbrief "
             "project; pass --project, or create one with 'nieuwsbrief init'"
         )
-    slug = slugify(title)
+    slug = _bounded(slugify(title))
     if not slug:
         raise NieuwsbriefError(f"the title {title!r} gives an empty slug; use some letters")
     path = project / ARTICLES_DIR / f"{date.isoformat()}-{slug}.md"
@@ -270,15 +273,37 @@ def new_article(
     front["draft"] = draft
     header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
     form = _address_form(project)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("x", encoding="utf-8") as handle:
-        handle.write(
-            f'---\n{header}# summary: "Eén of twee zinnen die lezers nieuwsgierig maken."\n'
-            '# image: /images/naam.jpg\n# image_alt: "Wat er op de afbeelding staat"\n---\n\n'
-            f"Schrijf hier de eerste alinea. Spreek lezers aan met '{form}' "
-            "(site.address_form in schedule.yaml). Zonder summary wordt die alinea de teaser.\n"
-        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(
+                f'---\n{header}# summary: "Eén of twee zinnen die lezers nieuwsgierig maken."\n'
+                '# image: /images/naam.jpg\n# image_alt: "Wat er op de afbeelding staat"\n---\n\n'
+                f"Schrijf hier de eerste alinea. Spreek lezers aan met '{form}' "
+                "(site.address_form in schedule.yaml). Zonder summary wordt die alinea de teaser.\n"
+            )
+    except FileExistsError:
+        if not path.exists():
+            raise NieuwsbriefError(
+                f"{path.parent} is a file where nieuwsbrief needs the articles folder; "
+                "move it away"
+            ) from None
+        raise NieuwsbriefError(f"{path} already exists; choose another title or date") from None
+    except OSError as error:
+        raise NieuwsbriefError(
+            f"{path}: cannot write the article ({error.strerror or error}); check that "
+            f"{path.parent} is a folder you may write to, or choose a shorter title"
+        ) from None
     return path
+
+
+def _bounded(slug: str) -> str:
+    """Cut a slug to at most MAX_SLUG_CHARS, at a word boundary where there is one."""
+    if len(slug) <= MAX_SLUG_CHARS:
+        return slug
+    head = slug[: MAX_SLUG_CHARS + 1]
+    boundary = head.rfind("-")
+    return (head[:boundary] if boundary > 0 else slug[:MAX_SLUG_CHARS]).strip("-")
 
 
 def _address_form(project: Path) -> str:
