@@ -285,3 +285,25 @@ def test_new_gives_one_line_when_the_os_refuses_the_file(project: Path, run_cli:
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and str(project / "articles") in lines[0], result.output
+
+
+@pytest.mark.parametrize("date", ["1969-01-01", "1969-12-31", "9001-01-01"])
+def test_new_refuses_a_date_check_would_refuse(project: Path, run_cli: RunCli, date: str) -> None:
+    before = tree_bytes(project / "articles")
+    result = run_cli("new", "Titel", "-p", project, "--date", date)
+    assert result.exit_code == 2, result.output
+    assert "--date" in result.output and "1970 to 9000" in result.output
+    assert tree_bytes(project / "articles") == before
+
+
+@pytest.mark.parametrize("date", ["1970-01-01", "9000-12-31"])
+def test_new_accepts_the_edge_years_and_check_agrees(
+    project: Path, run_cli: RunCli, date: str
+) -> None:
+    result = run_cli("new", "Rand", "-p", project, "--date", date, "--publish")
+    assert result.exit_code == 0, result.output
+    path = result.output.strip()
+    checked = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    assert not [
+        p for p in json.loads(checked.stdout) if p["file"] == path and p["severity"] == "error"
+    ]
