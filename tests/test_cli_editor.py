@@ -247,3 +247,63 @@ def test_check_with_a_local_now_and_broken_settings_still_reports_in_json(
     assert result.exit_code == 1
     [problem] = json.loads(result.stdout)
     assert problem["severity"] == "error" and problem["file"].endswith("schedule.yaml")
+
+
+@pytest.mark.parametrize("count", ["0", "-1", "521", "300000", "100000000000"])
+def test_schedule_count_out_of_range_is_a_usage_error(
+    project: Path, run_cli: RunCli, count: str
+) -> None:
+    result = run_cli("schedule", "-p", project, "--now", NOW, "--count", count)
+    assert result.exit_code == 2, result.output
+    assert "--count" in result.output and "1<=x<=520" in result.output
+
+
+def test_schedule_count_up_to_ten_years(project: Path, run_cli: RunCli) -> None:
+    result = run_cli("schedule", "-p", project, "--now", NOW, "--count", "520")
+    assert result.exit_code == 0, result.output
+    assert len(result.output.strip().splitlines()) == 520
+
+
+def test_new_cuts_a_long_slug_at_a_word_boundary(project: Path, run_cli: RunCli) -> None:
+    single = run_cli("new", "a" * 300, "-p", project, "--date", "2025-11-20")
+    assert single.exit_code == 0, single.output
+    assert (project / "articles" / f"2025-11-20-{'a' * 80}.md").is_file()
+    words = run_cli("new", "Angst en slaap " * 30, "-p", project, "--date", "2025-11-20")
+    assert words.exit_code == 0, words.output
+    path = Path(words.output.strip())
+    slug = path.stem.removeprefix("2025-11-20-")
+    assert len(slug) <= 80 and ("angst-en-slaap-" * 30).startswith(slug + "-"), slug
+    assert slug.split("-")[-1] in ("angst", "en", "slaap")
+
+
+def test_new_gives_one_line_when_the_os_refuses_the_file(project: Path, run_cli: RunCli) -> None:
+    import shutil
+
+    shutil.rmtree(project / "articles")
+    (project / "articles").write_text("not a folder", encoding="utf-8")
+    result = run_cli("new", "Titel", "-p", project)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and str(project / "articles") in lines[0], result.output
+
+
+@pytest.mark.parametrize("date", ["1969-01-01", "1969-12-31", "9001-01-01"])
+def test_new_refuses_a_date_check_would_refuse(project: Path, run_cli: RunCli, date: str) -> None:
+    before = tree_bytes(project / "articles")
+    result = run_cli("new", "Titel", "-p", project, "--date", date)
+    assert result.exit_code == 2, result.output
+    assert "--date" in result.output and "1970 to 9000" in result.output
+    assert tree_bytes(project / "articles") == before
+
+
+@pytest.mark.parametrize("date", ["1970-01-01", "9000-12-31"])
+def test_new_accepts_the_edge_years_and_check_agrees(
+    project: Path, run_cli: RunCli, date: str
+) -> None:
+    result = run_cli("new", "Rand", "-p", project, "--date", date, "--publish")
+    assert result.exit_code == 0, result.output
+    path = result.output.strip()
+    checked = run_cli("check", "-p", project, "--now", NOW, "--format", "json")
+    assert not [
+        p for p in json.loads(checked.stdout) if p["file"] == path and p["severity"] == "error"
+    ]

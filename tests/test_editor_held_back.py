@@ -289,3 +289,47 @@ def test_systemd_timer_fires_at_every_send_moment(
         if line.strip().startswith(("Next elapse:", "Iter. #"))
     ]
     assert fired == [moment.astimezone(dt.UTC) for moment in expected]
+
+
+def _as_cron_runs(command: str) -> str:
+    """Return what cron (cronie's do_command) hands the shell: '\\%' -> '%', a bare '%' ends it.
+
+    A backslash before any other character stays, and does not escape what follows it.
+    """
+    out: list[str] = []
+    escaped = False
+    for char in command:
+        if escaped:
+            if char == "%":
+                out[-1] = "%"
+            else:
+                out.append(char)
+            escaped = False
+            continue
+        if char == "%":
+            break  # the rest would be the job's standard input
+        out.append(char)
+        escaped = char == "\\"
+    return "".join(out)
+
+
+@pytest.mark.parametrize("name", ["100% zorg; $(id) `id`", "a\\%b %% it's 50%\\", "%"])
+def test_cron_line_survives_cron_and_the_shell_in_any_project_path(
+    tmp_path: Path, run_cli: RunCli, name: str
+) -> None:
+    from conftest import copy_example_project
+
+    project = copy_example_project(tmp_path / name)
+    result = run_cli("schedule", "-p", project, "--cron")
+    assert result.exit_code == 0, result.output
+    job = result.stdout.splitlines()[1]
+    shell_line = _as_cron_runs(job.split(" ", 5)[5])
+    command = shlex.split(shell_line)
+    assert command[:3] == ["cd", str(project.resolve()), "&&"]
+    assert command[4:] == ["-m", "nieuwsbrief", "build", "--quiet", "--out", "public"]
+    # And a real shell runs it: the build lands in the project, whatever its path holds.
+    import subprocess
+
+    ran = subprocess.run(["sh", "-c", shell_line], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert (project / "public" / "feed.xml").is_file()

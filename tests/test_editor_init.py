@@ -105,7 +105,7 @@ def test_a_bad_option_is_one_clean_line_and_writes_nothing(tmp_path: Path) -> No
     code, output = run_init(project, "--no-input", "--email", "geen-adres")
     assert code == 1
     [line] = output.strip().splitlines()
-    expected = "schedule.yaml: field 'site.contact.email': 'geen-adres' is not a single e-mail"
+    expected = "--email: field 'site.contact.email': 'geen-adres' is not a single e-mail"
     assert expected in line
     assert not project.exists() or not any(project.iterdir())
 
@@ -196,3 +196,41 @@ def test_init_without_a_terminal_says_how_to_script_it(tmp_path: Path) -> None:
     assert code == 1
     assert "pass --no-input with --name, --website, --email and --phone" in output
     assert not (tmp_path / "p" / "schedule.yaml").exists()
+
+
+def test_gitignore_covers_the_lock_of_any_out_folder(tmp_path: Path, run_cli: RunCli) -> None:
+    project = tmp_path / "repo"
+    assert run_init(project, "--no-input")[0] == 0
+    subprocess.run(["git", "-C", str(project), "init", "-q"], check=True)
+    for out in ("out", "site/public"):
+        built = run_cli("build", "-p", project, "-o", project / out)
+        assert built.exit_code == 0, built.output
+    assert (project / ".out.lock").exists() and (project / "site" / ".public.lock").exists()
+    ignored = subprocess.run(
+        ["git", "-C", str(project), "check-ignore", ".out.lock", "site/.public.lock"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert ignored == [".out.lock", "site/.public.lock"]
+
+
+def test_a_refused_answer_names_the_option_not_the_unwritten_file(tmp_path: Path) -> None:
+    for args, option in (
+        (["--name", "A\nB"], "--name"),
+        (["--website", "http://x.nl"], "--website"),
+        (["--phone", "\x1b[2J"], "--phone"),
+        (["--name", "A" * 5000], "--name"),
+    ):
+        project = tmp_path / "i1"
+        code, output = run_init(project, "--no-input", *args)
+        assert code == 1, output
+        lines = output.strip().removeprefix("Error: ").splitlines()
+        assert all(line.startswith(f"{option}: field '") for line in lines), output
+        assert "schedule.yaml" not in output and not (project / "schedule.yaml").exists()
+
+
+def test_a_refused_answer_to_a_question_is_asked_again(tmp_path: Path) -> None:
+    answers = "A\x01B\nPraktijk\nhttps://p.nl\ninfo@p.nl\n030 1\nje\n"
+    code, output = run_init(tmp_path / "p", input=answers)
+    assert code == 0, output
+    assert "schedule.yaml" not in output.split("Name of the practice", 2)[1].split("Website")[0]

@@ -482,3 +482,87 @@ def test_home_page_template_is_the_projects_own_or_the_default(
     template.unlink()
     pages, _ = render_pages(project, now, build(project, tmp_path / "b", now))
     assert b"<h2>Feeds</h2>" in pages["/"] and b"EIGEN-SJABLOON" not in pages["/"]
+
+
+def test_the_preview_answers_only_its_own_host_names(project: Path) -> None:
+    """A DNS-rebinding page sends its own domain as Host: it gets 421 and no content."""
+    import http.client
+
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    command = [sys.executable, "-m", "nieuwsbrief", "preview", "-p", str(project)]
+    process = subprocess.Popen(
+        [*command, "--port", "0", "--now", NOW],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[1]
+        assert wait_until(lambda: _answers(url))
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+
+        def get(host: str | None, method: str = "GET", path: str = "/") -> tuple[int, bytes]:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                connection.putrequest(method, path, skip_host=True)
+                if host is not None:
+                    connection.putheader("Host", host)
+                connection.endheaders()
+                response = connection.getresponse()
+                return response.status, response.read()
+            finally:
+                connection.close()
+
+        for host in ("evil.com", f"evil.com:{port}", "127.0.0.1", f"localhost:{port + 1}", None):
+            for method, path in (("GET", "/"), ("GET", "/feed.xml"), ("HEAD", "/")):
+                assert get(host, method, path) == (421, b""), (host, method, path)
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+            status, body = get(host)
+            assert status == 200 and b"<html" in body, host
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=DEADLINE_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the sentence is in templates/preview.html.j2 (line 59, 'staan er' for any count), "
+    "which this branch does not edit; remove this mark once the template says 'staat er' for 1",
+)
+def test_home_page_counts_in_good_dutch(empty_project: Path) -> None:
+    """One article: 'staat er 1 artikel in'; more: 'staan er N artikelen in'."""
+    import html as html_module
+
+    write_article(empty_project, "a.md", title="Eerste", date="2025-11-25")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    command = [sys.executable, "-m", "nieuwsbrief", "preview", "-p", str(empty_project)]
+    process = subprocess.Popen(
+        [*command, "--port", "0", "--now", NOW],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+    def home() -> str:
+        return " ".join(html_module.unescape(fetch(url).decode("utf-8")).split())
+
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[1]
+        assert wait_until(lambda: _answers(url))
+        assert "Als er niets meer verandert, staat er 1 artikel in." in home()
+        write_article(empty_project, "b.md", title="Tweede", date="2025-11-26")
+        assert wait_until(lambda: "staan er 2 artikelen in." in home())
+        assert "staan er 1 " not in home() and "staat er 2 " not in home()
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=DEADLINE_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -431,3 +431,21 @@ def test_the_reported_case_cd_site_and_out_dot_is_refused(
     assert result.exit_code == 1
     assert "is or contains" in result.output and "part of the project" in result.output
     assert tree_bytes(site) == before
+
+
+def test_a_build_lock_that_is_a_symbolic_link_is_refused_not_followed(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "created-by-lock"
+    holder = tmp_path / "sl"
+    holder.mkdir()
+    (holder / ".link.lock").symlink_to(target)
+    result = run_cli("build", "-p", project, "-o", holder / "link", "--now", NOW)
+    assert result.exit_code == 1
+    assert not target.exists() and not target.is_symlink()
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "lock" in lines[0] and "symbolic link" in lines[0], result.output
+    assert str(holder / ".link.lock") in lines[0]
+    assert not (holder / "link").exists()

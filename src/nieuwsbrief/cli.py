@@ -47,6 +47,17 @@ def _resolve_now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else dt.datetime.now(dt.UTC)
 
 
+def _article_date(
+    ctx: click.Context, param: click.Parameter, value: dt.datetime | None
+) -> dt.datetime | None:
+    """Refuse a --date that 'check' would refuse: a year outside 1970-9000."""
+    from nieuwsbrief.articles import MAX_YEAR, MIN_YEAR
+
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise click.BadParameter(f"{value:%Y-%m-%d} is outside the years {MIN_YEAR} to {MAX_YEAR}")
+    return value
+
+
 def _iso_week(value: str | None) -> str | None:
     if value is None:
         return None
@@ -341,7 +352,14 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 @cli.command()
 @project_option
 @now_option
-@click.option("--count", "-n", default=5, show_default=True, help="How many send moments to list.")
+@click.option(
+    "--count",
+    "-n",
+    type=click.IntRange(1, 520),  # ten years of weeks
+    default=5,
+    show_default=True,
+    help="How many send moments to list.",
+)
 @click.option(
     "--cron",
     is_flag=True,
@@ -532,6 +550,7 @@ def _answer_problem(message: str) -> str:
     "--date",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
+    callback=_article_date,
     help="Publication date (YYYY-MM-DD); default today.",
 )
 @click.option("--tags", default="", help="Comma-separated tags, e.g. angst,slaap.")

@@ -15,6 +15,7 @@ each file old or new, and the next build finishes the journal before anything el
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -85,7 +86,23 @@ def build_lock(out: Path) -> Iterator[None]:
 
     out.parent.mkdir(parents=True, exist_ok=True)
     path = lock_path(out)
-    with path.open("a+b") as handle:
+    refusal = (
+        f"--out {out}: its build lock {path} is a symbolic link or not a regular file; "
+        "remove it (each build creates the lock itself, as a plain file)"
+    )
+    if path.is_symlink():
+        raise BuildError(refusal)
+    try:
+        # O_NOFOLLOW: a link put there after the check above is refused, never followed.
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise BuildError(refusal) from None
+        raise
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise BuildError(refusal)
+    with os.fdopen(descriptor, "r+b") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

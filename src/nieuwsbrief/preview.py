@@ -398,12 +398,29 @@ class _PreviewHandler(http.server.SimpleHTTPRequestHandler):
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:
-        if not self._send_page(head=False):
+        if self._host_allowed() and not self._send_page(head=False):
             super().do_GET()
 
     def do_HEAD(self) -> None:
-        if not self._send_page(head=True):
+        if self._host_allowed() and not self._send_page(head=True):
             super().do_HEAD()
+
+    def _host_allowed(self) -> bool:
+        """Answer only requests addressed to this preview by name; refuse the rest, empty.
+
+        A page on another site can point its own domain at 127.0.0.1 (DNS rebinding) and then
+        read the preview as same-origin; its requests carry that domain in ``Host``.
+        """
+        port = self.preview.server.server_address[1]
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return True
+        self.send_response(421)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        return False
 
     def _send_page(self, *, head: bool) -> bool:
         path = urllib.parse.urlsplit(self.path).path

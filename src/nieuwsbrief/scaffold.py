@@ -11,7 +11,7 @@ from pathlib import Path
 
 from nieuwsbrief.articles import ARTICLES_DIR, slugify
 from nieuwsbrief.config import SETTINGS_FILE
-from nieuwsbrief.errors import NieuwsbriefError
+from nieuwsbrief.errors import ConfigError, InvalidSettings, NieuwsbriefError, quote
 
 TEMPLATES_DIR = "templates"
 
@@ -57,8 +57,12 @@ GITIGNORE = """\
 # Written by 'nieuwsbrief init': build output, the build cache and the build lock.
 /public/
 /.public.*
+.*.lock
 .nieuwsbrief-cache/
 """
+
+# A longer title gives a slug cut at a word boundary: file names stay well within the OS's limit.
+MAX_SLUG_CHARS = 80
 
 # The example practice in the default schedule.yaml; 'init' replaces it with the answers, and
 # 'check' warns while any of it is left.
@@ -143,7 +147,11 @@ def render_settings(template: str, practice: Practice) -> str:
 
 
 def check_practice(practice: Practice, path: Path) -> None:
-    """Validate the settings ``practice`` gives; raise ``NieuwsbriefError`` naming the key."""
+    """Validate the settings ``practice`` gives; raise ``ConfigError`` naming the option.
+
+    The answers come from init's options or questions, and ``path`` is not written yet, so
+    an error names the option (``--name``) and the setting it fills, not the file.
+    """
     from nieuwsbrief.config import check_email, parse_settings
     from nieuwsbrief.yamlsafe import YamlRefused, load_yaml
 
@@ -156,28 +164,74 @@ def check_practice(practice: Practice, path: Path) -> None:
     for name, key in keys.items():
         value = getattr(practice, name)
         if not value.strip() or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
-            raise NieuwsbriefError(
-                f"{path}: field '{key}': {value[:60]!r} is not one line of text; "
-                f"give the practice's {name}"
+            raise ConfigError(
+                f"--{name}",
+                f"{quote(value)} is not one line of text",
+                field=key,
+                fix=f"give the practice's {name}",
             )
     try:
         check_email(practice.email)
     except ValueError as exc:
         # One answer fills several settings; name it once, by the first.
-        raise NieuwsbriefError(f"{path}: field 'site.contact.email': {exc}") from None
+        raise ConfigError("--email", str(exc), field="site.contact.email") from None
     if not practice.website.startswith("https://"):
-        raise NieuwsbriefError(
-            f"{path}: field 'site.base_url': {practice.website[:60]!r} is not an https:// URL; "
-            "give the website's address, e.g. https://www.praktijk.nl"
+        raise ConfigError(
+            "--website",
+            f"{quote(practice.website)} is not an https:// URL",
+            field="site.base_url",
+            fix="give the website's address, e.g. https://www.praktijk.nl",
         )
     text = render_settings((skeleton_dir() / SETTINGS_FILE).read_text(encoding="utf-8"), practice)
     try:
         data = load_yaml(text)
     except YamlRefused:
         raise NieuwsbriefError(
-            f"{path}: the answers cannot be written as settings; use plain text"
+            "--name, --website, --email, --phone: the answers cannot be written as settings; "
+            "use plain text"
         ) from None
-    parse_settings(data, path)
+    try:
+        parse_settings(data, path)
+    except InvalidSettings as error:
+        raise InvalidSettings([_by_option(one, data, practice) for one in error.errors]) from None
+    except ConfigError as error:
+        raise _by_option(error, data, practice) from None
+
+
+# The init option whose answer fills a setting, by the setting's key (or its section).
+ANSWER_OPTIONS = (
+    ("site.title", "--name"),
+    ("digest.from.name", "--name"),
+    ("site.base_url", "--website"),
+    ("site.contact.phone", "--phone"),
+    ("site.address_form", "--address-form"),
+    ("site.contact.email", "--email"),
+    ("digest.from", "--email"),
+    ("smtp.", "--email"),
+)
+
+
+def _by_option(error: ConfigError, data: object, practice: Practice) -> ConfigError:
+    """Return ``error`` naming the init option that filled its setting instead of the file."""
+    field = error.field or ""
+    value: object = data
+    for part in field.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    # The answer the setting holds (the name also fills the author and the description).
+    held = [
+        f"--{name}"
+        for name in ("name", "website", "email", "phone")
+        if isinstance(value, str) and getattr(practice, name).strip() in value
+    ]
+    option = (
+        held[0]
+        if held
+        else next(
+            (option for key, option in ANSWER_OPTIONS if field == key or field.startswith(key)),
+            "the answers to init",
+        )
+    )
+    return ConfigError(option, error.problem, field=error.field, fix=error.fix)
 
 
 def example_values(data: object, prefix: str = "") -> list[tuple[str, str]]:
@@ -257,7 +311,7 @@ def new_article(
             f"{project / SETTINGS_FILE} not found: {project.resolve()} is not a nieuwsbrief "
             "project; pass --project, or create one with 'nieuwsbrief init'"
         )
-    slug = slugify(title)
+    slug = _bounded(slugify(title))
     if not slug:
         raise NieuwsbriefError(f"the title {title!r} gives an empty slug; use some letters")
     path = project / ARTICLES_DIR / f"{date.isoformat()}-{slug}.md"
@@ -269,15 +323,36 @@ def new_article(
     front["draft"] = draft
     header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
     form = _address_form(project)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("x", encoding="utf-8") as handle:
-        handle.write(
-            f'---\n{header}# summary: "Eén of twee zinnen die lezers nieuwsgierig maken."\n'
-            '# image: /images/naam.jpg\n# image_alt: "Wat er op de afbeelding staat"\n---\n\n'
-            f"Schrijf hier de eerste alinea. Spreek lezers aan met '{form}' "
-            "(site.address_form in schedule.yaml). Zonder summary wordt die alinea de teaser.\n"
-        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(
+                f'---\n{header}# summary: "Eén of twee zinnen die lezers nieuwsgierig maken."\n'
+                '# image: /images/naam.jpg\n# image_alt: "Wat er op de afbeelding staat"\n---\n\n'
+                f"Schrijf hier de eerste alinea. Spreek lezers aan met '{form}' "
+                "(site.address_form in schedule.yaml). Zonder summary wordt die alinea de teaser.\n"
+            )
+    except FileExistsError:
+        if not path.exists():
+            raise NieuwsbriefError(
+                f"{path.parent} is a file where nieuwsbrief needs the articles folder; move it away"
+            ) from None
+        raise NieuwsbriefError(f"{path} already exists; choose another title or date") from None
+    except OSError as error:
+        raise NieuwsbriefError(
+            f"{path}: cannot write the article ({error.strerror or error}); check that "
+            f"{path.parent} is a folder you may write to, or choose a shorter title"
+        ) from None
     return path
+
+
+def _bounded(slug: str) -> str:
+    """Cut a slug to at most MAX_SLUG_CHARS, at a word boundary where there is one."""
+    if len(slug) <= MAX_SLUG_CHARS:
+        return slug
+    head = slug[: MAX_SLUG_CHARS + 1]
+    boundary = head.rfind("-")
+    return (head[:boundary] if boundary > 0 else slug[:MAX_SLUG_CHARS]).strip("-")
 
 
 def _address_form(project: Path) -> str:

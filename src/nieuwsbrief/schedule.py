@@ -138,11 +138,22 @@ def cron_lines(settings: DigestSettings, command: Sequence[str], workdir: str) -
     line stays right across daylight saving time; crons without it read the machine's zone.
     """
     day = (settings.weekday + 1) % 7  # cron counts from Sunday = 0
-    run = " ".join(shlex.quote(part) for part in command)
+    run = " ".join(_cron_quote(part) for part in command)
     return [
         f"CRON_TZ={settings.timezone.key}",
-        f"{settings.time.minute} {settings.time.hour} * * {day} cd {shlex.quote(workdir)} && {run}",
+        f"{settings.time.minute} {settings.time.hour} * * {day} cd {_cron_quote(workdir)} && {run}",
     ]
+
+
+def _cron_quote(part: str) -> str:
+    """Quote ``part`` for the shell, then for cron, which turns a bare '%' into a newline.
+
+    Each '%' is written ``'\\%'``: outside the single quotes, escaped for cron (which drops the
+    backslash), so a backslash before it in ``part`` cannot combine with the escape.
+    """
+    if "%" not in part:
+        return shlex.quote(part)
+    return "'" + part.replace("'", "'\"'\"'").replace("%", "'\\%'") + "'"
 
 
 def dutch_weekday_date(moment: dt.datetime | dt.date) -> str:
