@@ -529,11 +529,6 @@ def test_the_preview_answers_only_its_own_host_names(project: Path) -> None:
             process.wait()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sentence is in templates/preview.html.j2 (line 59, 'staan er' for any count), "
-    "which this branch does not edit; remove this mark once the template says 'staat er' for 1",
-)
 def test_home_page_counts_in_good_dutch(empty_project: Path) -> None:
     """One article: 'staat er 1 artikel in'; more: 'staan er N artikelen in'."""
     import html as html_module
