@@ -41,6 +41,8 @@ ARCHIVE_TEMPLATE = "archive.html.j2"
 UNSUBSCRIBE_TOKEN = "https://nieuwsbrief.invalid/unsubscribe-placeholder"  # noqa: S105 - not a secret
 # The preheader by default: this week's first titles, cut at a word to about this length.
 PREHEADER_LIMIT = 110
+# The .eml's HTML part as a file of its own: what editors upload to a mail service.
+EMAIL_HTML = "email.html"
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,27 @@ class Digest:
         folder = f"{DIGESTS_DIR}/{self.week}"
         return {
             f"{folder}/digest.html": self.html.encode("utf-8"),
+            # The HTML part of the .eml on its own, with the service's unsubscribe placeholder:
+            # the file to upload to a mail service (digest.html is the web copy, without it).
+            f"{folder}/{EMAIL_HTML}": html_part(self.eml),
             f"{folder}/digest.txt": self.text.encode("utf-8"),
             f"{folder}/digest.eml": self.eml,
             f"{folder}/manifest.json": _json(self.manifest),
         }
+
+
+def html_part(eml: bytes) -> bytes:
+    """Return the decoded bytes of the HTML part of ``eml`` (CRLF line ends, as in the message)."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(eml, policy=email.policy.default)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload
+    raise AssertionError("the digest's message has no HTML part")
 
 
 def _json(data: Mapping[str, Any]) -> bytes:
@@ -434,6 +453,7 @@ def _manifest(
 
     files = {
         "digest.html": html.encode("utf-8"),
+        EMAIL_HTML: html_part(eml),
         "digest.txt": text.encode("utf-8"),
         "digest.eml": eml,
     }
