@@ -429,6 +429,9 @@ def _image(path: Path, front: Mapping[str, Any], url: str) -> str | None:
     if image is None:
         return None
     try:
+        if image.strip().startswith("//"):
+            # Protocol-relative: not on this site but on whatever host follows the //.
+            raise ValueError("is protocol-relative (//host/...), not a site-relative path")
         return absolute_url(image, url, frozenset({"http", "https"}))
     except ValueError as exc:
         raise ArticleError(

@@ -561,6 +561,9 @@ def _site_url(
     if value is None:
         return None
     try:
+        if value.strip().startswith("//"):
+            # Protocol-relative: not on this site but on whatever host follows the //.
+            raise ValueError("is protocol-relative (//host/...), not a site-relative path")
         return absolute_url(value, base_url + "/", schemes)
     except ValueError as exc:
         section.fail(
