@@ -75,25 +75,13 @@ class Digest:
             f"{folder}/digest.html": self.html.encode("utf-8"),
             # The HTML part of the .eml on its own, with the service's unsubscribe placeholder:
             # the file to upload to a mail service (digest.html is the web copy, without it).
-            f"{folder}/{EMAIL_HTML}": html_part(self.eml),
+            # Its bytes are the decoded part's, with LF line ends: CRLF is the .eml's transport
+            # form (RFC 5322), and no other output holds a carriage return.
+            f"{folder}/{EMAIL_HTML}": self.email_html.encode("utf-8"),
             f"{folder}/digest.txt": self.text.encode("utf-8"),
             f"{folder}/digest.eml": self.eml,
             f"{folder}/manifest.json": _json(self.manifest),
         }
-
-
-def html_part(eml: bytes) -> bytes:
-    """Return the decoded bytes of the HTML part of ``eml`` (CRLF line ends, as in the message)."""
-    import email
-    import email.policy
-
-    message = email.message_from_bytes(eml, policy=email.policy.default)
-    for part in message.walk():
-        if part.get_content_type() == "text/html":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            return payload
-    raise AssertionError("the digest's message has no HTML part")
 
 
 def _json(data: Mapping[str, Any]) -> bytes:
@@ -120,6 +108,9 @@ def _environment(templates: Path, autoescape: bool) -> jinja2.Environment:
         def get_source(
             self, environment: jinja2.Environment, template: str
         ) -> tuple[str, str, Callable[[], bool]]:
+            from jinja2.loaders import split_template_path
+
+            split_template_path(template)  # TemplateNotFound for '..' before any check
             if _outside(templates / template, templates):
                 raise TemplateOutside(template)
             return super().get_source(environment, template)
@@ -482,7 +473,7 @@ def render_digest(
         keep.append(settings.digest.recipient_placeholder)
     eml = build_message(envelope, text, html, keep)
     manifest = _manifest(
-        settings, window, subject, preheader, items, overflow, web_html, text, eml, envelope
+        settings, window, subject, preheader, items, overflow, web_html, text, eml, envelope, html
     )
     digest = Digest(
         window,
@@ -511,6 +502,7 @@ def _manifest(
     text: str,
     eml: bytes,
     envelope: Envelope,
+    email_html: str,
 ) -> dict[str, Any]:
     def describe(article: Article) -> dict[str, str]:
         return {
@@ -523,7 +515,7 @@ def _manifest(
 
     files = {
         "digest.html": html.encode("utf-8"),
-        EMAIL_HTML: html_part(eml),
+        EMAIL_HTML: email_html.encode("utf-8"),
         "digest.txt": text.encode("utf-8"),
         "digest.eml": eml,
     }
