@@ -252,3 +252,57 @@ def test_bad_now_is_a_usage_error(project: Path, tmp_path: Path, run_cli: RunCli
     assert result.exit_code == 2
     assert "ISO 8601" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def _one_line_error(result: Any) -> str:
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("how", ["template", "include", "folder"])
+def test_template_linked_outside_the_project_is_refused(
+    how: str, project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("GEHEIM-12345\n", "utf-8")
+    templates = project / "templates"
+    if how == "template":
+        (templates / "digest.txt.j2").unlink()
+        (templates / "digest.txt.j2").symlink_to(secret)
+    elif how == "include":
+        (templates / "stuk.j2").symlink_to(secret)
+        with (templates / "digest.txt.j2").open("a", encoding="utf-8") as file:
+            file.write('{% include "stuk.j2" %}')
+    else:
+        elsewhere = tmp_path / "elders"
+        shutil.copytree(templates, elsewhere)
+        shutil.rmtree(templates)
+        templates.symlink_to(elsewhere)
+    out = tmp_path / "out"
+    line = _one_line_error(run_cli("build", "-p", project, "-o", out, "--now", NOW))
+    assert "GEHEIM" not in line
+    assert "outside" in line and ("templates" in line)
+    assert not any(b"GEHEIM" in data for data in tree_bytes(out).values()) if out.exists() else True
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{% for i in range(10**9) %}x{% endfor %}",
+        '{{ "a" * 1000000000 }}',
+        "{{ lipsum(1000000) }}",
+        "{% for i in range(99999) %}{{ 'a' * 999999 }}{% endfor %}",
+    ],
+)
+def test_template_without_bounds_is_a_one_line_error(
+    body: str, project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    import time
+
+    (project / "templates" / "digest.txt.j2").write_text(body + "\n", "utf-8")
+    started = time.monotonic()
+    line = _one_line_error(run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW))
+    assert time.monotonic() - started < 20
+    assert "digest.txt.j2" in line, line

@@ -181,9 +181,29 @@ def test_explicit_id_must_be_a_uri(project: Path, tmp_path: Path, run_cli: RunCl
     write_article(project, "2025-11-20-nieuw.md", title="Nieuw", id="mijn id met spaties")
     result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
     assert result.exit_code == 1
-    assert "2025-11-20-nieuw.md: field 'id': 'mijn id met spaties' is not an absolute URI" in (
+    assert "2025-11-20-nieuw.md: field 'id': 'mijn id met spaties' is not a tag:, urn:" in (
         result.output
     )
+
+
+@pytest.mark.parametrize("value", ["javascript:alert(1)", "data:text/html,x", "JavaScript:x"])
+def test_explicit_id_scheme_is_tag_urn_or_http(
+    value: str, project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    write_article(project, "2025-11-20-nieuw.md", title="Nieuw", id=value)
+    result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
+    assert result.exit_code == 1, result.output
+    assert "2025-11-20-nieuw.md: field 'id':" in result.output
+    assert "is not a tag:, urn:, https: or http: URI" in result.output
+    assert not (tmp_path / "out" / "feed.json").exists()
+
+
+def test_explicit_id_schemes_any_case_are_accepted(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    write_article(project, "2025-11-20-nieuw.md", title="Nieuw", id="URN:uuid:1234-abcd")
+    result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
+    assert result.exit_code == 0, result.output
 
 
 def test_two_articles_cannot_share_an_id(project: Path, tmp_path: Path, run_cli: RunCli) -> None:

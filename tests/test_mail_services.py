@@ -7,6 +7,7 @@ import email
 import email.message
 import email.policy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,36 @@ def test_unknown_service_is_refused(project: Path, tmp_path: Path, run_cli: RunC
     result = run_cli("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
     assert result.exit_code == 1
     assert "digest.mail_service" in result.output and "mailchimp" in result.output
+
+
+UPLOAD_NAME = re.compile(r"paste (?:all of )?`([^`]+\.html)`|with `([^`]+\.html)`/")
+
+
+@pytest.mark.parametrize("service", sorted(MAIL_SERVICES))
+def test_file_the_docs_say_to_upload_has_the_unsubscribe_link(
+    service: str, project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """docs/mail-services.md names the HTML file to paste into each service: it must carry
+    the service's placeholder (or the configured URL), and equal the .eml's HTML part."""
+    url = "https://www.praktijk.nl/afmelden"
+    if service == "generic":
+        set_setting(project, "digest", "unsubscribe_url", url)
+        set_setting(project, "digest", "recipient_placeholder", None)
+    folder = build_with(project, tmp_path / "out", run_cli, service)
+    link = MAIL_SERVICES[service].placeholder or url
+    uploaded = (folder / "email.html").read_bytes().decode("utf-8")
+    part = read_eml(folder).get_body(("html",))
+    assert part is not None
+    # Byte for byte the decoded part, except the line ends: CRLF in the .eml (RFC 5322), LF
+    # in the file like every other output.
+    decoded = part.get_payload(decode=True)
+    assert isinstance(decoded, bytes)
+    assert (folder / "email.html").read_bytes() == decoded.replace(b"\r\n", b"\n")
+    assert b"\r" not in (folder / "email.html").read_bytes()
+    assert unsubscribe_hrefs(uploaded) == [link]
+    docs = (Path(__file__).parent.parent / "docs" / "mail-services.md").read_text("utf-8")
+    named = {a or b for a, b in UPLOAD_NAME.findall(docs)}
+    assert named == {"email.html"}
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    entry = {e["name"]: e for e in manifest["files"]}["email.html"]
+    assert entry["bytes"] == len((folder / "email.html").read_bytes())

@@ -60,8 +60,9 @@ TEXT_LIMIT = 1000
 MAX_TAGS = 30
 # Line breaks of every kind; a title, tag or summary is one line of text.
 _LINE_BREAKS = re.compile("[\n\v\f\x85\u2028\u2029]+")
-# An explicit id: an absolute URI without spaces (tag:, urn:, https:), as feed readers need.
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[!-~]+$")
+# An explicit id: an absolute URI without spaces (tag:, urn:, https:, http:), as feed readers
+# need; other schemes (javascript:, data:) are not ids and a reader might follow them.
+_ID = re.compile(r"^(?:tag|urn|https|http):[!-~]+$", re.IGNORECASE)
 MAX_ID_LENGTH = 200
 _ZONE_SUFFIX = re.compile(r"^(.*\d)\s+([A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC)$")
 
@@ -418,7 +419,7 @@ def _explicit_id(path: Path, front: Mapping[str, Any]) -> str | None:
     if len(value) > MAX_ID_LENGTH or not _ID.match(value):
         raise ArticleError(
             path,
-            f"{show(value)} is not an absolute URI without spaces",
+            f"{show(value)} is not a tag:, urn:, https: or http: URI without spaces",
             field="id",
             fix="keep the id the article was published with, e.g. tag:www.example.nl,2025-10-01:"
             "oude-slug",
@@ -431,6 +432,9 @@ def _image(path: Path, front: Mapping[str, Any], url: str) -> str | None:
     if image is None:
         return None
     try:
+        if image.strip().startswith("//"):
+            # Protocol-relative: not on this site but on whatever host follows the //.
+            raise ValueError("is protocol-relative (//host/...), not a site-relative path")
         return absolute_url(image, url, frozenset({"http", "https"}))
     except ValueError as exc:
         raise ArticleError(

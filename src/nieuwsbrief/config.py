@@ -566,6 +566,16 @@ def _recipient_placeholder(section: _Section, url: str | None) -> str | None:
 _WEB = frozenset({"http", "https"})
 
 
+def _is_ip_address(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def _site_url(
     section: _Section, name: str, base_url: str, schemes: frozenset[str] = _WEB
 ) -> str | None:
@@ -576,6 +586,9 @@ def _site_url(
     if value is None:
         return None
     try:
+        if value.strip().startswith("//"):
+            # Protocol-relative: not on this site but on whatever host follows the //.
+            raise ValueError("is protocol-relative (//host/...), not a site-relative path")
         return absolute_url(value, base_url + "/", schemes)
     except ValueError as exc:
         section.fail(
@@ -700,6 +713,13 @@ def parse_settings(data: object, path: Path) -> Settings:
     base_url = site.url("base_url", required=True)
     if base_url is not None and (urlsplit(base_url).query or urlsplit(base_url).fragment):
         site.fail("base_url", f"{quote(base_url)} has a query or fragment", "give the site root")
+    if base_url is not None and _is_ip_address(urlsplit(base_url).hostname or ""):
+        # Message-ID and List-Id are built from the host: an IP literal makes them invalid.
+        site.fail(
+            "base_url",
+            f"{quote(base_url)} is an IP address, not a domain name",
+            "give the website's domain name, e.g. https://www.example.nl",
+        )
     articles_path = "/" + _site_path(site, "articles_path", "/artikelen/").strip("/") + "/"
     contact = site.section("contact")
     contact_settings = Contact(

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -42,6 +42,8 @@ ARCHIVE_TEMPLATE = "archive.html.j2"
 UNSUBSCRIBE_TOKEN = "https://nieuwsbrief.invalid/unsubscribe-placeholder"  # noqa: S105 - not a secret
 # The preheader by default: this week's first titles, cut at a word to about this length.
 PREHEADER_LIMIT = 110
+# The .eml's HTML part as a file of its own: what editors upload to a mail service.
+EMAIL_HTML = "email.html"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,11 @@ class Digest:
         folder = f"{DIGESTS_DIR}/{self.week}" + (f"/{self.topic}" if self.topic else "")
         return {
             f"{folder}/digest.html": self.html.encode("utf-8"),
+            # The HTML part of the .eml on its own, with the service's unsubscribe placeholder:
+            # the file to upload to a mail service (digest.html is the web copy, without it).
+            # Its bytes are the decoded part's, with LF line ends: CRLF is the .eml's transport
+            # form (RFC 5322), and no other output holds a carriage return.
+            f"{folder}/{EMAIL_HTML}": self.email_html.encode("utf-8"),
             f"{folder}/digest.txt": self.text.encode("utf-8"),
             f"{folder}/digest.eml": self.eml,
             f"{folder}/manifest.json": _json(self.manifest),
@@ -84,27 +91,100 @@ def _json(data: Mapping[str, Any]) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+# Limits on what a template may make: an edited template is code that runs on every build.
+MAX_TEMPLATE_OUTPUT = 5_000_000  # characters one render may produce
+MAX_TEMPLATE_VALUE = 1_000_000  # items or characters one * or ** may produce
+
+
+def _outside(path: Path, folder: Path) -> bool:
+    return not path.resolve().is_relative_to(folder.resolve())
+
+
 @cache
 def _environment(templates: Path, autoescape: bool) -> jinja2.Environment:
     import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates),
+    class Loader(jinja2.FileSystemLoader):
+        """Load only files whose real path is inside the templates folder (no symlinks out)."""
+
+        def get_source(
+            self, environment: jinja2.Environment, template: str
+        ) -> tuple[str, str, Callable[[], bool]]:
+            from jinja2.loaders import split_template_path
+
+            split_template_path(template)  # TemplateNotFound for '..' before any check
+            if _outside(templates / template, templates):
+                raise TemplateOutside(template)
+            return super().get_source(environment, template)
+
+    class Sandbox(ImmutableSandboxedEnvironment):
+        """No attribute tricks, no mutation, bounded range(), * and ** of bounded size."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            numbers = isinstance(left, int | float) and isinstance(right, int | float)
+            if operator == "**" and numbers and abs(right) > 64 and abs(left) > 1:
+                raise OverflowError("** makes a number too big for a template")
+            for one, other in ((left, right), (right, left)):
+                if (
+                    operator == "*"
+                    and hasattr(one, "__len__")
+                    and isinstance(other, int)
+                    and len(one) * other > MAX_TEMPLATE_VALUE
+                ):
+                    raise OverflowError(
+                        f"* makes a value longer than {MAX_TEMPLATE_VALUE:,} characters"
+                    )
+            return super().call_binop(context, operator, left, right)
+
+    environment = Sandbox(
+        loader=Loader(templates),
         # Off only for the text/plain part, where HTML escaping would corrupt the text.
-        autoescape=autoescape,  # noqa: S701
+        autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
     )
+    # lipsum(n) has no bound on time; nothing in a digest needs placeholder text.
+    environment.globals.pop("lipsum", None)
+    return environment
+
+
+class TemplateOutside(Exception):
+    """A template (or the folder) whose real path is outside the project's templates folder."""
 
 
 def render_template(templates: Path, name: str, context: Mapping[str, Any], *, html: bool) -> str:
     """Render one of the editable templates; a broken template is a clear build error."""
     import jinja2
 
+    if templates.exists() and _outside(templates, templates.parent):
+        raise BuildError(
+            f"{templates}: is a link to a folder outside the project; "
+            "make it a real folder ('nieuwsbrief init' writes the defaults)"
+        )
     try:
         template = _environment(templates, html).get_template(name)
-        return template.render(**context)
+        parts: list[str] = []
+        size = 0
+        for chunk in template.generate(**context):
+            size += len(chunk)
+            if size > MAX_TEMPLATE_OUTPUT:
+                raise BuildError(
+                    f"{templates / name}: makes more than {MAX_TEMPLATE_OUTPUT:,} characters; "
+                    "remove the loop or value that repeats without end"
+                )
+            parts.append(chunk)
+        return "".join(parts)
+    except BuildError:
+        raise
+    except TemplateOutside as exc:
+        raise BuildError(
+            f"{templates / str(exc)}: template is a link to a file outside the templates folder; "
+            "replace the link by a real file there"
+        ) from None
     except jinja2.TemplateNotFound as exc:
         if exc.name != name:  # an {% include %} of a template that is not there
             raise template_error(exc, templates / name) from None
@@ -410,7 +490,7 @@ def render_digest(
         keep.append(settings.digest.recipient_placeholder)
     eml = build_message(envelope, text, html, keep)
     manifest = _manifest(
-        settings, window, subject, preheader, items, overflow, web_html, text, eml, envelope
+        settings, window, subject, preheader, items, overflow, web_html, text, eml, envelope, html
     )
     if topic:
         manifest["topic"] = {"slug": topic["slug"], "name": topic["name"]}
@@ -443,6 +523,7 @@ def _manifest(
     text: str,
     eml: bytes,
     envelope: Envelope,
+    email_html: str,
 ) -> dict[str, Any]:
     def describe(article: Article) -> dict[str, str]:
         return {
@@ -455,6 +536,7 @@ def _manifest(
 
     files = {
         "digest.html": html.encode("utf-8"),
+        EMAIL_HTML: email_html.encode("utf-8"),
         "digest.txt": text.encode("utf-8"),
         "digest.eml": eml,
     }
