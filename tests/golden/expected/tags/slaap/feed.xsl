@@ -72,8 +72,9 @@
       <h2><a href="{link}"><xsl:value-of select="title"/></a></h2>
       <p class="datum"><xsl:call-template name="rfc822-datum">
         <xsl:with-param name="date" select="pubDate"/></xsl:call-template></p>
-      <!-- The RSS description is the teaser, escaped as HTML; show it as text. -->
-      <p class="teaser"><xsl:value-of select="description"/></p>
+      <!-- The RSS description is the plain-text teaser escaped once more as HTML (what feed
+           readers expect); unescape it once here. nieuwsbrief never puts markup in it. -->
+      <p class="teaser"><xsl:value-of select="description" disable-output-escaping="yes"/></p>
     </li>
   </xsl:template>
 
