@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -113,3 +114,22 @@ def set_setting(project: Path, section: str, key: str, value: object) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data.setdefault(section, {})[key] = value
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    """Headless Chromium for the browser tests: a skip where it is missing, a failure in CI."""
+    import os
+
+    from browser import chromium, find_browser
+
+    found = find_browser()
+    if found is None:
+        message = (
+            "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message + "; .ci/run must install them")
+        pytest.skip(message)
+    with chromium(*found) as browser:
+        yield browser

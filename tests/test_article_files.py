@@ -17,7 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, RunCli, write_article
+from nieuwsbrief import cache, reuse
 from nieuwsbrief.cache import CACHE_DIR
+
+CACHE_FILES = sorted([cache.CACHE_FILE, reuse.CACHE_FILE])
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file system objects")
 
@@ -82,8 +85,9 @@ def test_an_entry_that_is_no_article_is_named_in_a_warning(
     check = run_cli("check", "-p", empty_project, "--now", NOW)
     assert check.exit_code == 0 and reason in check.output, check.output
     assert "\x1b" not in check.output
-    # The cache saved cleanly, without a 0-byte temp file left behind.
-    assert [p.name for p in (empty_project / CACHE_DIR).iterdir()] == ["articles.json"]
+    # The cache saved cleanly (the article cache and the topic layer's fingerprints),
+    # without a 0-byte temp file left behind.
+    assert sorted(p.name for p in (empty_project / CACHE_DIR).iterdir()) == CACHE_FILES
 
 
 def test_names_are_quoted_and_escaped(empty_project: Path, run_cli: RunCli) -> None:
@@ -190,4 +194,4 @@ def test_any_folder_content_builds_or_fails_cleanly(
     leftovers = (
         [p.name for p in (project / CACHE_DIR).iterdir()] if (project / CACHE_DIR).exists() else []
     )
-    assert all(name == "articles.json" for name in leftovers)
+    assert set(leftovers) <= set(CACHE_FILES)

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, RunCli, set_setting, tree_bytes, write_article
+from nieuwsbrief import reuse
 from nieuwsbrief.build import load_site
 from nieuwsbrief.cache import CACHE_DIR, CACHE_FILE, ArticleCache
 from nieuwsbrief.config import load_settings
@@ -235,7 +236,9 @@ def test_temp_files_of_a_killed_save_are_removed(
     old_style = project / CACHE_DIR / ".articles-xyz"
     old_style.write_bytes(b'{"half')
     build(run_cli, project, tmp_path / "out")
-    assert sorted(p.name for p in (project / CACHE_DIR).iterdir()) == [CACHE_FILE]
+    assert sorted(p.name for p in (project / CACHE_DIR).iterdir()) == sorted(
+        [CACHE_FILE, reuse.CACHE_FILE]
+    )
 
 
 def test_an_unsavable_cache_leaves_no_temp_file(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,7 @@ from click.testing import CliRunner
 from browser import (
     WIDTHS,
     PageReport,
-    chromium,
     contrast_ratio,
-    find_browser,
     inspect_digest,
     serve,
 )
@@ -31,20 +28,6 @@ WEEK = "2025-W48"
 AA_NORMAL, AA_LARGE = 4.5, 3.0
 
 OpenPage = Callable[[int, str], PageReport]
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    found = find_browser()
-    if found is None:
-        message = (
-            "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message + "; .ci/run must install them")
-        pytest.skip(message)
-    with chromium(*found) as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

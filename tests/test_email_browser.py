@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +19,7 @@ from click.testing import CliRunner
 
 from browser import (
     WIDTHS,
-    chromium,
     contrast_ratio,
-    find_browser,
     inspect_digest,
     serve,
     strip_styles,
@@ -96,18 +92,6 @@ return {texts, headings, links, buttons, rules, cards, contact, images,
         height: document.documentElement.scrollHeight,
         scroll_width: document.documentElement.scrollWidth};
 """
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    found = find_browser()
-    if found is None:
-        message = "chromium and chromedriver are not installed"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; .ci/run must install them")
-        pytest.skip(message)
-    with chromium(*found) as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,25 +9,11 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 
-from browser import chromium, find_browser, serve
+from browser import serve
 from conftest import NOW, copy_example_project, set_setting, write_article
 from nieuwsbrief.cli import cli
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    found = find_browser()
-    if found is None:
-        message = (
-            "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message + "; .ci/run must install them")
-        pytest.skip(message)
-    with chromium(*found) as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from conftest import NOW, RunCli, tree_bytes, write_article
 from nieuwsbrief.output import RECORD_FILE, lock_path
 
 W46, W47, W48 = "2025-W46", "2025-W47", "2025-W48"
-DIGEST_FILES = ("digest.eml", "digest.html", "digest.txt", "manifest.json")
+DIGEST_FILES = ("digest.eml", "digest.html", "digest.txt", "email.html", "manifest.json")
 WEEK_NOWS = {
     W46: "2025-11-10T09:00:00+01:00",
     W47: "2025-11-17T09:00:00+01:00",

@@ -486,6 +486,7 @@ def test_per_topic_digests_hold_the_weeks_articles_of_their_topic(
             "digest.eml",
             "digest.html",
             "digest.txt",
+            "email.html",
             "manifest.json",
         ]
         manifest = json.loads((folder / "manifest.json").read_text("utf-8"))

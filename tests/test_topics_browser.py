@@ -7,14 +7,12 @@ only a viewport meta tag and no CSS of its own.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browser import chromium, contrast_ratio, find_browser, inspect_digest, serve
+from browser import contrast_ratio, inspect_digest, serve
 from conftest import NOW, write_article
 from test_topics import run, topic_project
 
@@ -28,20 +26,6 @@ HOST_PAGE = """<!DOCTYPE html>
 <title>{title}</title></head>
 <body>{fragment}</body></html>
 """
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Any]:
-    found = find_browser()
-    if found is None:
-        message = (
-            "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message + "; .ci/run must install them")
-        pytest.skip(message)
-    with chromium(*found) as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

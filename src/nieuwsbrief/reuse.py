@@ -21,15 +21,11 @@ from typing import Any
 
 from nieuwsbrief import __version__
 from nieuwsbrief.articles import Article
+from nieuwsbrief.cache import CACHE_DIR, code_key
 from nieuwsbrief.config import Settings
 
-CACHE_DIR = ".nieuwsbrief-cache"
 CACHE_FILE = "topics.json"
-FORMAT = 1
-# The modules whose code shapes the topic files: a change in any of them renders anew.
-_MODULES = ("articles.py", "digest.py", "feeds.py", "lists.py", "markup.py", "topics.py", "urls.py")
-_TEMPLATES = ("list.html.j2", "crisis_notice.html.j2", "feed.xsl")
-
+FORMAT = 2
 Read = Callable[[str], "bytes | None"]
 
 
@@ -38,26 +34,34 @@ def _hash(*parts: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def base_fingerprint(settings: Settings) -> str:
-    """Return a fingerprint of the code, templates and settings the topic files depend on."""
-    from nieuwsbrief.scaffold import skeleton_dir
-
-    here = Path(__file__).parent
-    code = [hashlib.sha256((here / name).read_bytes()).hexdigest() for name in _MODULES]
-    templates = []
-    for folder in (settings.project_dir / "templates", skeleton_dir() / "templates"):
-        for name in _TEMPLATES:
+def _folder_hashes(folder: Path) -> list[list[str]]:
+    """Return the name and hash of every file in a templates folder (any may be included)."""
+    found = []
+    with contextlib.suppress(OSError):
+        for path in sorted(folder.rglob("*")):
             with contextlib.suppress(OSError):
-                templates.append([name, hashlib.sha256((folder / name).read_bytes()).hexdigest()])
+                if path.is_file():
+                    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                    found.append([path.relative_to(folder).as_posix(), digest])
+    return found
+
+
+def base_fingerprint(settings: Settings) -> str:
+    """Return a fingerprint of the code, templates and settings the topic files depend on.
+
+    Deliberately wide: all of the package's code (the key the article cache uses too), every
+    template file and every setting. A fingerprint that missed an input would hand back
+    stale bytes; one that changes too often only costs a render.
+    """
+    from nieuwsbrief.scaffold import TEMPLATES_DIR, skeleton_dir
+
     return _hash(
         FORMAT,
         __version__,
-        code,
-        templates,
-        repr(settings.site),
-        repr(settings.feeds),
-        repr(settings.topics),
-        list(settings.digest.topics),
+        code_key(),
+        _folder_hashes(settings.project_dir / TEMPLATES_DIR),
+        _folder_hashes(skeleton_dir() / TEMPLATES_DIR),
+        repr(settings),
     )
 
 
@@ -82,20 +86,10 @@ class Reuse:
         """Return the fingerprint of everything an output can show of an article."""
         found = self.articles.get(article.source.name)
         if found is None:
+            # Every field (the dataclass repr leaves out only the body), and the body's hash.
             found = _hash(
-                article.slug,
-                article.id,
-                article.title,
-                article.date.isoformat(),
-                article.updated.isoformat() if article.updated else None,
-                article.explicit_summary,
-                list(article.tags),
-                article.author,
-                article.image,
-                article.image_alt,
-                article.url,
-                article.crisis_notice,
-                hashlib.sha256(article.body.encode("utf-8")).hexdigest(),
+                repr(article),
+                hashlib.sha256(article.body.encode("utf-8", "surrogatepass")).hexdigest(),
             )
             self.articles[article.source.name] = found
         return found
@@ -139,9 +133,15 @@ class Reuse:
         if self.read is None:
             return
         data = {"base": self.base, "groups": self.new}
-        with contextlib.suppress(OSError):
+        temporary: str | None = None
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".topics-")
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(json.dumps(data, separators=(",", ":"), sort_keys=True))
             Path(temporary).replace(self.path)
+        except (OSError, UnicodeError):
+            # A cache that cannot be saved only costs the next build a render.
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    Path(temporary).unlink()
