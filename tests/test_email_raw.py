@@ -18,8 +18,8 @@ from conftest import NOW, REPO, RunCli, copy_example_project, set_setting, write
 from nieuwsbrief.articles import Article, scan_articles
 from nieuwsbrief.config import Settings, load_settings
 from nieuwsbrief.digest import render_digest
-from nieuwsbrief.mail import MAIL_SERVICES
 from nieuwsbrief.schedule import Window, latest_send_moment, window_ending_at
+from nieuwsbrief.services import MAIL_SERVICES
 
 WEEK = "2025-W48"
 # The example's own per-reader placeholder (schedule.yaml: digest.recipient_placeholder).

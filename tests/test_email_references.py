@@ -31,7 +31,7 @@ from nieuwsbrief.articles import scan_articles
 from nieuwsbrief.build import Site, render_site
 from nieuwsbrief.config import Logo, load_settings
 from nieuwsbrief.digest import Digest
-from nieuwsbrief.mail import MAIL_SERVICES
+from nieuwsbrief.services import MAIL_SERVICES
 
 JS = Path(__file__).parent / "js"
 NODE_MODULES = JS / "node_modules"

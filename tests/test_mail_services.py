@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import NOW, RunCli, set_setting
-from nieuwsbrief.mail import MAIL_SERVICES
+from nieuwsbrief.services import MAIL_SERVICES
 
 WEEK = "2025-W48"
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nieuwsbrief.errors import ConfigError, InvalidSettings, quote
-from nieuwsbrief.mail import MAIL_SERVICES
+from nieuwsbrief.services import MAIL_SERVICES
 from nieuwsbrief.yamlsafe import DuplicateKeyError, YamlRefused, load_yaml
 
 SETTINGS_FILE = "schedule.yaml"

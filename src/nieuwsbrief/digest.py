@@ -18,7 +18,6 @@ from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Person, Settings
 from nieuwsbrief.errors import BuildError, NieuwsbriefError, template_error
 from nieuwsbrief.mail import (
-    MAIL_SERVICES,
     Envelope,
     build_message,
     list_id,
@@ -26,6 +25,7 @@ from nieuwsbrief.mail import (
     unsubscribe_link,
 )
 from nieuwsbrief.schedule import Window
+from nieuwsbrief.services import MAIL_SERVICES
 from nieuwsbrief.topics import digest_notice
 
 if TYPE_CHECKING:
