@@ -483,3 +483,59 @@ def test_logo_at_the_top_with_alt_text_and_width(
     set_setting(project, "site", "logo", {"url": "http://www.praktijkdelinde.nl/l.png", "alt": "x"})
     result = run_cli("build", "-p", project, "-o", tmp_path / "o2", "--now", NOW)
     assert result.exit_code == 1 and "site.logo.url" in result.output
+
+
+# --- Dutch dates and phone links (nieuwsbrief.dutch, a table instead of Babel) -------------
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (dt.date(2025, 1, 6), "maandag 6 januari 2025"),
+        (dt.date(2025, 2, 4), "dinsdag 4 februari 2025"),
+        (dt.date(2025, 3, 5), "woensdag 5 maart 2025"),
+        (dt.date(2025, 4, 10), "donderdag 10 april 2025"),
+        (dt.date(2025, 5, 2), "vrijdag 2 mei 2025"),
+        (dt.date(2025, 6, 7), "zaterdag 7 juni 2025"),
+        (dt.date(2025, 7, 13), "zondag 13 juli 2025"),
+        (dt.date(2025, 8, 1), "vrijdag 1 augustus 2025"),
+        (dt.date(2024, 2, 29), "donderdag 29 februari 2024"),
+        (dt.date(2025, 9, 30), "dinsdag 30 september 2025"),
+        (dt.date(2025, 10, 31), "vrijdag 31 oktober 2025"),
+        (dt.date(2025, 11, 24), "maandag 24 november 2025"),
+        (dt.date(1970, 12, 31), "donderdag 31 december 1970"),
+        (dt.date(9000, 1, 1), "woensdag 1 januari 9000"),
+    ],
+)
+def test_dutch_dates_name_the_weekday_and_month(day: dt.date, expected: str) -> None:
+    from nieuwsbrief.dutch import dutch_date, dutch_weekday_date
+
+    assert dutch_weekday_date(day) == expected
+    assert dutch_date(day) == expected.split(" ", 1)[1]
+
+
+def test_dutch_date_of_a_moment_is_its_own_calendar_day() -> None:
+    """The caller picks the zone: 23:30 in Amsterdam stays that day, not the UTC day after."""
+    from nieuwsbrief.dutch import dutch_date, dutch_weekday_date
+
+    late = dt.datetime(2025, 11, 23, 23, 30, tzinfo=AMSTERDAM)
+    assert dutch_date(late) == "23 november 2025"
+    assert dutch_weekday_date(late) == "zondag 23 november 2025"
+    assert dutch_date(late.astimezone(dt.UTC)) == "23 november 2025"
+    assert dutch_date(late.astimezone(dt.timezone(dt.timedelta(hours=5)))) == "24 november 2025"
+
+
+@pytest.mark.parametrize(
+    ("number", "tel", "whatsapp"),
+    [
+        ("020 123 4567", "tel:+31201234567", "https://wa.me/31201234567"),
+        ("06-12345678", "tel:+31612345678", "https://wa.me/31612345678"),
+        ("0032 2 123 45 67", "tel:+3221234567", "https://wa.me/3221234567"),
+        ("0800-0113", "tel:+318000113", "https://wa.me/318000113"),
+    ],
+)
+def test_phone_links(number: str, tel: str, whatsapp: str) -> None:
+    from nieuwsbrief.dutch import phone_href, whatsapp_href
+
+    assert phone_href(number) == tel
+    assert whatsapp_href(number) == whatsapp

@@ -34,7 +34,6 @@ def test_help_does_not_import_heavy_libraries() -> None:
     heavy = [
         "lxml",
         "feedgen",
-        "babel",
         "mjml",
         "nh3",
         "markdown_it",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,12 @@ from nieuwsbrief.articles import (
     load_articles,
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
-from nieuwsbrief.errors import BuildError, InputError, NieuwsbriefError, local_time
+from nieuwsbrief.errors import (
+    ArgumentError,
+    BuildError,
+    InputError,
+    local_time,
+)
 from nieuwsbrief.output import check_out, claim, publish_claimed, quote
 from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
 from nieuwsbrief.select import digest_articles, held_back, published
@@ -109,7 +115,7 @@ def digest_window(settings: Settings, now: dt.datetime, week: str | None = None)
     try:
         return window_ending_at(settings.digest, send_moment_in_week(settings.digest, week))
     except ValueError as exc:
-        raise NieuwsbriefError(f"--digest-week: {exc}") from None
+        raise ArgumentError("digest_week", str(exc)) from None
 
 
 def render_site(
@@ -126,7 +132,8 @@ def render_site(
     ``topic_archive`` holds the per-topic digest manifests read back from the output folder.
     """
     from nieuwsbrief import topics
-    from nieuwsbrief.digest import DIGESTS_DIR, render_archive, render_digest
+    from nieuwsbrief.archive import render_archive
+    from nieuwsbrief.digest import DIGESTS_DIR, render_digest
     from nieuwsbrief.feeds import render_feeds
 
     settings = site.settings
@@ -280,10 +287,11 @@ def build(
     Only files nieuwsbrief wrote are ever replaced or removed. Unless ``allow_empty_feeds``,
     a build whose feeds would hold no items while the published feeds hold some is refused.
     """
-    from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
+    from nieuwsbrief.digest import DIGESTS_DIR
     from nieuwsbrief.feeds import FEED_FILES, JSON_FILE, MAX_OLD_FEED_BYTES, feed_changes
+    from nieuwsbrief.templating import TEMPLATES_DIR
 
-    protect = (project, project / ARTICLES_DIR, project / "templates")
+    protect = (project, project / ARTICLES_DIR, project / TEMPLATES_DIR)
     check_out(out, protect)
     site = load_site(project, progress, cache=cache)
     now = site.settings.localize(now)
@@ -365,12 +373,8 @@ def check_digest_current(
     A digest with retracted or changed articles is stale and must not be sent. A week
     without a digest in ``out`` passes; the sender reports the missing file.
     """
-    from nieuwsbrief.digest import (
-        DIGESTS_DIR,
-        MAX_MANIFEST_BYTES,
-        check_manifest,
-        render_digest,
-    )
+    from nieuwsbrief.digest import DIGESTS_DIR, render_digest
+    from nieuwsbrief.manifest import MAX_MANIFEST_BYTES, check_manifest
 
     site = load_site(project, cache=False)
     now = site.settings.localize(now)
@@ -416,3 +420,49 @@ def _sha256(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+# --- Reading back what earlier builds wrote ----------------------------------------------
+
+_MANIFEST_PATH = re.compile(r"^digests/(\d{4}-W\d{2})/manifest\.json$")
+
+
+def read_manifests(
+    out: Path, owned: Iterable[str] | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Read back the manifests of the digests already in ``out``; return them and warnings.
+
+    ``owned`` names the files nieuwsbrief wrote (its record); only their manifests are read.
+    A manifest is untrusted input: one that fails the rules fresh input meets (see
+    :func:`nieuwsbrief.manifest.check_manifest`) is left out, with a warning naming the file.
+    """
+    from nieuwsbrief.digest import DIGESTS_DIR
+    from nieuwsbrief.manifest import CONTROL, MAX_MANIFEST_BYTES, load_manifest
+
+    if owned is None:
+        names = [path.relative_to(out).as_posix() for path in (out / DIGESTS_DIR).glob("*/*")]
+    else:
+        names = list(owned)
+    manifests: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for name in sorted(names):
+        match = _MANIFEST_PATH.match(name)
+        if not match:
+            continue
+        path = out / name
+        try:
+            real = Path(os.path.realpath(path))
+            if path.is_symlink() or not path.is_file() or not real.is_relative_to(out.resolve()):
+                raise ValueError("is not a regular file inside the output folder")
+            if path.stat().st_size > MAX_MANIFEST_BYTES:
+                raise ValueError(f"is larger than {MAX_MANIFEST_BYTES:,} bytes")
+            manifests.append(load_manifest(path.read_bytes(), match[1]))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, RecursionError) as exc:
+            problem = str(exc) if not isinstance(exc, RecursionError) else "is nested too deeply"
+            warnings.append(
+                f"{path}: left out of the digest archive: {CONTROL.sub('?', problem)[:200]}; "
+                "rebuild that week's digest or delete its folder"
+            )
+    return manifests, warnings

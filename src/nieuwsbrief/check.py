@@ -129,6 +129,7 @@ def _digest_warnings(
     from nieuwsbrief.build import Site, digest_window, render_site
     from nieuwsbrief.digest import render_digest
     from nieuwsbrief.select import published
+    from nieuwsbrief.templating import TEMPLATES_DIR
 
     try:
         rendered = render_site(Site(settings, articles), now)
@@ -139,7 +140,7 @@ def _digest_warnings(
         where = f"line {error.line}: " if error.line else ""
         return [Problem("error", error.template, None, where + error.problem)]
     except NieuwsbriefError as error:
-        return [Problem("error", str(settings.project_dir / "templates"), None, str(error))]
+        return [Problem("error", str(settings.project_dir / TEMPLATES_DIR), None, str(error))]
     if rendered.digest is None or not rendered.digest.overflow:
         return []
     shown, overflow = len(rendered.digest.items), len(rendered.digest.overflow)

@@ -12,9 +12,17 @@ from typing import Any, TypeVar
 import click
 
 from nieuwsbrief import __version__
-from nieuwsbrief.errors import NieuwsbriefError, escape_controls
+from nieuwsbrief.errors import ArgumentError, NieuwsbriefError, escape_controls
 
 EXIT_ERROR = 1
+# The option that carries each library argument an ArgumentError can name.
+OPTION_OF_ARGUMENT = {
+    "digest_week": "--digest-week",
+    "to": "--to",
+    "now": "--now",
+    "out": "--out",
+    "project": "--project",
+}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -84,9 +92,18 @@ def _address(value: str) -> str:
 
 @contextmanager
 def _library_errors() -> Iterator[None]:
-    """Turn the library's errors into a clean message and exit code 1."""
+    """Turn the library's errors into a clean message and exit code 1.
+
+    An argument the library refuses (``ArgumentError``, named as the library names it) is a
+    usage error naming its option, exit code 2, like Click's own.
+    """
     try:
         yield
+    except ArgumentError as error:
+        option = OPTION_OF_ARGUMENT.get(error.argument, error.argument)
+        raise click.BadParameter(
+            escape_controls(error.problem), param_hint=f"'{option}'"
+        ) from None
     except NieuwsbriefError as error:
         # The last line of defence: whatever a message quotes, no control character reaches
         # the terminal (a message of several problems keeps one line per problem).
@@ -269,7 +286,8 @@ def build(
 def _say_next_digest(project: Path, now: dt.datetime, articles: Sequence[Any]) -> None:
     """After a build without a digest, say when the next one goes out and what it holds."""
     from nieuwsbrief.config import SETTINGS_FILE, load_settings
-    from nieuwsbrief.schedule import coming_digests, dutch_weekday_date
+    from nieuwsbrief.dutch import dutch_weekday_date
+    from nieuwsbrief.schedule import coming_digests
 
     try:
         settings = load_settings(project / SETTINGS_FILE)
@@ -383,10 +401,10 @@ def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool, sys
     """
     from nieuwsbrief.articles import ARTICLES_DIR, scan_articles
     from nieuwsbrief.config import SETTINGS_FILE, load_settings
+    from nieuwsbrief.dutch import dutch_weekday_date
     from nieuwsbrief.schedule import (
         coming_digests,
         cron_lines,
-        dutch_weekday_date,
         systemd_timer,
         time_shifts_with_dst,
     )

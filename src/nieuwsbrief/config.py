@@ -973,7 +973,9 @@ def read_settings_text(path: Path) -> str:
             data = file.read(MAX_SETTINGS_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
-            path, "settings file not found", fix="run 'nieuwsbrief init' or pass --project DIR"
+            path,
+            "settings file not found",
+            fix="run 'nieuwsbrief init', or choose the project folder that holds it",
         ) from None
     except OSError as exc:
         raise ConfigError(path, f"cannot be read: {exc.strerror}") from None
@@ -999,11 +1001,9 @@ def load_settings(path: Path) -> Settings:
     except DuplicateKeyError as exc:
         raise ConfigError(path, exc.problem, field=exc.key, fix=exc.fix) from None
     except YamlRefused as exc:
-        where = f" at line {exc.line}" if exc.line is not None else ""
-        problem = f"is not valid YAML{where}" if exc.syntax else f"line {exc.line}"
         raise ConfigError(
             path,
-            f"{problem}: {exc.problem}",
+            exc.describe(),
             fix=exc.fix or "check quotes and indentation; indent nested keys with spaces",
         ) from None
     if data is None:

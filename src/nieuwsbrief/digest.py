@@ -1,40 +1,41 @@
-"""Render the weekly digest: MJML email, plain text, .eml and manifest, and the web archive."""
+"""Render a week's digest: the MJML email fitted to the size limit, its text and web copy.
+
+The .eml is mail.py's, the manifest manifest.py's, the archive page archive.py's; reading old
+digests back from the output folder is the build's (build.read_manifests).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-import os
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from typing import Any
 
 from nieuwsbrief.articles import Article
-from nieuwsbrief.config import Person, Settings
-from nieuwsbrief.errors import BuildError, NieuwsbriefError, template_error
-from nieuwsbrief.mail import (
-    Envelope,
-    build_message,
-    list_id,
-    unsubscribe_headers,
-    unsubscribe_link,
-)
+from nieuwsbrief.config import Settings
+from nieuwsbrief.dutch import dutch_date, whatsapp_href
+
+# The three 'X as X' imports are re-exports: topics.py (the speed engineer's this round) reads
+# phone_href, MAX_MANIFEST_BYTES and check_manifest from here until it imports them from their
+# own modules, dutch.py and manifest.py.
+from nieuwsbrief.dutch import phone_href as phone_href
+from nieuwsbrief.errors import BuildError
+from nieuwsbrief.jsonout import json_bytes
+from nieuwsbrief.mail import digest_message, unsubscribe_link
+from nieuwsbrief.manifest import MANIFEST_FILE, digest_manifest
+from nieuwsbrief.manifest import MAX_MANIFEST_BYTES as MAX_MANIFEST_BYTES
+from nieuwsbrief.manifest import check_manifest as check_manifest
 from nieuwsbrief.schedule import Window
 from nieuwsbrief.services import MAIL_SERVICES
+from nieuwsbrief.templating import TEMPLATES_DIR, render_template
 from nieuwsbrief.topics import digest_notice
-
-if TYPE_CHECKING:
-    import jinja2
+from nieuwsbrief.urls import with_utm
 
 DIGESTS_DIR = "digests"
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
-ARCHIVE_TEMPLATE = "archive.html.j2"
 # A URL the template can carry through Jinja, MRML and css-inline untouched marks where the
 # unsubscribe link goes afterwards. Its last part is derived from the week's content and
 # checked against it (see _unsubscribe_token), so no article can contain it: only what the
@@ -83,147 +84,8 @@ class Digest:
             f"{folder}/{EMAIL_HTML}": self.email_html.encode("utf-8"),
             f"{folder}/digest.txt": self.text.encode("utf-8"),
             f"{folder}/digest.eml": self.eml,
-            f"{folder}/manifest.json": _json(self.manifest),
+            f"{folder}/{MANIFEST_FILE}": json_bytes(self.manifest),
         }
-
-
-def _json(data: Mapping[str, Any]) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-# Limits on what a template may make: an edited template is code that runs on every build.
-MAX_TEMPLATE_OUTPUT = 5_000_000  # characters one render may produce
-MAX_TEMPLATE_VALUE = 1_000_000  # items or characters one * or ** may produce
-
-
-def _outside(path: Path, folder: Path) -> bool:
-    return not path.resolve().is_relative_to(folder.resolve())
-
-
-@cache
-def _environment(templates: Path, autoescape: bool) -> jinja2.Environment:
-    import jinja2
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    class Loader(jinja2.FileSystemLoader):
-        """Load only files whose real path is inside the templates folder (no symlinks out)."""
-
-        def get_source(
-            self, environment: jinja2.Environment, template: str
-        ) -> tuple[str, str, Callable[[], bool]]:
-            from jinja2.loaders import split_template_path
-
-            split_template_path(template)  # TemplateNotFound for '..' before any check
-            if _outside(templates / template, templates):
-                raise TemplateOutside(template)
-            return super().get_source(environment, template)
-
-    class Sandbox(ImmutableSandboxedEnvironment):
-        """No attribute tricks, no mutation, bounded range(), * and ** of bounded size."""
-
-        intercepted_binops = frozenset({"*", "**"})
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            numbers = isinstance(left, int | float) and isinstance(right, int | float)
-            if operator == "**" and numbers and abs(right) > 64 and abs(left) > 1:
-                raise OverflowError("** makes a number too big for a template")
-            for one, other in ((left, right), (right, left)):
-                if (
-                    operator == "*"
-                    and hasattr(one, "__len__")
-                    and isinstance(other, int)
-                    and len(one) * other > MAX_TEMPLATE_VALUE
-                ):
-                    raise OverflowError(
-                        f"* makes a value longer than {MAX_TEMPLATE_VALUE:,} characters"
-                    )
-            return super().call_binop(context, operator, left, right)
-
-    environment = Sandbox(
-        loader=Loader(templates),
-        # Off only for the text/plain part, where HTML escaping would corrupt the text.
-        autoescape=autoescape,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=False,
-    )
-    # lipsum(n) has no bound on time; nothing in a digest needs placeholder text.
-    environment.globals.pop("lipsum", None)
-    return environment
-
-
-class TemplateOutside(Exception):
-    """A template (or the folder) whose real path is outside the project's templates folder."""
-
-
-def render_template(templates: Path, name: str, context: Mapping[str, Any], *, html: bool) -> str:
-    """Render one of the editable templates; a broken template is a clear build error."""
-    import jinja2
-
-    if templates.exists() and _outside(templates, templates.parent):
-        raise BuildError(
-            f"{templates}: is a link to a folder outside the project; "
-            "make it a real folder ('nieuwsbrief init' writes the defaults)"
-        )
-    try:
-        template = _environment(templates, html).get_template(name)
-        parts: list[str] = []
-        size = 0
-        for chunk in template.generate(**context):
-            size += len(chunk)
-            if size > MAX_TEMPLATE_OUTPUT:
-                raise BuildError(
-                    f"{templates / name}: makes more than {MAX_TEMPLATE_OUTPUT:,} characters; "
-                    "remove the loop or value that repeats without end"
-                )
-            parts.append(chunk)
-        return "".join(parts)
-    except BuildError:
-        raise
-    except TemplateOutside as exc:
-        raise BuildError(
-            f"{templates / str(exc)}: template is a link to a file outside the templates folder; "
-            "replace the link by a real file there"
-        ) from None
-    except jinja2.TemplateNotFound as exc:
-        if exc.name != name:  # an {% include %} of a template that is not there
-            raise template_error(exc, templates / name) from None
-        raise BuildError(
-            f"{templates / name}: template not found; run 'nieuwsbrief init' to get the defaults"
-        ) from None
-    except Exception as exc:  # a syntax error, or any error while rendering: name file and line
-        raise template_error(exc, templates / name) from None
-
-
-def dutch_date(moment: dt.datetime | dt.date) -> str:
-    """Format a date the Dutch way: '7 november 2025'."""
-    from babel.dates import format_date
-
-    day = moment.date() if isinstance(moment, dt.datetime) else moment
-    return str(format_date(day, "d MMMM y", locale="nl"))
-
-
-def with_utm(url: str, week: str) -> str:
-    """Add the digest's campaign parameters to an article link."""
-    parts = urlsplit(url)
-    utm = urlencode({"utm_source": "nieuwsbrief", "utm_medium": "email", "utm_campaign": week})
-    query = f"{parts.query}&{utm}" if parts.query else utm
-    return urlunsplit(parts._replace(query=query))
-
-
-def phone_href(number: str) -> str:
-    """Return a tel: link for a Dutch phone number as people write it ('020 123 4567')."""
-    digits = re.sub(r"[^\d+]", "", number)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    elif digits.startswith("0"):
-        digits = "+31" + digits[1:]
-    return f"tel:{digits}"
-
-
-def whatsapp_href(number: str) -> str:
-    """Return the wa.me link for a phone number."""
-    return "https://wa.me/" + phone_href(number).removeprefix("tel:+")
 
 
 def web_url(settings: Settings, week: str, topic: str | None = None) -> str:
@@ -384,7 +246,7 @@ def _html(
     settings: Settings, context: Mapping[str, Any], token: str, unsubscribe: str | None
 ) -> tuple[str, str]:
     """Return the compiled, inlined HTML with the unsubscribe link put in, and its MJML."""
-    templates = settings.project_dir / "templates"
+    templates = settings.project_dir / TEMPLATES_DIR
     source = render_template(templates, HTML_TEMPLATE, context, html=True)
     try:
         html = inline_css(compile_mjml(source, templates / HTML_TEMPLATE))
@@ -445,7 +307,7 @@ def render_digest(
             f"digest {window.week}: {len(overflow)} article(s) listed by title only "
             f"(at most {limit} items and {settings.digest.max_html_bytes:,} bytes of HTML)"
         )
-    templates = settings.project_dir / "templates"
+    templates = settings.project_dir / TEMPLATES_DIR
     text = render_template(templates, TEXT_TEMPLATE, context, html=False).replace(
         token, unsubscribe
     )
@@ -463,38 +325,28 @@ def render_digest(
         topic=topic,
     )
     web_html, _ = _html(settings, web_context, token, web_link)
-    sender = settings.digest.sender or settings.site.author
-    if not sender.email:
-        raise NieuwsbriefError(
-            f"{settings.path}: field 'digest.from': needs an email address to send the digest"
-        )
-    host = urlsplit(settings.site.base_url).hostname or "localhost"
-    headers = {"List-Id": list_id(settings.site.title, host)}
-    headers.update(unsubscribe_headers(settings.digest))
-    # A new Message-ID when the content changes (a corrected digest is a new message), the
-    # same one for the same content, so rebuilding changes nothing.
-    content = hashlib.sha256(
-        "\0".join((subject, text, html, json.dumps(headers, sort_keys=True))).encode("utf-8")
-    ).hexdigest()[:16]
-    envelope = Envelope(
-        sender=sender,
-        to=Person(sender.name, sender.email),
-        reply_to=settings.digest.reply_to,
-        subject=subject,
-        date=window.send_moment,
-        message_id=f"<{window.week}{'.' + topic['slug'] if topic else ''}.{content}.digest@{host}>",
-        extra=headers,
+    envelope, eml = digest_message(
+        settings, window, subject, text, html, topic["slug"] if topic else None
     )
-    keep = [name.placeholder for name in MAIL_SERVICES.values() if name.placeholder]
-    if settings.digest.recipient_placeholder:
-        keep.append(settings.digest.recipient_placeholder)
-    eml = build_message(envelope, text, html, keep)
-    manifest = _manifest(
-        settings, window, subject, preheader, items, overflow, web_html, text, eml, envelope, html
+    folder_files = {
+        "digest.html": web_html.encode("utf-8"),
+        EMAIL_HTML: html.encode("utf-8"),
+        "digest.txt": text.encode("utf-8"),
+        "digest.eml": eml,
+    }
+    manifest = digest_manifest(
+        settings,
+        window,
+        subject,
+        preheader,
+        items,
+        overflow,
+        envelope,
+        folder_files,
+        web_url(settings, window.week, topic["slug"] if topic else None),
     )
     if topic:
         manifest["topic"] = {"slug": topic["slug"], "name": topic["name"]}
-        manifest["web_url"] = web_url(settings, window.week, topic["slug"])
     digest = Digest(
         window,
         subject,
@@ -512,226 +364,3 @@ def render_digest(
     return digest, warnings
 
 
-def _manifest(
-    settings: Settings,
-    window: Window,
-    subject: str,
-    preheader: str,
-    items: Sequence[Article],
-    overflow: Sequence[Article],
-    html: str,
-    text: str,
-    eml: bytes,
-    envelope: Envelope,
-    email_html: str,
-) -> dict[str, Any]:
-    def describe(article: Article) -> dict[str, str]:
-        return {
-            "slug": article.slug,
-            "title": article.title,
-            "url": article.url,
-            "link": with_utm(article.url, window.week),
-            "date": article.date.isoformat(),
-        }
-
-    files = {
-        "digest.html": html.encode("utf-8"),
-        EMAIL_HTML: email_html.encode("utf-8"),
-        "digest.txt": text.encode("utf-8"),
-        "digest.eml": eml,
-    }
-    return {
-        "week": window.week,
-        "subject": subject,
-        "preheader": preheader,
-        "message_id": envelope.message_id,
-        "send_at": window.send_moment.isoformat(),
-        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
-        "from": {"name": envelope.sender.name, "email": envelope.sender.email},
-        "reply_to": envelope.reply_to,
-        "mail_service": settings.digest.mail_service,
-        "unsubscribe": unsubscribe_link(settings.digest),
-        "headers": envelope.extra,
-        "web_url": web_url(settings, window.week),
-        "articles": [describe(article) for article in items],
-        "overflow": [describe(article) for article in overflow],
-        "files": [
-            {
-                "name": name,
-                "bytes": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-            }
-            for name, data in files.items()
-        ],
-    }
-
-
-def render_archive(
-    settings: Settings,
-    manifests: Sequence[Mapping[str, Any]],
-    topics: Mapping[str, Any] | None = None,
-) -> bytes:
-    """Render ``digests/index.html``: every digest, newest first.
-
-    ``topics`` holds the topic layer's additions (docs/topics.md): ``feeds``, the per-topic
-    feeds to advertise, and ``digests``, per week the per-topic digests.
-    """
-    from nieuwsbrief.feeds import RSS_FILE, feed_url
-
-    digests = [
-        {
-            "week": manifest["week"],
-            "subject": manifest["subject"],
-            "send_date": dutch_date(
-                dt.datetime.fromisoformat(manifest["send_at"]).astimezone(settings.digest.timezone)
-            ),
-            "count": len(manifest["articles"]) + len(manifest.get("overflow", [])),
-            "href": f"{manifest['week']}/digest.html",
-        }
-        for manifest in sorted(manifests, key=lambda m: str(m["week"]), reverse=True)
-    ]
-    html = render_template(
-        settings.project_dir / "templates",
-        ARCHIVE_TEMPLATE,
-        {
-            "site": settings.site,
-            "digests": digests,
-            "rss_url": feed_url(settings, RSS_FILE),
-            "topic_feeds": (topics or {}).get("feeds", []),
-            "topic_digests": (topics or {}).get("digests", {}),
-        },
-        html=True,
-    )
-    return html.encode("utf-8")
-
-
-MAX_MANIFEST_BYTES = 1_000_000
-_MANIFEST_FILE = re.compile(r"^digests/(\d{4}-W\d{2})/manifest\.json$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-
-
-def read_manifests(
-    out: Path, owned: Iterable[str] | None = None
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Read back the manifests of the digests already in ``out``; return them and warnings.
-
-    ``owned`` names the files nieuwsbrief wrote (its record); only their manifests are read.
-    A manifest is untrusted input: one that fails the rules fresh input meets (see
-    :func:`check_manifest`) is left out, with a warning naming the file.
-    """
-    if owned is None:
-        names = [path.relative_to(out).as_posix() for path in (out / DIGESTS_DIR).glob("*/*")]
-    else:
-        names = list(owned)
-    manifests: list[dict[str, Any]] = []
-    warnings: list[str] = []
-    for name in sorted(names):
-        match = _MANIFEST_FILE.match(name)
-        if not match:
-            continue
-        path = out / name
-        try:
-            real = Path(os.path.realpath(path))
-            if path.is_symlink() or not path.is_file() or not real.is_relative_to(out.resolve()):
-                raise ValueError("is not a regular file inside the output folder")
-            if path.stat().st_size > MAX_MANIFEST_BYTES:
-                raise ValueError(f"is larger than {MAX_MANIFEST_BYTES:,} bytes")
-            data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)
-            manifests.append(check_manifest(data, match[1]))
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError, RecursionError) as exc:
-            problem = str(exc) if not isinstance(exc, RecursionError) else "is nested too deeply"
-            warnings.append(
-                f"{path}: left out of the digest archive: {_CONTROL.sub('?', problem)[:200]}; "
-                "rebuild that week's digest or delete its folder"
-            )
-    return manifests, warnings
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"holds {name}, which is not JSON")
-
-
-def _text(value: Any, where: str, limit: int, *, lines: bool = False) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"field '{where}' is not text")
-    if len(value) > limit:
-        raise ValueError(f"field '{where}' is longer than {limit} characters")
-    if _CONTROL.search(value.replace("\n", "").replace("\t", "") if lines else value):
-        raise ValueError(f"field '{where}' holds control characters")
-    return value
-
-
-def _walk(value: Any, where: str, depth: int = 0) -> None:
-    """Check every value: bounded text without control characters, ints in range."""
-    if depth > 8:
-        raise ValueError(f"field '{where}' is nested too deeply")
-    if isinstance(value, dict):
-        if len(value) > 200:
-            raise ValueError(f"field '{where}' has too many keys")
-        for key, item in value.items():
-            _text(key, where, 100)
-            _walk(item, f"{where}.{key}" if where else key, depth + 1)
-    elif isinstance(value, list):
-        if len(value) > 10_000:
-            raise ValueError(f"field '{where}' has more than 10,000 entries")
-        for index, item in enumerate(value):
-            _walk(item, f"{where}[{index}]", depth + 1)
-    elif isinstance(value, str):
-        # Fields a later version adds may hold lines; the fields the archive shows may not.
-        _text(value, where, 20_000, lines=True)
-    elif isinstance(value, bool) or value is None:
-        return
-    elif isinstance(value, int):
-        if not 0 <= value <= 1_000_000_000:
-            raise ValueError(f"field '{where}' is not a count between 0 and 1,000,000,000")
-    else:
-        raise ValueError(f"field '{where}' is not text, a count, a list or a mapping")
-
-
-def check_manifest(data: Any, week: str) -> dict[str, Any]:
-    """Return a manifest read back from disk if it meets the rules of fresh output.
-
-    Raise ValueError naming the field otherwise. ``week`` is the folder it was found in.
-    """
-    from nieuwsbrief.articles import SLUG
-    from nieuwsbrief.schedule import parse_iso_week
-
-    if not isinstance(data, dict):
-        raise ValueError("is not a JSON object")
-    _walk(data, "")
-    for key in ("week", "subject", "send_at", "articles"):
-        if key not in data:
-            raise ValueError(f"field '{key}' is missing")
-    parse_iso_week(_text(data["week"], "week", 8))
-    if data["week"] != week:
-        raise ValueError(f"field 'week' says {data['week']!r} in the folder of {week}")
-    _text(data["subject"], "subject", 500)
-    try:
-        send_at = dt.datetime.fromisoformat(_text(data["send_at"], "send_at", 40))
-    except ValueError:
-        raise ValueError("field 'send_at' is not an ISO 8601 date-time") from None
-    if send_at.tzinfo is None:
-        raise ValueError("field 'send_at' has no UTC offset")
-    for key in ("articles", "overflow"):
-        items = data.get(key, [])
-        if not isinstance(items, list):
-            raise ValueError(f"field '{key}' is not a list")
-        for item in items:
-            if not isinstance(item, dict):
-                raise ValueError(f"field '{key}' holds an entry that is not a mapping")
-            if not SLUG.match(_text(item.get("slug"), f"{key}.slug", 200)):
-                raise ValueError(f"field '{key}.slug' is not a slug")
-            _text(item.get("title"), f"{key}.title", 500)
-    for entry in data.get("files", []):
-        if not (
-            isinstance(entry, dict)
-            and isinstance(entry.get("name"), str)
-            and isinstance(entry.get("bytes"), int)
-            and isinstance(entry.get("sha256"), str)
-            and _SHA256_HEX.match(entry["sha256"])
-        ):
-            raise ValueError("field 'files' holds an entry without name, bytes and sha256")
-    return data

@@ -57,6 +57,19 @@ class NieuwsbriefError(Exception):
     """Base class for every error a user can fix: bad input, a failed build."""
 
 
+class ArgumentError(NieuwsbriefError):
+    """An argument of a library call that cannot be used, named as the library names it.
+
+    ``argument`` is the parameter's name (``digest_week``, ``to``); the command line maps
+    it to its option (``--digest-week``), so library messages never speak of options.
+    """
+
+    def __init__(self, argument: str, problem: str) -> None:
+        super().__init__(f"{argument}: {problem}")
+        self.argument = argument
+        self.problem = problem
+
+
 class InputError(NieuwsbriefError):
     """A file the user wrote is wrong; name the file, the field and the fix."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,11 +13,15 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
+from nieuwsbrief.config import Person
+from nieuwsbrief.errors import NieuwsbriefError
 from nieuwsbrief.services import MAIL_SERVICES
 
 if TYPE_CHECKING:
-    from nieuwsbrief.config import DigestSettings, Person
+    from nieuwsbrief.config import DigestSettings, Settings
+    from nieuwsbrief.schedule import Window
 
 
 def unsubscribe_link(settings: DigestSettings) -> str:
@@ -187,3 +192,43 @@ def build_message(envelope: Envelope, text: str, html: str, keep: Iterable[str] 
     digest = hashlib.sha256((text + "\0" + html).encode("utf-8")).hexdigest()[:24]
     message.set_boundary(f"=_nieuwsbrief_{digest}")
     return message.as_bytes(policy=SMTP)
+
+
+def digest_message(
+    settings: Settings,
+    window: Window,
+    subject: str,
+    text: str,
+    html: str,
+    topic: str | None = None,
+) -> tuple[Envelope, bytes]:
+    """Return the envelope and the .eml of a week's digest (of a topic's with ``topic``).
+
+    The Message-ID follows the content: a corrected digest is a new message, and the same
+    content always gets the same one, so rebuilding changes nothing.
+    """
+    sender = settings.digest.sender or settings.site.author
+    if not sender.email:
+        raise NieuwsbriefError(
+            f"{settings.path}: field 'digest.from': needs an email address to send the digest"
+        )
+    host = urlsplit(settings.site.base_url).hostname or "localhost"
+    headers = {"List-Id": list_id(settings.site.title, host)}
+    headers.update(unsubscribe_headers(settings.digest))
+    content = hashlib.sha256(
+        "\0".join((subject, text, html, json.dumps(headers, sort_keys=True))).encode("utf-8")
+    ).hexdigest()[:16]
+    envelope = Envelope(
+        sender=sender,
+        to=Person(sender.name, sender.email),
+        reply_to=settings.digest.reply_to,
+        subject=subject,
+        date=window.send_moment,
+        message_id=f"<{window.week}{'.' + topic if topic else ''}.{content}.digest@{host}>",
+        extra=headers,
+    )
+    # Every service's placeholder stays whole in the quoted-printable parts, ours too.
+    keep = [service.placeholder for service in MAIL_SERVICES.values() if service.placeholder]
+    if settings.digest.recipient_placeholder:
+        keep.append(settings.digest.recipient_placeholder)
+    return envelope, build_message(envelope, text, html, keep)

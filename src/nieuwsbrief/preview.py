@@ -188,7 +188,8 @@ class Preview:
 
 def _templates(project: Path | None) -> Path:
     """Return the project's templates folder, or the default one when it has no preview page."""
-    from nieuwsbrief.scaffold import TEMPLATES_DIR, skeleton_dir
+    from nieuwsbrief.scaffold import skeleton_dir
+    from nieuwsbrief.templating import TEMPLATES_DIR
 
     if project is not None and (project / TEMPLATES_DIR / PREVIEW_TEMPLATE).is_file():
         return project / TEMPLATES_DIR
@@ -196,7 +197,7 @@ def _templates(project: Path | None) -> Path:
 
 
 def _render(templates: Path, context: Mapping[str, Any]) -> bytes:
-    from nieuwsbrief.digest import render_template
+    from nieuwsbrief.templating import render_template
 
     return render_template(templates, PREVIEW_TEMPLATE, context, html=True).encode("utf-8")
 
@@ -226,7 +227,7 @@ def _bare_error_page(error: str) -> bytes:
 
 
 def _status(article: Article, now: dt.datetime) -> tuple[str, str]:
-    from nieuwsbrief.digest import dutch_date
+    from nieuwsbrief.dutch import dutch_date
 
     if article.draft:
         return "draft", "concept"
@@ -240,7 +241,7 @@ def _article_href(article: Article) -> str:
 
 
 def _listed(article: Article, now: dt.datetime) -> dict[str, Any]:
-    from nieuwsbrief.digest import dutch_date
+    from nieuwsbrief.dutch import dutch_date
 
     status, text = _status(article, now)
     return {
@@ -341,7 +342,8 @@ def _coming_digest(
     Drafts stay out, as they would; articles dated before the send moment are in it.
     """
     from nieuwsbrief.build import digest_window, render_site
-    from nieuwsbrief.schedule import dutch_weekday_date, upcoming, window_ending_at
+    from nieuwsbrief.dutch import dutch_weekday_date
+    from nieuwsbrief.schedule import upcoming, window_ending_at
 
     settings = site.settings
     if digest_week is None:
@@ -374,7 +376,9 @@ def _coming_digest(
 
 def _latest(site: Site, result: BuildResult) -> dict[str, Any] | None:
     """Return the newest digest in the build, for the home page."""
-    from nieuwsbrief.digest import DIGESTS_DIR, dutch_date, read_manifests
+    from nieuwsbrief.build import read_manifests
+    from nieuwsbrief.digest import DIGESTS_DIR
+    from nieuwsbrief.dutch import dutch_date
 
     manifests, _ = read_manifests(result.out)
     if not manifests:

@@ -12,8 +12,7 @@ from pathlib import Path
 from nieuwsbrief.articles import ARTICLES_DIR, slugify
 from nieuwsbrief.config import SETTINGS_FILE
 from nieuwsbrief.errors import ConfigError, InvalidSettings, NieuwsbriefError, quote
-
-TEMPLATES_DIR = "templates"
+from nieuwsbrief.templating import TEMPLATES_DIR as TEMPLATES_DIR  # reuse.py reads it here
 
 # The welcome article in both forms of address (site.address_form).
 WELCOME_ARTICLE = {
@@ -309,7 +308,7 @@ def new_article(
     if not (project / SETTINGS_FILE).is_file():
         raise NieuwsbriefError(
             f"{project / SETTINGS_FILE} not found: {project.resolve()} is not a nieuwsbrief "
-            "project; pass --project, or create one with 'nieuwsbrief init'"
+            "project; name the project's folder, or create one with 'nieuwsbrief init'"
         )
     slug = _bounded(slugify(title))
     if not slug:

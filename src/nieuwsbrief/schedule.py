@@ -156,14 +156,6 @@ def _cron_quote(part: str) -> str:
     return "'" + part.replace("'", "'\"'\"'").replace("%", "'\\%'") + "'"
 
 
-def dutch_weekday_date(moment: dt.datetime | dt.date) -> str:
-    """Format a date with its Dutch weekday: 'maandag 24 november 2025'."""
-    from babel.dates import format_date
-
-    day = moment.date() if isinstance(moment, dt.datetime) else moment
-    return str(format_date(day, "EEEE d MMMM y", locale="nl"))
-
-
 WEEKDAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 

@@ -12,7 +12,7 @@ import ssl
 from pathlib import Path
 
 from nieuwsbrief.config import SmtpSettings
-from nieuwsbrief.errors import NieuwsbriefError
+from nieuwsbrief.errors import ArgumentError, NieuwsbriefError
 
 
 class SendError(NieuwsbriefError):
@@ -44,12 +44,12 @@ def addressed_copy(eml: Path, to: str, now: dt.datetime | None = None) -> tuple[
         raw = eml.read_bytes()
     except FileNotFoundError:
         raise SendError(
-            f"{eml}: no digest to send; run 'nieuwsbrief build' first (or pick --digest-week)"
+            f"{eml}: no digest to send; run 'nieuwsbrief build' first (or pick a built week)"
         ) from None
     try:
         address = check_address(to).encode("ascii")
     except ValueError as exc:
-        raise SendError(f"--to: {exc}") from None
+        raise ArgumentError("to", str(exc)) from None
     newline = b"\r\n" if b"\r\n" in raw[:1000] else b"\n"
     head, separator, body = raw.partition(newline + newline)
     if not separator:

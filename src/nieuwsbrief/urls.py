@@ -9,7 +9,7 @@ same: spaces and non-ASCII characters percent-encoded as UTF-8, a non-ASCII host
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 # A host after encoding: letters, digits, dots and hyphens (or an IPv6 literal).
 _ASCII_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$|^\[[0-9a-f:.]+\]$")
@@ -65,3 +65,11 @@ def absolute_url(url: str, base: str, schemes: frozenset[str]) -> str:
     if parts.scheme.lower() in ("http", "https") and not parts.hostname:
         raise ValueError("has no host name")
     return absolute
+
+
+def with_utm(url: str, week: str) -> str:
+    """Add the digest's campaign parameters to an article link."""
+    parts = urlsplit(url)
+    utm = urlencode({"utm_source": "nieuwsbrief", "utm_medium": "email", "utm_campaign": week})
+    query = f"{parts.query}&{utm}" if parts.query else utm
+    return urlunsplit(parts._replace(query=query))

@@ -68,6 +68,16 @@ class YamlRefused(yaml.YAMLError):
         self.key = key
         self.syntax = False
 
+    def describe(self) -> str:
+        """Say what is wrong, for any file: 'is not valid YAML at line 3: ...'.
+
+        The one wording of a YAML problem; the caller puts the file (and the part of it,
+        such as 'front matter') before it and adds ``fix`` or its own hint.
+        """
+        what = "is not valid YAML" if self.syntax else "uses YAML that is not supported"
+        where = f" at line {self.line}" if self.line is not None else ""
+        return f"{what}{where}: {self.problem}"
+
 
 class DuplicateKeyError(YamlRefused):
     """A mapping holds the same key twice."""
