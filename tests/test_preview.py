@@ -561,3 +561,40 @@ def test_home_page_counts_in_good_dutch(empty_project: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_watcher_counts_only_source_files(project: Path) -> None:
+    """The build's own writes in the project (the article cache) never start a rebuild."""
+    from watchfiles import Change
+
+    from nieuwsbrief.preview import watched
+
+    keep = watched(project)
+    root = project.resolve()
+    for source in ("schedule.yaml", "articles/2025-11-22-nieuw.md", "templates/digest.txt.j2"):
+        assert keep(Change.modified, str(root / source)), source
+    for other in (
+        ".nieuwsbrief-cache/articles.json",
+        "public/feed.xml",
+        "schedule.yaml.bak/x",
+        "articles/.2025-11-22-nieuw.md.swp",
+        "articles/.git/index",
+        "README.md",
+    ):
+        assert not keep(Change.modified, str(root / other)), other
+
+
+def test_an_idle_preview_does_not_rebuild_itself(
+    running: tuple[Preview, list[str]], project: Path
+) -> None:
+    """Its own build (and the cache it writes into the project) is not a change to react to;
+    a change to settings is, once."""
+    server, messages = running
+    assert (project / ".nieuwsbrief-cache").exists(), "the build wrote no cache to ignore"
+    time.sleep(1.0)
+    assert server.rebuilds == 1, messages
+    settings = project / "schedule.yaml"
+    settings.write_text(settings.read_text("utf-8") + "\n", "utf-8")
+    assert wait_until(lambda: server.rebuilds == 2), messages
+    time.sleep(1.0)
+    assert server.rebuilds == 2, messages

@@ -36,17 +36,24 @@ COMING_PREFIX = "/voorbeeld/nieuwsbrief/"
 ARTICLE_PREFIX = "/voorbeeld/artikel/"
 
 
-def snapshot(project: Path) -> dict[str, tuple[int, int]]:
-    """Return the size and modification time of every watched source file."""
-    state = {}
-    for name in WATCHED:
-        root = project / name
-        paths = [root] if root.is_file() else sorted(root.rglob("*")) if root.is_dir() else []
-        for path in paths:
-            if path.is_file():
-                info = path.stat()
-                state[str(path)] = (info.st_size, info.st_mtime_ns)
-    return state
+def watched(project: Path) -> Callable[[Any, str], bool]:
+    """Return a watchfiles filter: True for a change to a source file of ``project``.
+
+    Only schedule.yaml, articles/ and templates/ count: the article cache the build writes
+    into the project, editors' swap files and version-control folders do not.
+    """
+    from watchfiles import DefaultFilter
+
+    root = project.resolve()
+    settings, folders = root / WATCHED[0], [root / name for name in WATCHED[1:]]
+    editors = DefaultFilter()
+
+    def keep(change: Any, path: str) -> bool:
+        where = Path(path)
+        inside = where == settings or any(where.is_relative_to(folder) for folder in folders)
+        return inside and editors(change, path)
+
+    return keep
 
 
 class Preview:
@@ -59,7 +66,7 @@ class Preview:
         *,
         now: Callable[[], dt.datetime] | None = None,
         report: Callable[[str], None] = lambda message: None,
-        interval: float = 0.5,
+        interval: float = 0.05,
         digest_week: str | None = None,
     ) -> None:
         self.project = project
@@ -77,7 +84,7 @@ class Preview:
         self._lock = threading.Lock()
         self._serving = False
         self._closed = False
-        self._state: dict[str, tuple[int, int]] = {}
+        self._building = threading.Lock()  # one build at a time: the first, then the watcher's
         handler = functools.partial(_PreviewHandler, directory=str(self.out), preview=self)
         try:
             self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -93,7 +100,10 @@ class Preview:
 
     def rebuild(self) -> bool:
         """Build once; on failure keep serving the last good build and report why."""
-        self._state = snapshot(self.project)
+        with self._building:
+            return self._rebuild()
+
+    def _rebuild(self) -> bool:
         now = self.now()
         try:
             result = build(self.project, self.out, now)
@@ -136,27 +146,45 @@ class Preview:
                 self.pages = {**self.pages, "/": home}
 
     def _watch(self) -> None:
-        while not self._stop.wait(self.interval):
-            if snapshot(self.project) == self._state:
-                continue
-            try:
-                self.rebuild()
-            except Exception as error:
-                # A bug in one rebuild must not end the watcher: the preview keeps serving.
-                self.report(f"build crashed, still serving the previous build: {error!r}")
+        """Rebuild after each burst of changes, as the OS reports them (no polling).
+
+        ``interval`` is the quiet time that ends a burst: saving ten files is one rebuild.
+        """
+        from watchfiles import watch
+
+        step = max(1, round(self.interval * 1000))
+        changes = watch(
+            self.project,
+            watch_filter=watched(self.project),
+            debounce=max(step, 1600),
+            step=step,
+            stop_event=self._stop,
+            raise_interrupt=False,
+        )
+        try:
+            for _ in changes:
+                try:
+                    self.rebuild()
+                except Exception as error:
+                    # A bug in one rebuild must not end the watcher: the preview keeps serving.
+                    self.report(f"build crashed, still serving the previous build: {error!r}")
+        except Exception as error:  # the OS refused to watch (e.g. too many inotify watches)
+            self.report(f"stopped watching {self.project} ({error}); restart the preview")
 
     def serve_forever(self) -> None:
         """Build, then serve and watch until ``stop`` is called."""
         if self._stop.is_set():
             return
+        # Watch from before the first build, so that a change made while it runs is seen.
+        watcher = threading.Thread(target=self._watch, daemon=True)
+        watcher.start()
         self.rebuild()
         with self._lock:
             if self._stop.is_set():
+                watcher.join()
                 return
             # From here on stop() may call shutdown(): it returns once the loop below ends.
             self._serving = True
-        watcher = threading.Thread(target=self._watch, daemon=True)
-        watcher.start()
         try:
             self.server.serve_forever(poll_interval=0.2)
         finally:
