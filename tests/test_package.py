@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +62,29 @@ def test_code_standards(argv: list[str]) -> None:
         pytest.fail(f"{argv[0]} is not installed next to this Python; install the [test] extra")
     result = run(str(tool), *argv[1:])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_coverage_counts_subprocess_runs(tmp_path: Path) -> None:
+    """The pyproject coverage settings follow `python -m nieuwsbrief` into its subprocess."""
+    pytest.importorskip("coverage", reason="install the 'coverage' extra to check this")
+    data = tmp_path / "coverage-data"
+    environment = {**os.environ, "COVERAGE_FILE": str(data)}
+    environment.pop("COVERAGE_PROCESS_START", None)
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/test_package.py", "-k", "python_dash_m"],
+        cwd=REPO, env=environment, capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    files = sorted(path.name for path in tmp_path.glob("coverage-data.*"))
+    assert len(files) >= 2, f"one data file per process expected, found {files}"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "combine", "-q"],
+        cwd=REPO, env=environment, check=True, timeout=120,
+    )  # fmt: skip
+    report = subprocess.run(
+        [sys.executable, "-m", "coverage", "report", "--include=*/nieuwsbrief/__main__.py",
+         "--no-skip-covered"],
+        cwd=REPO, env=environment, capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    # __main__.py only runs in the subprocess: 100% means its run was counted.
+    assert re.search(r"__main__\.py\s+\d+\s+0\s+100%", report), report
