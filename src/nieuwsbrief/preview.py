@@ -422,7 +422,14 @@ def _latest(site: Site, result: BuildResult) -> dict[str, Any] | None:
     }
 
 
-class _PreviewHandler(http.server.SimpleHTTPRequestHandler):
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve files without a log line per request (the tests' servers use it too)."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _PreviewHandler(QuietHandler):
     """Serve the editor's pages from memory and the build from disk, without request logs."""
 
     def __init__(self, *args: Any, preview: Preview, **kwargs: Any) -> None:
@@ -482,6 +489,3 @@ class _PreviewHandler(http.server.SimpleHTTPRequestHandler):
         if not head:
             self.wfile.write(page)
         return True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
