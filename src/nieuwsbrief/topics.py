@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import heapq
 import json
 import os
 import re
@@ -128,17 +127,33 @@ def related_articles(published: Sequence[Article], limit: int) -> dict[str, list
     for rank, article in enumerate(published):
         key = frozenset(slugs_of[rank])
         if key not in ranked:
-            counts: Counter[int] = Counter()
-            for slug in key:
-                counts.update(by_topic[slug])
-            ranked[key] = [
-                other
-                for other, _ in heapq.nsmallest(
-                    limit + 1, counts.items(), key=lambda item: (-item[1], item[0])
-                )
-            ]
+            ranked[key] = _top_ranks([by_topic[slug] for slug in sorted(key)], limit + 1)
         result[article.slug] = [published[other] for other in ranked[key] if other != rank][:limit]
     return result
+
+
+def _top_ranks(lists: Sequence[list[int]], count: int) -> list[int]:
+    """Return the ``count`` ranks found in most of ``lists`` (each sorted), lowest rank first.
+
+    The same order as sorting every rank by (-number of lists holding it, rank), without
+    sorting them all: only the ranks at or above the count's threshold are sorted.
+    """
+    if len(lists) == 1:
+        return lists[0][:count]
+    counts: Counter[int] = Counter()
+    for ranks in lists:
+        counts.update(ranks)
+    histogram = Counter(counts.values())
+    threshold, seen = 1, 0
+    for shared in sorted(histogram, reverse=True):
+        seen += histogram[shared]
+        if seen >= count:
+            threshold = shared
+            break
+    candidates = [rank for rank, shared in counts.items() if shared >= threshold]
+    candidates.sort()
+    candidates.sort(key=counts.__getitem__, reverse=True)  # stable: ties stay by rank
+    return candidates[:count]
 
 
 # --- The crisis-line notice --------------------------------------------------------------
@@ -231,7 +246,9 @@ def notice_html(settings: Settings) -> str:
     return _NOTICES[key]
 
 
+@lru_cache(maxsize=1)
 def _defaults() -> Path:
+    """Return the package's default templates folder (looked up once: a build asks often)."""
     from nieuwsbrief.scaffold import skeleton_dir
 
     return skeleton_dir() / "templates"
@@ -275,10 +292,9 @@ def render(settings: Settings, name: str, context: Mapping[str, Any]) -> str:
     import jinja2
 
     from nieuwsbrief.errors import BuildError, template_error
-    from nieuwsbrief.scaffold import skeleton_dir
 
     templates = settings.project_dir / "templates"
-    environment = _environment(templates, skeleton_dir() / "templates")
+    environment = _environment(templates, _defaults())
     try:
         return str(environment.get_template(name).render(**context))
     except jinja2.TemplateNotFound as exc:
