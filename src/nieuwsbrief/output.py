@@ -316,11 +316,15 @@ class OutputFolder:
             return None
         try:
             path = _inside(self.path, safe_relative(name))
-            if _current_hash(path) != self.record[name]:
+            # Read once, then hash what was read: what is returned is what was checked.
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(descriptor, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    return None
+                data = handle.read(limit + 1)
+            if len(data) > limit or sha256(data) != self.record[name]:
                 return None
-            if path.stat().st_size > limit:
-                return None
-            return path.read_bytes()
+            return data
         except (Blocked, ValueError, OSError):
             return None
 
@@ -466,7 +470,7 @@ def recover(out: Path) -> None:
                 return name in OUTPUT_NAMES or bool(_LEGACY_DIGEST_PATH.match(name))
             return record.get(name) == digest
 
-        _apply(out, journal, owns)
+        _apply(out, journal, owns, strict=True)
     _drop_staging(out)
 
 
@@ -522,22 +526,32 @@ def _drop_staging(out: Path) -> None:
         shutil.rmtree(staging)
 
 
-def _apply(out: Path, journal: _Journal, owns: Callable[[str, str], bool]) -> None:
+def _apply(
+    out: Path, journal: _Journal, owns: Callable[[str, str], bool], *, strict: bool = False
+) -> None:
     """Carry out a journal: rename staged files into place, remove, write the record.
 
     Idempotent, so a build killed half-way is finished by running it again. A destination
     is only replaced or removed while it is absent or ``owns(path, sha256)`` says its bytes
-    are nieuwsbrief's.
+    are nieuwsbrief's. With ``strict`` (a journal read back from disk), the record written
+    keeps only what ``owns`` accepts and the files this journal moved into place (now, or
+    before the kill) whose bytes are the ones it names: a forged journal cannot make a
+    foreign file nieuwsbrief's.
     """
     staging = out / STAGING_DIR
     touched: set[Path] = set()
+    placed: set[str] = set()
     half = len(journal.moves) // 2
     for index, (staged_name, destination, digest) in enumerate(journal.moves):
         if index == half:
             _reached("mid-commit")
         staged = staging / staged_name
         if not staged.is_file() or staged.is_symlink():
-            continue  # moved already, before the kill
+            # Moved already, before the kill: it is nieuwsbrief's if it holds those bytes.
+            with contextlib.suppress(Blocked, OSError):
+                if _current_hash(_inside(out, PurePosixPath(destination))) == digest:
+                    placed.add(destination)
+            continue
         try:
             target = _inside(out, PurePosixPath(destination))
         except Blocked:
@@ -558,6 +572,7 @@ def _apply(out: Path, journal: _Journal, owns: Callable[[str, str], bool]) -> No
         target.parent.mkdir(parents=True, exist_ok=True)
         staged.replace(target)
         touched.add(target.parent)
+        placed.add(destination)
     for destination, digest in journal.removals:
         try:
             target = _inside(out, PurePosixPath(destination))
@@ -579,7 +594,14 @@ def _apply(out: Path, journal: _Journal, owns: Callable[[str, str], bool]) -> No
     for folder in sorted(touched, key=lambda path: len(path.parts), reverse=True):
         if folder.is_dir():
             _fsync_path(folder, directory=True)
-    _write_atomic(out / RECORD_FILE, _record_bytes(journal.record))
+    record = journal.record
+    if strict:
+        record = {
+            name: digest
+            for name, digest in record.items()
+            if name in placed or owns(name, digest)
+        }
+    _write_atomic(out / RECORD_FILE, _record_bytes(record))
     _reached("committed")
     (out / JOURNAL_FILE).unlink()
     _drop_staging(out)
@@ -596,12 +618,13 @@ def publish(
 
 def publish_claimed(
     folder: OutputFolder, files: Mapping[str, bytes], remove: Iterable[str] = ()
-) -> None:
+) -> bool:
     """Do what :func:`publish` does, for a folder yielded by :func:`claim`.
 
     Every other file nieuwsbrief wrote earlier stays as it is, and stays recorded. A path
     that holds a file nieuwsbrief did not write, or one changed since it wrote it, stops the
-    publish before anything is written.
+    publish before anything is written. Return False when the folder already held every
+    file as given and nothing was written, removed or recorded anew.
     """
     out = folder.path
     try:
@@ -620,7 +643,7 @@ def publish_claimed(
                 del record[name]
         record.update({name: sha256(data) for name, data in targets.items()})
         if not changes and not plan_removals and record == folder.record and out.is_dir():
-            return
+            return False
         if not out.is_dir():
             out.mkdir(parents=True)
             _fsync_path(out.parent, directory=True)
@@ -656,6 +679,7 @@ def publish_claimed(
             lambda name, digest: folder.record.get(name) == digest,
         )
         folder.record = record
+    return True
 
 
 def _plan(
