@@ -292,6 +292,29 @@ def build(
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
     # from the archive.
     with claim(out, protect) as folder:
+        from nieuwsbrief import shortcut
+
+        key = (
+            shortcut.build_key(
+                site.settings, site.articles, folder.path, now, digest_week, allow_empty_feeds
+            )
+            if cache
+            else ""
+        )
+        known = shortcut.lookup(site.settings, key, folder) if cache else None
+        if known is not None:
+            # Inputs and --out as a build that wrote nothing left them: it would write nothing.
+            drafts, scheduled = held_back(site.articles, now)
+            return BuildResult(
+                drafts=drafts,
+                scheduled=scheduled,
+                out=out,
+                files=known.files,
+                published=published(site.articles, now),
+                digest_week=known.digest_week,
+                warnings=[*site.warnings, *known.warnings],
+                removed=[],
+            )
         archive, warnings = read_manifests(folder.path, owned=folder.record)
         from nieuwsbrief.reuse import Reuse
         from nieuwsbrief.topics import read_topic_manifests, read_topic_stale
@@ -340,8 +363,15 @@ def build(
             if (data := folder.read_own(name, MAX_OLD_FEED_BYTES)) is not None
         }
         rendered.warnings.extend(feed_changes(old_feeds, published(site.articles, now)))
-        publish_claimed(folder, rendered.files, removed)
+        wrote = publish_claimed(folder, rendered.files, removed)
         reuse.save()
+        if wrote or removed or not cache:
+            shortcut.forget(site.settings)
+        else:
+            report = shortcut.Report(
+                shortcut.sizes(rendered.files), rendered.digest_week, rendered.warnings
+            )
+            shortcut.save(site.settings, key, folder, report)
     drafts, scheduled = held_back(site.articles, now)
     return BuildResult(
         drafts=drafts,
