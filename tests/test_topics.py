@@ -635,8 +635,8 @@ def test_an_old_digest_template_without_the_notice_is_reported(tmp_path: Path) -
 def test_an_unchanged_rebuild_reuses_the_topic_files_and_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import nieuwsbrief.feeds
     import nieuwsbrief.lists
-    import nieuwsbrief.topics
 
     project = topic_project(tmp_path)
     out, fresh = tmp_path / "out", tmp_path / "fresh"
@@ -647,7 +647,9 @@ def test_an_unchanged_rebuild_reuses_the_topic_files_and_changes_nothing(
         raise AssertionError("rendered again although nothing changed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(nieuwsbrief.topics, "topic_feeds", refuse)
+        # Every feed page, the main feeds' and the topics', is taken from the last build.
+        for renderer in ("render_rss", "render_atom", "render_json_feed"):
+            patch.setattr(nieuwsbrief.feeds, renderer, refuse)
         patch.setattr(nieuwsbrief.lists, "_pair", refuse)
         result = run("build", "-p", project, "-o", out, "--now", NOW)
         assert result.exit_code == 0, result.output

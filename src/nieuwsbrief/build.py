@@ -131,7 +131,7 @@ def render_site(
 
     settings = site.settings
     rendered = Rendered(
-        files=dict(render_feeds(settings, published(site.articles, now)))
+        files=dict(render_feeds(settings, published(site.articles, now), topic_reuse))
     )
     rendered.files.update(
         topics.render_topics(settings, published(site.articles, now), topic_reuse)
@@ -280,9 +280,6 @@ def build(
     Only files nieuwsbrief wrote are ever replaced or removed. Unless ``allow_empty_feeds``,
     a build whose feeds would hold no items while the published feeds hold some is refused.
     """
-    from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
-    from nieuwsbrief.feeds import FEED_FILES, JSON_FILE, MAX_OLD_FEED_BYTES, feed_changes
-
     protect = (project, project / ARTICLES_DIR, project / "templates")
     check_out(out, protect)
     site = load_site(project, progress, cache=cache)
@@ -315,6 +312,10 @@ def build(
                 warnings=[*site.warnings, *known.warnings],
                 removed=[],
             )
+        # Imported only by a build that renders: a stopped build never needs them.
+        from nieuwsbrief.digest import DIGESTS_DIR, read_manifests
+        from nieuwsbrief.feeds import FEED_FILES, JSON_FILE, MAX_OLD_FEED_BYTES, feed_changes
+
         archive, warnings = read_manifests(folder.path, owned=folder.record)
         from nieuwsbrief.reuse import Reuse
         from nieuwsbrief.topics import read_topic_manifests, read_topic_stale

@@ -324,25 +324,27 @@ def topic_settings(settings: Settings, topic: Topic) -> Settings:
     return dataclasses.replace(settings, site=site, feeds=feeds)
 
 
-def topic_feeds(settings: Settings, topic: Topic) -> dict[str, bytes]:
+def topic_feeds(settings: Settings, topic: Topic, reuse: Reuse | None = None) -> dict[str, bytes]:
     """Return a topic's feed files (RSS, Atom, JSON Feed, archives) by output path.
 
     The items are the main feeds' items, with the same ids; the Atom feed's own id is the
-    topic's page, so a reader can tell the feeds apart.
+    topic's page, so a reader can tell the feeds apart. With ``reuse``, unchanged pages
+    come from the last build (see :func:`nieuwsbrief.feeds.render_feeds`).
     """
     from nieuwsbrief.feeds import ATOM_FILE, render_feeds
 
     own = topic_settings(settings, topic)
-    files = render_feeds(own, topic.articles)
     main_id = f"<id>{settings.site.base_url}/</id>".encode()
     topic_id = f"<id>{settings.site.url(topic_path(settings, topic.slug))}/</id>".encode()
     prefix = f"{TAGS_DIR}/{topic.slug}/"
-    result = {}
-    for name, data in files.items():
+
+    def adjust(name: str, data: bytes) -> tuple[str, bytes]:
         if name.rsplit("/", 1)[-1].startswith(ATOM_FILE.split(".")[0]):
             data = data.replace(main_id, topic_id, 1)
-        result[prefix + name] = data
-    return result
+        return prefix + name, data
+
+    scope = ("topic", topic.slug, topic.name, topic.description)
+    return render_feeds(own, topic.articles, reuse, scope=scope, adjust=adjust)
 
 
 def feed_links(settings: Settings, topic: Topic) -> dict[str, str]:
@@ -646,14 +648,8 @@ def render_topics(
     topics = group_topics(settings, published)
     files: dict[str, bytes] = {}
     for topic in topics:
-        key = f"feeds:{topic.slug}"
-        about = (topic.name, topic.description, topic.slug)
-        fingerprint = reuse.fingerprint(key, about, articles=topic.articles)
-
-        def render(topic: Topic = topic) -> dict[str, bytes]:
-            return topic_feeds(settings, topic)
-
-        files.update(reuse.group(key, fingerprint, render))
+        # Page by page: an article changed or added re-renders only the pages it is on.
+        files.update(topic_feeds(settings, topic, reuse))
     files[INDEX_FILE] = topic_index(settings, topics)
     files.update(render_lists(settings, published, topics, reuse))
     return files
