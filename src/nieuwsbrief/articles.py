@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,9 +23,6 @@ from nieuwsbrief.markup import (
 )
 from nieuwsbrief.urls import absolute_url, show
 from nieuwsbrief.yamlsafe import DuplicateKeyError, YamlRefused, load_yaml
-
-if TYPE_CHECKING:
-    from nieuwsbrief.cache import ArticleCache
 
 ARTICLES_DIR = "articles"
 SUMMARY_LIMIT = 200
@@ -762,24 +759,29 @@ def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
 Progress = Callable[[int, int], None]
 
 
+Loader = Callable[[Path, SiteSettings], Article]
+
+
 def scan_articles(
     directory: Path,
     site: SiteSettings,
     progress: Progress | None = None,
-    cache: ArticleCache | None = None,
+    load: Loader | None = None,
 ) -> tuple[list[Article], list[ArticleError]]:
     """Load every article, collecting all problems instead of stopping at the first.
 
-    With a cache, an article whose file and settings are unchanged skips YAML parsing and
-    validation; only valid articles are cached, so every error is found every time.
+    ``load`` reads one article (default :func:`load_article`). A cache wraps it from
+    outside (``ArticleCache.load``: an unchanged file skips YAML parsing); this module
+    never knows about the cache. Every article's body limits are checked here either way.
     """
+    load = load or load_article
     articles: list[Article] = []
     folder = scan_folder(directory)
     errors: list[ArticleError] = list(folder.errors)
     paths = folder.paths
     for done, path in enumerate(paths, 1):
         try:
-            article = load_article(path, site) if cache is None else cache.load(path, site)
+            article = load(path, site)
             check_article_body(article)
             articles.append(article)
         except ArticleError as exc:
@@ -794,10 +796,10 @@ def load_articles(
     directory: Path,
     site: SiteSettings,
     progress: Progress | None = None,
-    cache: ArticleCache | None = None,
+    load: Loader | None = None,
 ) -> list[Article]:
     """Load every article of a folder; raise ``InvalidArticles`` listing all problems."""
-    articles, errors = scan_articles(directory, site, progress, cache)
+    articles, errors = scan_articles(directory, site, progress, load)
     if errors:
         raise InvalidArticles(errors)
     return articles

@@ -94,7 +94,9 @@ def load_site(project: Path, progress: Progress | None = None, *, cache: bool = 
             fix=f"create it (even empty) in {project}, or point to the project folder that has it",
         )
     article_cache = ArticleCache(project, settings.site) if cache else None
-    articles = load_articles(project / ARTICLES_DIR, settings.site, progress, article_cache)
+    # The cache wraps the loader from outside: articles.py never sees the cache.
+    load = article_cache.load if article_cache is not None else None
+    articles = load_articles(project / ARTICLES_DIR, settings.site, progress, load)
     warnings = folder_warnings(project / ARTICLES_DIR)
     if article_cache is not None:
         article_cache.save()
