@@ -585,6 +585,9 @@ class FolderScan:
     errors: list[ArticleError] = field(default_factory=list)
 
 
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _not_read(directory: Path, name: str, reason: str) -> str:
     return f"{directory.name}/{quote_name(name)} is not read: {reason}"
 
@@ -597,6 +600,7 @@ def scan_folder(directory: Path) -> FolderScan:
     else is named in a warning. A symlink that leads outside the project is an error.
     """
     import errno
+    import os
     import stat
 
     scan = FolderScan()
@@ -619,7 +623,7 @@ def scan_folder(directory: Path) -> FolderScan:
                 _not_read(directory, name, "its name is not valid UTF-8; rename it")
             )
             continue
-        if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in name):
+        if _NAME_CONTROL.search(name):
             scan.warnings.append(
                 _not_read(directory, name, "its name holds control characters; rename it")
             )
@@ -634,7 +638,11 @@ def scan_folder(directory: Path) -> FolderScan:
             scan.warnings.append(_not_read(directory, name, hint))
             continue
         try:
-            status = path.stat()
+            # One lstat settles the usual case, a regular file that is not a link.
+            status = os.lstat(path)
+            link = stat.S_ISLNK(status.st_mode)
+            if link:
+                status = path.stat()
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 scan.warnings.append(_not_read(directory, name, "it is a symlink loop"))
@@ -650,7 +658,7 @@ def scan_folder(directory: Path) -> FolderScan:
             kind = "a folder" if stat.S_ISDIR(status.st_mode) else "not a regular file"
             scan.warnings.append(_not_read(directory, name, f"it is {kind}"))
             continue
-        if path.is_symlink():
+        if link:
             try:
                 path.resolve(strict=True).relative_to(project)
             except (OSError, RuntimeError, ValueError):
