@@ -305,6 +305,9 @@ class OutputFolder:
     path: Path
     record: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    # Own files read back in this build and found as recorded, with their stat signature
+    # then: the publish need not hash them again while the signature is unchanged.
+    verified: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
     def owns(self, name: str) -> bool:
         """Say whether nieuwsbrief wrote ``name`` (relative to the folder)."""
@@ -319,14 +322,21 @@ class OutputFolder:
             # Read once, then hash what was read: what is returned is what was checked.
             descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             with os.fdopen(descriptor, "rb") as handle:
-                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
                     return None
                 data = handle.read(limit + 1)
             if len(data) > limit or sha256(data) != self.record[name]:
                 return None
+            self.verified[name] = _signature(info)
             return data
         except (Blocked, ValueError, OSError):
             return None
+
+
+def _signature(info: os.stat_result) -> tuple[int, int, int, int]:
+    """Return what changes when a file is written, replaced or touched."""
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _contains(ancestor: Path, path: Path) -> bool:
@@ -633,7 +643,8 @@ def publish_claimed(
     except ValueError as exc:
         raise BuildError(f"refusing to write a path outside --out {out}: {exc}") from None
     with _os_errors(out):
-        changes, plan_removals = _plan(folder, targets, removals)
+        hashes = {name: sha256(data) for name, data in targets.items()}
+        changes, plan_removals = _plan(folder, hashes, removals)
         record = dict(folder.record)
         for name in plan_removals:
             record.pop(name, None)
@@ -641,7 +652,7 @@ def publish_claimed(
             # Forget what is gone (deleted by hand): its path is nobody's now.
             if name not in targets and not os.path.lexists(out / name):
                 del record[name]
-        record.update({name: sha256(data) for name, data in targets.items()})
+        record.update(hashes)
         if not changes and not plan_removals and record == folder.record and out.is_dir():
             return False
         if not out.is_dir():
@@ -682,23 +693,37 @@ def publish_claimed(
     return True
 
 
+def _known_hash(folder: OutputFolder, name: str, path: Path) -> str | None:
+    """Return the hash of an output, trusting this build's check of it while unchanged."""
+    seen = folder.verified.get(name)
+    if seen is not None:
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            return None
+        if stat.S_ISREG(info.st_mode) and _signature(info) == seen:
+            return folder.record[name]
+    return _current_hash(path)
+
+
 def _plan(
-    folder: OutputFolder, targets: Mapping[str, bytes], removals: Iterable[str]
+    folder: OutputFolder, targets: Mapping[str, str], removals: Iterable[str]
 ) -> tuple[list[tuple[str, int | None]], list[str]]:
     """Return the files to (re)write with the mode to keep, and the own files to remove.
 
-    Raise BuildError naming the first path that is not nieuwsbrief's to change.
+    ``targets`` maps each path to the SHA-256 of its new bytes. Raise BuildError naming the
+    first path that is not nieuwsbrief's to change.
     """
     out = folder.path
     blocked: list[str] = []
     changes: list[tuple[str, int | None]] = []
-    for name, data in sorted(targets.items()):
+    for name, digest in sorted(targets.items()):
         try:
             path = _inside(out, PurePosixPath(name))
             if name not in folder.record and os.path.lexists(path):
                 blocked.append(f"{quote(name)} exists but nieuwsbrief did not write it")
                 continue
-            current = _current_hash(path)
+            current = _known_hash(folder, name, path)
         except Blocked as exc:
             blocked.append(f"{exc}, where nieuwsbrief writes {quote(name)}")
             continue
@@ -708,7 +733,7 @@ def _plan(
         if current != folder.record[name]:
             blocked.append(f"{quote(name)} was changed since nieuwsbrief wrote it")
             continue
-        if current != sha256(data):
+        if current != digest:
             changes.append((name, stat.S_IMODE(path.stat().st_mode)))
     planned: list[str] = []
     for name in removals:
