@@ -670,3 +670,23 @@ def test_an_unchanged_rebuild_reuses_the_topic_files_and_changes_nothing(
     again = tmp_path / "again"
     assert run("build", "-p", project, "-o", again, "--now", NOW, "--no-cache").exit_code == 0
     assert tree_bytes(again) == tree_bytes(out)
+
+
+def test_related_ranking_equals_sorting_every_candidate() -> None:
+    """_top_ranks (the threshold shortcut) gives what a full sort by (-shared, rank) gives."""
+    import random
+    from collections import Counter
+
+    from nieuwsbrief.topics import _top_ranks
+
+    rng = random.Random(15)  # noqa: S311 - test data, not secrets
+    for _ in range(400):
+        lists = [
+            sorted(rng.sample(range(60), rng.randint(0, 40))) for _ in range(rng.randint(1, 5))
+        ]
+        count = rng.randint(1, 12)
+        shared: Counter[int] = Counter()
+        for ranks in lists:
+            shared.update(ranks)
+        expected = sorted(shared, key=lambda rank: (-shared[rank], rank))[:count]
+        assert _top_ranks(lists, count) == expected
