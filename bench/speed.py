@@ -215,7 +215,7 @@ def machine() -> dict[str, object]:
     }
 
 
-def markdown(results: list[dict[str, object]], info: dict[str, object]) -> str:
+def markdown(results: list[dict[str, object]], info: dict[str, object], name: str) -> str:
     lines = [
         "# nieuwsbrief beside Hugo, Pelican and cat",
         "",
@@ -245,7 +245,7 @@ def markdown(results: list[dict[str, object]], info: dict[str, object]) -> str:
             f"| {r['ratio_unchanged_to_cat']}× | {r['ratio_one_changed_to_unchanged']}× "
             f"| {max(v for k, v in peak.items() if k.startswith('nieuwsbrief'))} |"
         )
-    lines += ["", "Every sample is in `speed.json`."]
+    lines += ["", f"Every sample is in `{name}.json`."]
     return "\n".join(lines) + "\n"
 
 
@@ -271,8 +271,9 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     data = {"machine": info, "pelican": pelican, "results": results}
     (RESULTS / f"{args.output}.json").write_text(json.dumps(data, indent=1) + "\n", "utf-8")
-    (RESULTS / f"{args.output}.md").write_text(markdown(results, info), "utf-8")
-    print(markdown(results, info))
+    text = markdown(results, info, args.output)
+    (RESULTS / f"{args.output}.md").write_text(text, "utf-8")
+    print(text)
 
 
 if __name__ == "__main__":
