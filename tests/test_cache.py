@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -381,3 +382,31 @@ def test_warm_and_cold_builds_are_byte_identical(
             (result.exit_code, tree_bytes(root / name) if result.exit_code == 0 else result.output)
         )
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_the_cache_wraps_the_loader_from_outside(project: Path) -> None:
+    """articles.py never imports the cache (issue 10); it takes any loader, the cache's too."""
+    import ast
+
+    import nieuwsbrief.articles
+    from nieuwsbrief.articles import load_article, scan_articles
+
+    tree = ast.parse(Path(nieuwsbrief.articles.__file__).read_text("utf-8"))
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert "nieuwsbrief.cache" not in imported
+    settings = load_settings(project / "schedule.yaml")
+    seen: list[str] = []
+
+    def loader(path: Path, site: Any) -> Any:
+        seen.append(path.name)
+        return load_article(path, site)
+
+    plain, errors = scan_articles(project / "articles", settings.site)
+    wrapped, _ = scan_articles(project / "articles", settings.site, None, loader)
+    assert not errors and wrapped == plain
+    assert sorted(seen) == sorted(article.source.name for article in plain)
+    cache = ArticleCache(project, settings.site)
+    cached, _ = scan_articles(project / "articles", settings.site, None, cache.load)
+    assert cached == plain

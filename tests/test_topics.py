@@ -635,8 +635,8 @@ def test_an_old_digest_template_without_the_notice_is_reported(tmp_path: Path) -
 def test_an_unchanged_rebuild_reuses_the_topic_files_and_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import nieuwsbrief.feeds
     import nieuwsbrief.lists
-    import nieuwsbrief.topics
 
     project = topic_project(tmp_path)
     out, fresh = tmp_path / "out", tmp_path / "fresh"
@@ -647,7 +647,9 @@ def test_an_unchanged_rebuild_reuses_the_topic_files_and_changes_nothing(
         raise AssertionError("rendered again although nothing changed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(nieuwsbrief.topics, "topic_feeds", refuse)
+        # Every feed page, the main feeds' and the topics', is taken from the last build.
+        for renderer in ("render_rss", "render_atom", "render_json_feed"):
+            patch.setattr(nieuwsbrief.feeds, renderer, refuse)
         patch.setattr(nieuwsbrief.lists, "_pair", refuse)
         result = run("build", "-p", project, "-o", out, "--now", NOW)
         assert result.exit_code == 0, result.output
@@ -668,3 +670,23 @@ def test_an_unchanged_rebuild_reuses_the_topic_files_and_changes_nothing(
     again = tmp_path / "again"
     assert run("build", "-p", project, "-o", again, "--now", NOW, "--no-cache").exit_code == 0
     assert tree_bytes(again) == tree_bytes(out)
+
+
+def test_related_ranking_equals_sorting_every_candidate() -> None:
+    """_top_ranks (the threshold shortcut) gives what a full sort by (-shared, rank) gives."""
+    import random
+    from collections import Counter
+
+    from nieuwsbrief.topics import _top_ranks
+
+    rng = random.Random(15)  # noqa: S311 - test data, not secrets
+    for _ in range(400):
+        lists = [
+            sorted(rng.sample(range(60), rng.randint(0, 40))) for _ in range(rng.randint(1, 5))
+        ]
+        count = rng.randint(1, 12)
+        shared: Counter[int] = Counter()
+        for ranks in lists:
+            shared.update(ranks)
+        expected = sorted(shared, key=lambda rank: (-shared[rank], rank))[:count]
+        assert _top_ranks(lists, count) == expected

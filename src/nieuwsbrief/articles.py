@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,9 +23,6 @@ from nieuwsbrief.markup import (
 )
 from nieuwsbrief.urls import absolute_url, show
 from nieuwsbrief.yamlsafe import DuplicateKeyError, YamlRefused, load_yaml
-
-if TYPE_CHECKING:
-    from nieuwsbrief.cache import ArticleCache
 
 ARTICLES_DIR = "articles"
 SUMMARY_LIMIT = 200
@@ -588,6 +585,9 @@ class FolderScan:
     errors: list[ArticleError] = field(default_factory=list)
 
 
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _not_read(directory: Path, name: str, reason: str) -> str:
     return f"{directory.name}/{quote_name(name)} is not read: {reason}"
 
@@ -600,6 +600,7 @@ def scan_folder(directory: Path) -> FolderScan:
     else is named in a warning. A symlink that leads outside the project is an error.
     """
     import errno
+    import os
     import stat
 
     scan = FolderScan()
@@ -622,7 +623,7 @@ def scan_folder(directory: Path) -> FolderScan:
                 _not_read(directory, name, "its name is not valid UTF-8; rename it")
             )
             continue
-        if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in name):
+        if _NAME_CONTROL.search(name):
             scan.warnings.append(
                 _not_read(directory, name, "its name holds control characters; rename it")
             )
@@ -637,7 +638,11 @@ def scan_folder(directory: Path) -> FolderScan:
             scan.warnings.append(_not_read(directory, name, hint))
             continue
         try:
-            status = path.stat()
+            # One lstat settles the usual case, a regular file that is not a link.
+            status = os.lstat(path)
+            link = stat.S_ISLNK(status.st_mode)
+            if link:
+                status = path.stat()
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 scan.warnings.append(_not_read(directory, name, "it is a symlink loop"))
@@ -653,7 +658,7 @@ def scan_folder(directory: Path) -> FolderScan:
             kind = "a folder" if stat.S_ISDIR(status.st_mode) else "not a regular file"
             scan.warnings.append(_not_read(directory, name, f"it is {kind}"))
             continue
-        if path.is_symlink():
+        if link:
             try:
                 path.resolve(strict=True).relative_to(project)
             except (OSError, RuntimeError, ValueError):
@@ -762,24 +767,29 @@ def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
 Progress = Callable[[int, int], None]
 
 
+Loader = Callable[[Path, SiteSettings], Article]
+
+
 def scan_articles(
     directory: Path,
     site: SiteSettings,
     progress: Progress | None = None,
-    cache: ArticleCache | None = None,
+    load: Loader | None = None,
 ) -> tuple[list[Article], list[ArticleError]]:
     """Load every article, collecting all problems instead of stopping at the first.
 
-    With a cache, an article whose file and settings are unchanged skips YAML parsing and
-    validation; only valid articles are cached, so every error is found every time.
+    ``load`` reads one article (default :func:`load_article`). A cache wraps it from
+    outside (``ArticleCache.load``: an unchanged file skips YAML parsing); this module
+    never knows about the cache. Every article's body limits are checked here either way.
     """
+    load = load or load_article
     articles: list[Article] = []
     folder = scan_folder(directory)
     errors: list[ArticleError] = list(folder.errors)
     paths = folder.paths
     for done, path in enumerate(paths, 1):
         try:
-            article = load_article(path, site) if cache is None else cache.load(path, site)
+            article = load(path, site)
             check_article_body(article)
             articles.append(article)
         except ArticleError as exc:
@@ -794,10 +804,10 @@ def load_articles(
     directory: Path,
     site: SiteSettings,
     progress: Progress | None = None,
-    cache: ArticleCache | None = None,
+    load: Loader | None = None,
 ) -> list[Article]:
     """Load every article of a folder; raise ``InvalidArticles`` listing all problems."""
-    articles, errors = scan_articles(directory, site, progress, cache)
+    articles, errors = scan_articles(directory, site, progress, load)
     if errors:
         raise InvalidArticles(errors)
     return articles

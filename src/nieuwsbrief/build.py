@@ -100,7 +100,9 @@ def load_site(project: Path, progress: Progress | None = None, *, cache: bool = 
             fix=f"create it (even empty) in {project}, or point to the project folder that has it",
         )
     article_cache = ArticleCache(project, settings.site) if cache else None
-    articles = load_articles(project / ARTICLES_DIR, settings.site, progress, article_cache)
+    # The cache wraps the loader from outside: articles.py never sees the cache.
+    load = article_cache.load if article_cache is not None else None
+    articles = load_articles(project / ARTICLES_DIR, settings.site, progress, load)
     warnings = folder_warnings(project / ARTICLES_DIR)
     if article_cache is not None:
         article_cache.save()
@@ -138,7 +140,7 @@ def render_site(
 
     settings = site.settings
     rendered = Rendered(
-        files=dict(render_feeds(settings, published(site.articles, now)))
+        files=dict(render_feeds(settings, published(site.articles, now), topic_reuse))
     )
     rendered.files.update(
         topics.render_topics(settings, published(site.articles, now), topic_reuse)
@@ -287,8 +289,6 @@ def build(
     Only files nieuwsbrief wrote are ever replaced or removed. Unless ``allow_empty_feeds``,
     a build whose feeds would hold no items while the published feeds hold some is refused.
     """
-    from nieuwsbrief.digest import DIGESTS_DIR
-    from nieuwsbrief.feeds import FEED_FILES, JSON_FILE, MAX_OLD_FEED_BYTES, feed_changes
     from nieuwsbrief.templating import TEMPLATES_DIR
 
     protect = (project, project / ARTICLES_DIR, project / TEMPLATES_DIR)
@@ -300,6 +300,33 @@ def build(
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
     # from the archive.
     with claim(out, protect) as folder:
+        from nieuwsbrief import shortcut
+
+        key = (
+            shortcut.build_key(
+                site.settings, site.articles, folder.path, now, digest_week, allow_empty_feeds
+            )
+            if cache
+            else ""
+        )
+        known = shortcut.lookup(site.settings, key, folder) if cache else None
+        if known is not None:
+            # Inputs and --out as a build that wrote nothing left them: it would write nothing.
+            drafts, scheduled = held_back(site.articles, now)
+            return BuildResult(
+                drafts=drafts,
+                scheduled=scheduled,
+                out=out,
+                files=known.files,
+                published=published(site.articles, now),
+                digest_week=known.digest_week,
+                warnings=[*site.warnings, *known.warnings],
+                removed=[],
+            )
+        # Imported only by a build that renders: a stopped build never needs them.
+        from nieuwsbrief.digest import DIGESTS_DIR
+        from nieuwsbrief.feeds import FEED_FILES, JSON_FILE, MAX_OLD_FEED_BYTES, feed_changes
+
         archive, warnings = read_manifests(folder.path, owned=folder.record)
         from nieuwsbrief.reuse import Reuse
         from nieuwsbrief.topics import read_topic_manifests, read_topic_stale
@@ -348,8 +375,15 @@ def build(
             if (data := folder.read_own(name, MAX_OLD_FEED_BYTES)) is not None
         }
         rendered.warnings.extend(feed_changes(old_feeds, published(site.articles, now)))
-        publish_claimed(folder, rendered.files, removed)
+        wrote = publish_claimed(folder, rendered.files, removed)
         reuse.save()
+        if wrote or removed or not cache:
+            shortcut.forget(site.settings)
+        else:
+            report = shortcut.Report(
+                shortcut.sizes(rendered.files), rendered.digest_week, rendered.warnings
+            )
+            shortcut.save(site.settings, key, folder, report)
     drafts, scheduled = held_back(site.articles, now)
     return BuildResult(
         drafts=drafts,

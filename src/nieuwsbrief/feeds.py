@@ -14,15 +14,18 @@ import html
 import json
 import mimetypes
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief import __version__
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
 from nieuwsbrief.markup import strip_xml_illegal
 from nieuwsbrief.urls import show
+
+if TYPE_CHECKING:
+    from nieuwsbrief.reuse import Reuse
 
 RSS_FILE = "feed.xml"
 ATOM_FILE = "atom.xml"
@@ -406,17 +409,45 @@ def stylesheet(settings: Settings) -> bytes:
     raise FileNotFoundError(STYLESHEET_FILE)  # pragma: no cover - the package ships one
 
 
-def render_feeds(settings: Settings, articles: Sequence[Article]) -> dict[str, bytes]:
+def render_feeds(
+    settings: Settings,
+    articles: Sequence[Article],
+    reuse: Reuse | None = None,
+    *,
+    scope: tuple[object, ...] = ("main",),
+    adjust: Callable[[str, bytes], tuple[str, bytes]] | None = None,
+) -> dict[str, bytes]:
     """Return every feed file, keyed by its path in the output folder.
 
     ``articles`` are all published articles, newest first: the current feeds take the
-    newest ``feeds.limit``, the archive pages all of them.
+    newest ``feeds.limit``, the archive pages all of them. With ``reuse``, a page (its RSS,
+    Atom and JSON Feed files) whose fingerprint is unchanged comes from the last build: in
+    a large build most archive pages never change. ``scope`` tells the feeds of one build
+    apart in those fingerprints (the main feeds, or a topic with everything it shows of
+    itself); ``adjust`` maps each rendered file to its final name and bytes.
     """
     files: dict[str, bytes] = {STYLESHEET_FILE: stylesheet(settings)}
-    for page in paginate(settings, articles):
-        files[page.name(RSS_FILE)] = render_rss(settings, page.articles, page)
-        files[page.name(ATOM_FILE)] = render_atom(settings, page.articles, page)
-        files[page.name(JSON_FILE)] = render_json_feed(settings, page.articles, page)
+    pages = paginate(settings, articles)
+    for page in pages:
+
+        def render(page: Page = page) -> dict[str, bytes]:
+            rendered = {
+                page.name(RSS_FILE): render_rss(settings, page.articles, page),
+                page.name(ATOM_FILE): render_atom(settings, page.articles, page),
+                page.name(JSON_FILE): render_json_feed(settings, page.articles, page),
+            }
+            return dict(adjust(*item) for item in rendered.items()) if adjust else rendered
+
+        if reuse is None:
+            files.update(render())
+            continue
+        key = f"feed-page:{json.dumps([*scope, page.number], ensure_ascii=False)}"
+        numbers = (page.number, page.prev_archive, page.next_archive, len(pages))
+        fingerprint = reuse.fingerprint(key, scope, numbers, articles=page.articles)
+        files.update(reuse.group(key, fingerprint, render))
+    if adjust:
+        name, data = adjust(STYLESHEET_FILE, files.pop(STYLESHEET_FILE))
+        files[name] = data
     return files
 
 

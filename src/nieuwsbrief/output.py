@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import stat
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -140,14 +141,49 @@ def _fsync_path(path: Path, *, directory: bool = False) -> None:
         os.close(descriptor)
 
 
-def _write_new(path: Path, data: bytes, mode: int = 0o666) -> None:
-    """Create ``path`` (it must not exist), write ``data`` and flush it to disk."""
+def _write_new(path: Path, data: bytes, mode: int = 0o666, *, sync: bool = True) -> None:
+    """Create ``path`` (it must not exist), write ``data`` and flush it to disk.
+
+    With ``sync=False`` the caller flushes later (see :func:`_sync_files`).
+    """
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
         handle.flush()
-        # Without this a power cut after the rename could leave a renamed but empty file.
-        os.fsync(handle.fileno())
+        if sync:
+            # Without this a power cut after the rename could leave a renamed but empty file.
+            os.fsync(handle.fileno())
+
+
+def _syncfs(folder: Path) -> bool:
+    """Flush the whole file system holding ``folder`` in one call; False where unsupported.
+
+    Linux's ``syncfs(2)`` writes every dirty file of that file system to disk before it
+    returns: one call instead of one ``fsync`` per staged file (22,000 in a large cold
+    build, most of its publishing time).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return bool(syncfs(descriptor) == 0)
+    finally:
+        os.close(descriptor)
+
+
+def _sync_files(folder: Path, paths: Iterable[Path]) -> None:
+    """Flush the files at ``paths`` (all inside ``folder``) to disk, then the folder."""
+    if not _syncfs(folder):
+        for path in paths:
+            _fsync_path(path)
+    _fsync_path(folder, directory=True)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -269,6 +305,9 @@ class OutputFolder:
     path: Path
     record: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    # Own files read back in this build and found as recorded, with their stat signature
+    # then: the publish need not hash them again while the signature is unchanged.
+    verified: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
     def owns(self, name: str) -> bool:
         """Say whether nieuwsbrief wrote ``name`` (relative to the folder)."""
@@ -280,13 +319,24 @@ class OutputFolder:
             return None
         try:
             path = _inside(self.path, safe_relative(name))
-            if _current_hash(path) != self.record[name]:
+            # Read once, then hash what was read: what is returned is what was checked.
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(descriptor, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    return None
+                data = handle.read(limit + 1)
+            if len(data) > limit or sha256(data) != self.record[name]:
                 return None
-            if path.stat().st_size > limit:
-                return None
-            return path.read_bytes()
+            self.verified[name] = _signature(info)
+            return data
         except (Blocked, ValueError, OSError):
             return None
+
+
+def _signature(info: os.stat_result) -> tuple[int, int, int, int]:
+    """Return what changes when a file is written, replaced or touched."""
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _contains(ancestor: Path, path: Path) -> bool:
@@ -430,7 +480,7 @@ def recover(out: Path) -> None:
                 return name in OUTPUT_NAMES or bool(_LEGACY_DIGEST_PATH.match(name))
             return record.get(name) == digest
 
-        _apply(out, journal, owns)
+        _apply(out, journal, owns, strict=True)
     _drop_staging(out)
 
 
@@ -486,22 +536,32 @@ def _drop_staging(out: Path) -> None:
         shutil.rmtree(staging)
 
 
-def _apply(out: Path, journal: _Journal, owns: Callable[[str, str], bool]) -> None:
+def _apply(
+    out: Path, journal: _Journal, owns: Callable[[str, str], bool], *, strict: bool = False
+) -> None:
     """Carry out a journal: rename staged files into place, remove, write the record.
 
     Idempotent, so a build killed half-way is finished by running it again. A destination
     is only replaced or removed while it is absent or ``owns(path, sha256)`` says its bytes
-    are nieuwsbrief's.
+    are nieuwsbrief's. With ``strict`` (a journal read back from disk), the record written
+    keeps only what ``owns`` accepts and the files this journal moved into place (now, or
+    before the kill) whose bytes are the ones it names: a forged journal cannot make a
+    foreign file nieuwsbrief's.
     """
     staging = out / STAGING_DIR
     touched: set[Path] = set()
+    placed: set[str] = set()
     half = len(journal.moves) // 2
     for index, (staged_name, destination, digest) in enumerate(journal.moves):
         if index == half:
             _reached("mid-commit")
         staged = staging / staged_name
         if not staged.is_file() or staged.is_symlink():
-            continue  # moved already, before the kill
+            # Moved already, before the kill: it is nieuwsbrief's if it holds those bytes.
+            with contextlib.suppress(Blocked, OSError):
+                if _current_hash(_inside(out, PurePosixPath(destination))) == digest:
+                    placed.add(destination)
+            continue
         try:
             target = _inside(out, PurePosixPath(destination))
         except Blocked:
@@ -522,6 +582,7 @@ def _apply(out: Path, journal: _Journal, owns: Callable[[str, str], bool]) -> No
         target.parent.mkdir(parents=True, exist_ok=True)
         staged.replace(target)
         touched.add(target.parent)
+        placed.add(destination)
     for destination, digest in journal.removals:
         try:
             target = _inside(out, PurePosixPath(destination))
@@ -543,7 +604,14 @@ def _apply(out: Path, journal: _Journal, owns: Callable[[str, str], bool]) -> No
     for folder in sorted(touched, key=lambda path: len(path.parts), reverse=True):
         if folder.is_dir():
             _fsync_path(folder, directory=True)
-    _write_atomic(out / RECORD_FILE, _record_bytes(journal.record))
+    record = journal.record
+    if strict:
+        record = {
+            name: digest
+            for name, digest in record.items()
+            if name in placed or owns(name, digest)
+        }
+    _write_atomic(out / RECORD_FILE, _record_bytes(record))
     _reached("committed")
     (out / JOURNAL_FILE).unlink()
     _drop_staging(out)
@@ -560,12 +628,13 @@ def publish(
 
 def publish_claimed(
     folder: OutputFolder, files: Mapping[str, bytes], remove: Iterable[str] = ()
-) -> None:
+) -> bool:
     """Do what :func:`publish` does, for a folder yielded by :func:`claim`.
 
     Every other file nieuwsbrief wrote earlier stays as it is, and stays recorded. A path
     that holds a file nieuwsbrief did not write, or one changed since it wrote it, stops the
-    publish before anything is written.
+    publish before anything is written. Return False when the folder already held every
+    file as given and nothing was written, removed or recorded anew.
     """
     out = folder.path
     try:
@@ -574,7 +643,8 @@ def publish_claimed(
     except ValueError as exc:
         raise BuildError(f"refusing to write a path outside --out {out}: {exc}") from None
     with _os_errors(out):
-        changes, plan_removals = _plan(folder, targets, removals)
+        hashes = {name: sha256(data) for name, data in targets.items()}
+        changes, plan_removals = _plan(folder, hashes, removals)
         record = dict(folder.record)
         for name in plan_removals:
             record.pop(name, None)
@@ -582,9 +652,9 @@ def publish_claimed(
             # Forget what is gone (deleted by hand): its path is nobody's now.
             if name not in targets and not os.path.lexists(out / name):
                 del record[name]
-        record.update({name: sha256(data) for name, data in targets.items()})
+        record.update(hashes)
         if not changes and not plan_removals and record == folder.record and out.is_dir():
-            return
+            return False
         if not out.is_dir():
             out.mkdir(parents=True)
             _fsync_path(out.parent, directory=True)
@@ -597,11 +667,12 @@ def publish_claimed(
             if index == half:
                 _reached("mid-write")
             staged_name = f"{index:06d}"
-            _write_new(staging / staged_name, targets[name])
+            _write_new(staging / staged_name, targets[name], sync=False)
             if mode is not None:
                 (staging / staged_name).chmod(mode)
             moves.append([staged_name, name])
-        _fsync_path(staging, directory=True)
+        # Every staged file is on disk before the journal names it.
+        _sync_files(staging, (staging / staged for staged, _ in moves))
         journal = {
             "format": JOURNAL_FORMAT,
             "files": dict(sorted(record.items())),
@@ -619,25 +690,40 @@ def publish_claimed(
             lambda name, digest: folder.record.get(name) == digest,
         )
         folder.record = record
+    return True
+
+
+def _known_hash(folder: OutputFolder, name: str, path: Path) -> str | None:
+    """Return the hash of an output, trusting this build's check of it while unchanged."""
+    seen = folder.verified.get(name)
+    if seen is not None:
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            return None
+        if stat.S_ISREG(info.st_mode) and _signature(info) == seen:
+            return folder.record[name]
+    return _current_hash(path)
 
 
 def _plan(
-    folder: OutputFolder, targets: Mapping[str, bytes], removals: Iterable[str]
+    folder: OutputFolder, targets: Mapping[str, str], removals: Iterable[str]
 ) -> tuple[list[tuple[str, int | None]], list[str]]:
     """Return the files to (re)write with the mode to keep, and the own files to remove.
 
-    Raise BuildError naming the first path that is not nieuwsbrief's to change.
+    ``targets`` maps each path to the SHA-256 of its new bytes. Raise BuildError naming the
+    first path that is not nieuwsbrief's to change.
     """
     out = folder.path
     blocked: list[str] = []
     changes: list[tuple[str, int | None]] = []
-    for name, data in sorted(targets.items()):
+    for name, digest in sorted(targets.items()):
         try:
             path = _inside(out, PurePosixPath(name))
             if name not in folder.record and os.path.lexists(path):
                 blocked.append(f"{quote(name)} exists but nieuwsbrief did not write it")
                 continue
-            current = _current_hash(path)
+            current = _known_hash(folder, name, path)
         except Blocked as exc:
             blocked.append(f"{exc}, where nieuwsbrief writes {quote(name)}")
             continue
@@ -647,7 +733,7 @@ def _plan(
         if current != folder.record[name]:
             blocked.append(f"{quote(name)} was changed since nieuwsbrief wrote it")
             continue
-        if current != sha256(data):
+        if current != digest:
             changes.append((name, stat.S_IMODE(path.stat().st_mode)))
     planned: list[str] = []
     for name in removals:

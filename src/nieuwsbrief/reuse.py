@@ -95,6 +95,8 @@ class Reuse:
         return found
 
     def fingerprint(self, *parts: object, articles: Sequence[Article] = ()) -> str:
+        if self.read is None:
+            return ""  # Nothing is reused or saved without a reader: skip the hashing.
         return _hash(self.base, parts, [self.article(article) for article in articles])
 
     def get(self, key: str, fingerprint: str) -> dict[str, bytes] | None:

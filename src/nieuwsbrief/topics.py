@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import heapq
 import json
 import os
 import re
@@ -128,17 +127,33 @@ def related_articles(published: Sequence[Article], limit: int) -> dict[str, list
     for rank, article in enumerate(published):
         key = frozenset(slugs_of[rank])
         if key not in ranked:
-            counts: Counter[int] = Counter()
-            for slug in key:
-                counts.update(by_topic[slug])
-            ranked[key] = [
-                other
-                for other, _ in heapq.nsmallest(
-                    limit + 1, counts.items(), key=lambda item: (-item[1], item[0])
-                )
-            ]
+            ranked[key] = _top_ranks([by_topic[slug] for slug in sorted(key)], limit + 1)
         result[article.slug] = [published[other] for other in ranked[key] if other != rank][:limit]
     return result
+
+
+def _top_ranks(lists: Sequence[list[int]], count: int) -> list[int]:
+    """Return the ``count`` ranks found in most of ``lists`` (each sorted), lowest rank first.
+
+    The same order as sorting every rank by (-number of lists holding it, rank), without
+    sorting them all: only the ranks at or above the count's threshold are sorted.
+    """
+    if len(lists) == 1:
+        return lists[0][:count]
+    counts: Counter[int] = Counter()
+    for ranks in lists:
+        counts.update(ranks)
+    histogram = Counter(counts.values())
+    threshold, seen = 1, 0
+    for shared in sorted(histogram, reverse=True):
+        seen += histogram[shared]
+        if seen >= count:
+            threshold = shared
+            break
+    candidates = [rank for rank, shared in counts.items() if shared >= threshold]
+    candidates.sort()
+    candidates.sort(key=counts.__getitem__, reverse=True)  # stable: ties stay by rank
+    return candidates[:count]
 
 
 # --- The crisis-line notice --------------------------------------------------------------
@@ -231,7 +246,9 @@ def notice_html(settings: Settings) -> str:
     return _NOTICES[key]
 
 
+@lru_cache(maxsize=1)
 def _defaults() -> Path:
+    """Return the package's default templates folder (looked up once: a build asks often)."""
     from nieuwsbrief.scaffold import skeleton_dir
 
     return skeleton_dir() / "templates"
@@ -275,10 +292,9 @@ def render(settings: Settings, name: str, context: Mapping[str, Any]) -> str:
     import jinja2
 
     from nieuwsbrief.errors import BuildError, template_error
-    from nieuwsbrief.scaffold import skeleton_dir
 
     templates = settings.project_dir / "templates"
-    environment = _environment(templates, skeleton_dir() / "templates")
+    environment = _environment(templates, _defaults())
     try:
         return str(environment.get_template(name).render(**context))
     except jinja2.TemplateNotFound as exc:
@@ -308,25 +324,27 @@ def topic_settings(settings: Settings, topic: Topic) -> Settings:
     return dataclasses.replace(settings, site=site, feeds=feeds)
 
 
-def topic_feeds(settings: Settings, topic: Topic) -> dict[str, bytes]:
+def topic_feeds(settings: Settings, topic: Topic, reuse: Reuse | None = None) -> dict[str, bytes]:
     """Return a topic's feed files (RSS, Atom, JSON Feed, archives) by output path.
 
     The items are the main feeds' items, with the same ids; the Atom feed's own id is the
-    topic's page, so a reader can tell the feeds apart.
+    topic's page, so a reader can tell the feeds apart. With ``reuse``, unchanged pages
+    come from the last build (see :func:`nieuwsbrief.feeds.render_feeds`).
     """
     from nieuwsbrief.feeds import ATOM_FILE, render_feeds
 
     own = topic_settings(settings, topic)
-    files = render_feeds(own, topic.articles)
     main_id = f"<id>{settings.site.base_url}/</id>".encode()
     topic_id = f"<id>{settings.site.url(topic_path(settings, topic.slug))}/</id>".encode()
     prefix = f"{TAGS_DIR}/{topic.slug}/"
-    result = {}
-    for name, data in files.items():
+
+    def adjust(name: str, data: bytes) -> tuple[str, bytes]:
         if name.rsplit("/", 1)[-1].startswith(ATOM_FILE.split(".")[0]):
             data = data.replace(main_id, topic_id, 1)
-        result[prefix + name] = data
-    return result
+        return prefix + name, data
+
+    scope = ("topic", topic.slug, topic.name, topic.description)
+    return render_feeds(own, topic.articles, reuse, scope=scope, adjust=adjust)
 
 
 def feed_links(settings: Settings, topic: Topic) -> dict[str, str]:
@@ -630,14 +648,8 @@ def render_topics(
     topics = group_topics(settings, published)
     files: dict[str, bytes] = {}
     for topic in topics:
-        key = f"feeds:{topic.slug}"
-        about = (topic.name, topic.description, topic.slug)
-        fingerprint = reuse.fingerprint(key, about, articles=topic.articles)
-
-        def render(topic: Topic = topic) -> dict[str, bytes]:
-            return topic_feeds(settings, topic)
-
-        files.update(reuse.group(key, fingerprint, render))
+        # Page by page: an article changed or added re-renders only the pages it is on.
+        files.update(topic_feeds(settings, topic, reuse))
     files[INDEX_FILE] = topic_index(settings, topics)
     files.update(render_lists(settings, published, topics, reuse))
     return files
