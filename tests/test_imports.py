@@ -21,10 +21,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "nieuwsbrief"
 # topics); the coordinator deletes an entry when the circle is gone after merging, and
 # test_known_circles_still_exist fails as soon as one is stale, so none outlives its circle.
 KNOWN_CIRCLES: dict[tuple[str, str], str] = {
-    ("markup", "articles"): (
-        "markup borrows articles.slugify for heading ids; slugify belongs in markup or urls "
-        "(speed engineer: markup.py and articles.py)"
-    ),
     ("digest", "topics"): (
         "the digest reads the crisis notice from topics, which renders topic digests; the "
         "notice belongs in a module of its own that digest, feeds and topics read "

@@ -21,7 +21,7 @@ from nieuwsbrief.markup import (
     strip_xml_illegal,
     teaser,
 )
-from nieuwsbrief.urls import absolute_url, show
+from nieuwsbrief.urls import absolute_url, show, slugify
 from nieuwsbrief.yamlsafe import DuplicateKeyError, YamlRefused, load_yaml
 
 ARTICLES_DIR = "articles"
@@ -287,14 +287,6 @@ def bounded_moment(moment: dt.datetime, zone: ZoneInfo, value: object = None) ->
                 "daylight saving time starts; write the time after the change, or an offset"
             )
     return moment
-
-
-def slugify(text: str) -> str:
-    """Turn a (Dutch) title into a lowercase ASCII slug: 'Één café?' -> 'een-cafe'."""
-    import unicodedata
-
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 def _text(path: Path, front: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:

@@ -398,7 +398,7 @@ def _text_of(node: _Node) -> str:
 
 
 def _anchor(text: str) -> str:
-    from nieuwsbrief.articles import slugify
+    from nieuwsbrief.urls import slugify
 
     return slugify(text) or _ID.sub("-", text.lower()).strip("-")
 

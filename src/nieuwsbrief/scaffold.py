@@ -9,10 +9,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from nieuwsbrief.articles import ARTICLES_DIR, slugify
+from nieuwsbrief.articles import ARTICLES_DIR
 from nieuwsbrief.config import SETTINGS_FILE
 from nieuwsbrief.errors import ConfigError, InvalidSettings, NieuwsbriefError, quote
 from nieuwsbrief.templating import TEMPLATES_DIR as TEMPLATES_DIR  # reuse.py reads it here
+from nieuwsbrief.urls import slugify
 
 # The welcome article in both forms of address (site.address_form).
 WELCOME_ARTICLE = {

@@ -73,3 +73,11 @@ def with_utm(url: str, week: str) -> str:
     utm = urlencode({"utm_source": "nieuwsbrief", "utm_medium": "email", "utm_campaign": week})
     query = f"{parts.query}&{utm}" if parts.query else utm
     return urlunsplit(parts._replace(query=query))
+
+
+def slugify(text: str) -> str:
+    """Turn a (Dutch) title into a lowercase ASCII slug: 'Één café?' -> 'een-cafe'."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
