@@ -256,37 +256,21 @@ def digest_notice(settings: Settings, article: Article) -> dict[str, Any] | None
 # --- Templates with the package's defaults behind the project's ----------------------------
 
 
-@lru_cache(maxsize=8)
 def _environment(project_templates: Path, defaults: Path) -> Any:
-    import jinja2
+    from nieuwsbrief import templating
 
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(project_templates), jinja2.FileSystemLoader(defaults)]
-        ),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    return templating._environment((project_templates, defaults), True)
 
 
 def render(settings: Settings, name: str, context: Mapping[str, Any]) -> str:
     """Render an HTML template of the topic layer; a project without it uses the default."""
-    import jinja2
-
-    from nieuwsbrief.errors import BuildError, template_error
-    from nieuwsbrief.scaffold import skeleton_dir
+    from nieuwsbrief import templating
 
     templates = settings.project_dir / "templates"
-    environment = _environment(templates, skeleton_dir() / "templates")
-    try:
-        return str(environment.get_template(name).render(**context))
-    except jinja2.TemplateNotFound as exc:
-        if exc.name != name:
-            raise template_error(exc, templates / name) from None
-        raise BuildError(f"{templates / name}: template not found; reinstall nieuwsbrief") from None
-    except Exception as exc:
-        raise template_error(exc, templates / name) from None
+    html = templating.render(
+        templates, name, context, html=True, defaults=True, missing="reinstall nieuwsbrief"
+    )
+    return templating.filter_links(html, templates / name)
 
 
 # --- Per-topic feeds and the index ---------------------------------------------------------
