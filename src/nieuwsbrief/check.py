@@ -180,7 +180,7 @@ def check_project(
     except InputError as error:
         return _from_errors(error)
     now = settings.localize(now)
-    from nieuwsbrief.scaffold import example_warnings
+    from nieuwsbrief.scaffold import example_warnings, placeholder_warnings
 
     examples = [
         Problem("warning", str(settings.path), *found) for found in example_warnings(settings.raw)
@@ -198,6 +198,9 @@ def check_project(
     for article in articles:
         path = str(article.source)
         problems += [Problem("warning", path, "body", w) for w in body_warnings(article)]
+        problems += [
+            Problem("warning", path, "body", w) for w in placeholder_warnings(article.body)
+        ]
         problems.extend(_article_warnings(article, now, settings.site.timezone))
     from nieuwsbrief.topics import topic_warnings
 

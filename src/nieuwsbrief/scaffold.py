@@ -61,6 +61,13 @@ GITIGNORE = """\
 .nieuwsbrief-cache/
 """
 
+# The body 'nieuwsbrief new' writes: instructions for the editor, never for readers ('check'
+# warns while any sentence of it is left, see placeholder_warnings).
+NEW_ARTICLE_BODY = (
+    "Schrijf hier de eerste alinea. Spreek lezers aan met '{form}' "
+    "(site.address_form in schedule.yaml). Zonder summary wordt die alinea de teaser.\n"
+)
+
 # A longer title gives a slug cut at a word boundary: file names stay well within the OS's limit.
 MAX_SLUG_CHARS = 80
 
@@ -329,8 +336,7 @@ def new_article(
             handle.write(
                 f'---\n{header}# summary: "Eén of twee zinnen die lezers nieuwsgierig maken."\n'
                 '# image: /images/naam.jpg\n# image_alt: "Wat er op de afbeelding staat"\n---\n\n'
-                f"Schrijf hier de eerste alinea. Spreek lezers aan met '{form}' "
-                "(site.address_form in schedule.yaml). Zonder summary wordt die alinea de teaser.\n"
+                + NEW_ARTICLE_BODY.format(form=form)
             )
     except FileExistsError:
         if not path.exists():
@@ -344,6 +350,24 @@ def new_article(
             f"{path.parent} is a folder you may write to, or choose a shorter title"
         ) from None
     return path
+
+
+def placeholder_warnings(body: str) -> list[str]:
+    """Warn when a body still holds the instructions that 'nieuwsbrief new' writes into it.
+
+    The fragments come from ``NEW_ARTICLE_BODY`` itself (each sentence of at least 20
+    characters around the form of address), matched with any line wrapping.
+    """
+    text = " ".join(body.split())
+    for piece in NEW_ARTICLE_BODY.split("{form}"):
+        for sentence in re.split(r"(?<=[.)])\s+", " ".join(piece.split())):
+            fragment = sentence.strip(" '")
+            if len(fragment) >= 20 and fragment in text:
+                return [
+                    f"still holds the placeholder text of 'nieuwsbrief new' ({fragment!r}); "
+                    "replace it by the article's own text"
+                ]
+    return []
 
 
 def _bounded(slug: str) -> str:
