@@ -54,3 +54,10 @@ def test_the_editors_own_text_gives_no_warning(project: Path, run_cli: RunCli) -
     result = run_cli("check", "-p", project, "--now", NOW)
     assert "placeholder text" not in result.output, result.output
     assert not placeholder_warnings("Schrijf je mee? Zonder summary is het ook goed.")
+
+
+def test_a_draft_may_still_hold_the_instructions(project: Path, run_cli: RunCli) -> None:
+    result = run_cli("new", "Nog bezig", "-p", project, "--date", "2025-11-20")
+    assert result.exit_code == 0, result.output
+    checked = run_cli("check", "-p", project, "--now", NOW)
+    assert "placeholder text" not in checked.output, checked.output

@@ -198,9 +198,10 @@ def check_project(
     for article in articles:
         path = str(article.source)
         problems += [Problem("warning", path, "body", w) for w in body_warnings(article)]
-        problems += [
-            Problem("warning", path, "body", w) for w in placeholder_warnings(article.body)
-        ]
+        if not article.draft:  # a draft is still being written; what goes out must not say so
+            problems += [
+                Problem("warning", path, "body", w) for w in placeholder_warnings(article.body)
+            ]
         problems.extend(_article_warnings(article, now, settings.site.timezone))
     from nieuwsbrief.topics import topic_warnings
 

@@ -418,7 +418,8 @@ def missing_notices(settings: Settings, digest: Digest) -> list[str]:
     if not any(has_notice(settings, article) for article in shown):
         return []
     segments = notice_segments(settings)
-    first = str(segments[0]["text"] or "").strip()
+    # Compared with white space made one space: the text part wraps a long notice.
+    first = " ".join(str(segments[0]["text"] or "").split())
     count = sum(1 for article in shown if has_notice(settings, article))
     missing = [
         name
@@ -426,7 +427,7 @@ def missing_notices(settings: Settings, digest: Digest) -> list[str]:
             ("digest.mjml.j2", html.unescape(digest.email_html)),
             ("digest.txt.j2", digest.text),
         )
-        if text.count(first) < count
+        if " ".join(text.split()).count(first) < count
     ]
     if not missing:
         return []
@@ -533,6 +534,25 @@ def mentions_crisis(settings: Settings, text: str) -> str | None:
     return match[1] if match else None
 
 
+def notice_warnings(settings: Settings) -> list[tuple[str, str, str]]:
+    """Return (file, field, message) when ``topics.crisis_notice`` names no help line.
+
+    The same warning in check (topic_warnings) and build: a notice without 113 or 0800-0113
+    sends a reader in crisis nowhere.
+    """
+    notice = settings.topics.crisis_notice
+    if notice is None or _HELP_LINE.search(notice):
+        return []
+    return [
+        (
+            str(settings.path),
+            "topics.crisis_notice",
+            "does not mention 113 or 0800-0113; add 'Bel 113 of gratis 0800-0113, of chat "
+            "via 113.nl', or remove the setting to use the default notice",
+        )
+    ]
+
+
 def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tuple[str, str, str]]:
     """Return (file, field, message) for near-duplicate topics and forgotten crisis notices."""
     from nieuwsbrief.errors import quote
@@ -582,6 +602,7 @@ def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tupl
                     "or write crisis_notice: true (or false, if the notice does not belong)",
                 )
             )
+    warnings.extend(notice_warnings(settings))
     digest_slugs = {topic_slug(tag): tag for tag in settings.digest.topics}
     for slug, tag in sorted(digest_slugs.items()):
         if slug not in spellings:
