@@ -139,7 +139,11 @@ def _digest_warnings(
         where = f"line {error.line}: " if error.line else ""
         return [Problem("error", error.template, None, where + error.problem)]
     except NieuwsbriefError as error:
-        return [Problem("error", str(settings.project_dir / "templates"), None, str(error))]
+        templates = str(settings.project_dir / "templates")
+        head, colon, rest = str(error).partition(": ")
+        if colon and head.startswith(templates):  # the message names the file already
+            return [Problem("error", head, None, rest)]
+        return [Problem("error", templates, None, str(error))]
     if rendered.digest is None or not rendered.digest.overflow:
         return []
     shown, overflow = len(rendered.digest.items), len(rendered.digest.overflow)
