@@ -22,6 +22,7 @@ from nieuwsbrief.errors import BuildError, NieuwsbriefError
 from nieuwsbrief.templating import (
     MAX_LOOP_ITERATIONS,
     MAX_TEMPLATE_BYTES,
+    _Finder,
     filter_links,
     read_static,
     render,
@@ -210,6 +211,27 @@ def test_the_link_filter_drops_every_disguised_scheme_and_keeps_the_rest(
     assert f'<a href="{html.escape(safe)}">goed</a>' in cleaned
     for value in re.findall(r"""(?:href|src|action|poster|data|srcset)=["']([^"']*)""", cleaned):
         assert safe_web_url(html.unescape(value)), value
+    finder = _Finder()  # the parser that rewrites pages finds nothing left to rewrite
+    finder.feed(cleaned)
+    assert not finder.fixes, finder.fixes
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["<a ", "<img ", "href", "src", "srcset", "=", "==", " ", '"', "'", ">", "/",
+             "javascript", "data", "http", ":", "&#58;", "&colon;", "x", ",", "\t", "<!--",
+             "-->"]
+        ),
+        max_size=25,
+    )
+)  # fmt: skip
+def test_the_fast_path_never_passes_what_the_parser_would_rewrite(pieces: list[str]) -> None:
+    page = "".join(pieces)
+    finder = _Finder()
+    finder.feed(filter_links(page, "test"))
+    finder.close()
+    assert not finder.fixes, (page, finder.fixes)
 
 
 @given(st.sampled_from(SAFE), st.text(max_size=20).filter(lambda t: "<" not in t and "&" not in t))
