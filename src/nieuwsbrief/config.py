@@ -216,7 +216,7 @@ def header_text_problem(value: str) -> tuple[str, str] | None:
     if "=?" in value:
         return (
             "holds '=?', which mail programs read as the start of an encoded word (RFC 2047)",
-            "write it without '=?' (for example '= ?')",
+            "write it without '=?', for example with a space: '= ?'",
         )
     bidi = BIDI_CONTROL.search(value)
     if bidi:
