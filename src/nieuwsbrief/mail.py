@@ -266,7 +266,8 @@ def _check_headers(data: bytes, envelope: Envelope) -> None:
         ):
             problems.append(name)
     if not problems and any(name.lower() not in known for name in parsed):
-        problems.append("list")  # a header of its own, named by the input: not repeated here
+        # A header of its own, named by the input: its name is not repeated here.
+        problems.append("list (a header nieuwsbrief does not write)")
     if problems:
         raise BuildError(
             f"the digest's mail header {problems[0]} would not read as written "
