@@ -89,7 +89,8 @@ def assert_inert(out: Path) -> None:
             continue
         data = path.read_bytes()
         text = data.decode("utf-8").replace("\r\n", "\n")
-        for url in link_targets(text):
+        # A plain-text file has no links to follow: '<a href=...>' in it is shown as text.
+        for url in [] if path.suffix == ".txt" else link_targets(text):
             assert not re.match(r"\s*(javascript|vbscript|data):", url, re.I), (path, url)
         assert not XML_ILLEGAL.search(text), (path, XML_ILLEGAL.findall(text)[:3])
         if path.suffix == ".eml":

@@ -180,7 +180,32 @@ TEMPLATE_PIECES = st.sampled_from(
         '"',
     ]
 )
-TEMPLATE_FILES = st.sampled_from(["digest.txt.j2", "digest.mjml.j2", "archive.html.j2"])
+TEMPLATE_PIECES = TEMPLATE_PIECES | st.sampled_from(
+    [
+        # Loops that write nothing: only a bound on loop steps ends them (finding 6).
+        "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+        "{% for i in range(999) %}{% for j in range(999) %}{{ '' }}{% endfor %}{% endfor %}",
+        "{% for x in [[1, [2]], [3]] recursive %}{% if x is iterable %}{{ loop(x) }}"
+        "{% endif %}{% endfor %}",
+        # Links a web page must not carry (finding 7).
+        '<a href="javascript:alert(1)">klik</a>',
+        '<img src="data:image/png;base64,AAAA" alt="">',
+        '<a href=" JaVaScRiPt:alert(2)">x</a>',
+        '<a href="&#106;avascript&colon;alert(3)">x</a>',
+        "<a href='vbscript:x'>x</a><form action=\"javascript:x\"></form>",
+        '<a href="https://www.example.nl/">goed</a>',
+    ]
+)
+# The digest's templates and the topic layer's (finding 2: those were not sandboxed).
+TEMPLATE_FILES = st.sampled_from(
+    [
+        "digest.txt.j2",
+        "digest.mjml.j2",
+        "archive.html.j2",
+        "list.html.j2",
+        "crisis_notice.html.j2",
+    ]
+)
 
 
 def insert_snippet(template: Path, snippet: str) -> None:
@@ -196,12 +221,34 @@ def insert_snippet(template: Path, snippet: str) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(name=TEMPLATE_FILES, pieces=st.lists(TEMPLATE_PIECES, min_size=1, max_size=5))
-def test_any_template_text_is_inert_or_a_clean_error(name: str, pieces: list[str]) -> None:
+@given(
+    name=TEMPLATE_FILES,
+    pieces=st.lists(TEMPLATE_PIECES, min_size=1, max_size=5),
+    linked_out=st.sampled_from([False, False, False, True]),
+)
+def test_any_template_text_is_inert_or_a_clean_error(
+    name: str, pieces: list[str], linked_out: bool
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
         project = fresh_project(Path(folder))
-        insert_snippet(project / "templates" / name, "".join(pieces))
+        template = project / "templates" / name
+        insert_snippet(template, "".join(pieces))
+        (project / "articles" / "2025-11-20-hulp.md").write_text(  # shows crisis_notice.html.j2
+            '---\ntitle: "Hulp"\ndate: 2025-11-20T10:00:00+01:00\ncrisis_notice: true\n'
+            "---\nTekst.\n",
+            "utf-8",
+        )
+        if linked_out:  # the same text, read through a link to a file outside the project
+            secret = Path(folder) / "GEHEIM.j2"
+            secret.write_text("GEHEIM-12345 " + template.read_text("utf-8"), "utf-8")
+            template.unlink()
+            template.symlink_to(secret)
         built, checked = build_and_check(project, Path(folder) / "out")
+        if linked_out:
+            assert built.exit_code == 1 and checked.exit_code == 1, (built.output, checked.output)
+            assert "outside the templates folder" in built.output + checked.output
+            out = Path(folder) / "out"
+            assert not any(b"GEHEIM" in p.read_bytes() for p in out.rglob("*") if p.is_file())
         if built.exit_code == 0:
             assert_inert(Path(folder) / "out")
             assert checked.exit_code == 0, checked.output
@@ -233,3 +280,70 @@ def test_any_text_in_a_field_is_inert_or_a_clean_error(key: str, text: str, as_l
         [*title, ("date", "2025-11-20"), (key, raw)] if key != "date" else [*title, (key, raw)],
         False,
     )
+
+
+# Pieces of a body around the raw-text tags that markup.py marks with U+FDD0 before parsing.
+SENTINEL_PIECES = st.sampled_from(
+    [
+        "[de uitleg](https://www.example.nl/zoek?q=",
+        "[m](mailto:a@b.nl?body=",
+        "![i](https://x.nl/",
+        "[h](https://",
+        "<https://www.example.nl/",
+        "[r]: https://x.nl/",
+        "\n\n[ref][r]\n",
+        "<style>",
+        "</style>",
+        "<title>",
+        "<textarea>",
+        "<script>",
+        "<xmp>",
+        "<!--",
+        "<![CDATA[",
+        "<?",
+        ".nl/x)",
+        ")",
+        ">",
+        " ",
+        "\n",
+        "tekst",
+        "`",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pieces=st.lists(SENTINEL_PIECES | ANY_TEXT, max_size=10))
+def test_no_internal_marker_reaches_an_output_for_any_body(pieces: list[str]) -> None:
+    """Finding 8: U+FDD0 stood for '<' of raw-text tags and leaked into links, encoded."""
+    import re
+    from urllib.parse import unquote
+
+    from nieuwsbrief.markup import render_markdown
+
+    body = strip_xml_illegal("".join(pieces))
+    try:
+        html = render_markdown(body, "https://www.example.nl/")
+    except ValueError:  # beyond the body limits: a clean error, nothing written
+        return
+    noncharacters = re.compile("[\ufdd0-\ufdef]")
+    assert not noncharacters.search(html)
+    assert not noncharacters.search(unquote(html))
+    for label in re.findall(r"xn--[A-Za-z0-9-]+", html):
+        try:
+            decoded = label[4:].encode("ascii").decode("punycode")
+        except UnicodeError:
+            continue
+        assert not noncharacters.search(decoded), label
+
+
+def test_a_url_with_a_raw_text_tag_keeps_its_escape() -> None:
+    from nieuwsbrief.markup import render_markdown
+
+    html = render_markdown(
+        "Zie [de uitleg](https://www.example.nl/zoek?q=<style>) en "
+        "[m](mailto:a@b.nl?body=<script>).",
+        "https://www.example.nl/",
+    )
+    assert 'href="https://www.example.nl/zoek?q=%3Cstyle%3E"' in html
+    assert 'href="mailto:a@b.nl?body=%3Cscript%3E"' in html

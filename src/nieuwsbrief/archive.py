@@ -9,7 +9,7 @@ from typing import Any
 from nieuwsbrief.config import Settings
 from nieuwsbrief.dutch import dutch_date
 from nieuwsbrief.feeds import RSS_FILE, feed_url
-from nieuwsbrief.templating import TEMPLATES_DIR, render_template
+from nieuwsbrief.templating import TEMPLATES_DIR, filter_links, render_template
 
 ARCHIVE_TEMPLATE = "archive.html.j2"
 
@@ -48,4 +48,5 @@ def render_archive(
         },
         html=True,
     )
+    html = filter_links(html, settings.project_dir / TEMPLATES_DIR / ARCHIVE_TEMPLATE)
     return html.encode("utf-8")

@@ -324,7 +324,22 @@ def _clean(path: Path, key: str, value: str) -> str:
             field=key,
             fix="shorten it",
         )
+    bidi = _BIDI_CONTROL.search(value)
+    if bidi:
+        raise ArticleError(
+            path,
+            f"holds an invisible direction control U+{ord(bidi[0]):04X}",
+            field=key,
+            fix="remove it",
+        )
     return _LINE_BREAKS.sub(" ", strip_xml_illegal(value)).strip()
+
+
+# Direction overrides and isolates make a one-line text read otherwise than written (a
+# spoofed title in a feed reader or a mail's subject list); ZWJ/ZWNJ stay (emoji, scripts).
+# Bodies keep them: there they are paragraph text that an editor may need for Arabic or
+# Hebrew quotes, and a browser ends their effect at the end of the paragraph.
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:

@@ -146,6 +146,7 @@ def render_site(
         topics.render_topics(settings, published(site.articles, now), topic_reuse)
     )
     topic_manifests = {(m["week"], m["topic"]["slug"]): m for m in topic_archive}
+    rendered.warnings += [f"{f}: field '{k}': {m}" for f, k, m in topics.notice_warnings(settings)]
     window = digest_window(settings, now, digest_week)
     zone = settings.digest.timezone
     articles = digest_articles(site.articles, window, now)

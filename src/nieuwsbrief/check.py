@@ -140,7 +140,11 @@ def _digest_warnings(
         where = f"line {error.line}: " if error.line else ""
         return [Problem("error", error.template, None, where + error.problem)]
     except NieuwsbriefError as error:
-        return [Problem("error", str(settings.project_dir / TEMPLATES_DIR), None, str(error))]
+        templates = str(settings.project_dir / TEMPLATES_DIR)
+        head, colon, rest = str(error).partition(": ")
+        if colon and head.startswith(templates):  # the message names the file already
+            return [Problem("error", head, None, rest)]
+        return [Problem("error", templates, None, str(error))]
     if rendered.digest is None or not rendered.digest.overflow:
         return []
     shown, overflow = len(rendered.digest.items), len(rendered.digest.overflow)
@@ -181,7 +185,7 @@ def check_project(
     except InputError as error:
         return _from_errors(error)
     now = settings.localize(now)
-    from nieuwsbrief.scaffold import example_warnings
+    from nieuwsbrief.scaffold import example_warnings, placeholder_warnings
 
     examples = [
         Problem("warning", str(settings.path), *found) for found in example_warnings(settings.raw)
@@ -199,6 +203,10 @@ def check_project(
     for article in articles:
         path = str(article.source)
         problems += [Problem("warning", path, "body", w) for w in body_warnings(article)]
+        if not article.draft:  # a draft is still being written; what goes out must not say so
+            problems += [
+                Problem("warning", path, "body", w) for w in placeholder_warnings(article.body)
+            ]
         problems.extend(_article_warnings(article, now, settings.site.timezone))
     from nieuwsbrief.topics import topic_warnings
 

@@ -202,6 +202,31 @@ _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,12}")
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
+# Direction overrides and isolates: they reverse the text after them in mail and feed readers
+# (a spoofed title or sender); ZWJ/ZWNJ are left alone, emoji and scripts need them.
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def header_text_problem(value: str) -> tuple[str, str] | None:
+    """Return (problem, fix) when a one-line text cannot go into a title or mail header as is.
+
+    '=?' starts an RFC 2047 encoded word, which mail programs decode (even into a line break
+    and a header of its own); a direction control makes the text read otherwise than written.
+    """
+    if "=?" in value:
+        return (
+            "holds '=?', which mail programs read as the start of an encoded word (RFC 2047)",
+            "write it without '=?', for example with a space: '= ?'",
+        )
+    bidi = BIDI_CONTROL.search(value)
+    if bidi:
+        return (
+            f"holds an invisible direction control U+{ord(bidi[0]):04X}",
+            "remove it",
+        )
+    return None
+
+
 def _describe_char(char: str) -> str:
     code = ord(char)
     if char.isspace() and code < 0x80:
@@ -395,6 +420,9 @@ class _Section:
                 if not lines
                 else "remove the control character",
             )
+            return default
+        if not lines and (problem := header_text_problem(value)):
+            self.fail(name, *problem)
             return default
         return value
 
@@ -889,6 +917,9 @@ def _text_list(section: _Section, name: str, default: tuple[str, ...]) -> tuple[
         if len(text) > 100 or _LINE_BREAK_OR_CONTROL.search(text):
             section.fail(name, f"holds {quote(text)}, not a one-line tag", "shorten it")
             return default
+        if problem := header_text_problem(text):
+            section.fail(name, *problem)
+            return default
         if text not in found:
             found.append(text)
     return tuple(found)
@@ -928,6 +959,9 @@ def _topic_settings(root: _Section) -> TopicSettings:
         sub = names_section.section(str(key))
         if not tag or len(tag) > 100 or _LINE_BREAK_OR_CONTROL.search(tag):
             names_section.fail(str(key)[:60], "is not a one-line tag", "write the tag as in tags:")
+            continue
+        if problem := header_text_problem(tag):
+            names_section.fail(str(key)[:60], *problem)
             continue
         info = TopicInfo(
             name=sub.text("name", limit=100),

@@ -29,7 +29,7 @@ from nieuwsbrief.manifest import MAX_MANIFEST_BYTES as MAX_MANIFEST_BYTES
 from nieuwsbrief.manifest import check_manifest as check_manifest
 from nieuwsbrief.schedule import Window
 from nieuwsbrief.services import MAIL_SERVICES
-from nieuwsbrief.templating import TEMPLATES_DIR, render_template
+from nieuwsbrief.templating import TEMPLATES_DIR, filter_links, render_template
 from nieuwsbrief.topics import digest_notice
 from nieuwsbrief.urls import with_utm
 
@@ -252,6 +252,7 @@ def _html(
         html = inline_css(compile_mjml(source, templates / HTML_TEMPLATE))
     except ValueError as exc:  # css_inline.InlineError
         raise BuildError(f"{templates / HTML_TEMPLATE}: CSS error: {str(exc)[:200]}") from None
+    html = filter_links(html, templates / HTML_TEMPLATE)  # web and mail: no javascript: etc.
     if unsubscribe is not None:
         # Placeholders are the services' own syntax (SendGrid's holds < and >): put them in
         # after Jinja, MRML and css-inline, raw, because the service looks for them byte for

@@ -400,13 +400,9 @@ def render_json_feed(
 
 def stylesheet(settings: Settings) -> bytes:
     """Return the XSLT page that shows the XML feeds to people who open them in a browser."""
-    from nieuwsbrief.scaffold import skeleton_dir
+    from nieuwsbrief.templating import read_static
 
-    for folder in (settings.project_dir / "templates", skeleton_dir() / "templates"):
-        path = folder / STYLESHEET_FILE
-        if path.is_file():
-            return path.read_bytes()
-    raise FileNotFoundError(STYLESHEET_FILE)  # pragma: no cover - the package ships one
+    return read_static(settings.project_dir / "templates", STYLESHEET_FILE)
 
 
 def render_feeds(

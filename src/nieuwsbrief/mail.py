@@ -191,7 +191,9 @@ def build_message(envelope: Envelope, text: str, html: str, keep: Iterable[str] 
     # so that the same digest always gives the same bytes.
     digest = hashlib.sha256((text + "\0" + html).encode("utf-8")).hexdigest()[:24]
     message.set_boundary(f"=_nieuwsbrief_{digest}")
-    return message.as_bytes(policy=SMTP)
+    data = message.as_bytes(policy=SMTP)
+    _check_headers(data, envelope)
+    return data
 
 
 def digest_message(
@@ -232,3 +234,49 @@ def digest_message(
     if settings.digest.recipient_placeholder:
         keep.append(settings.digest.recipient_placeholder)
     return envelope, build_message(envelope, text, html, keep)
+
+
+def _same(one: str, other: str) -> bool:
+    return one.split() == other.split()  # folding may change runs of white space, no more
+
+
+def _check_headers(data: bytes, envelope: Envelope) -> None:
+    """Refuse a message whose headers, parsed as a mail program does, differ from the input.
+
+    The second wall behind the settings' checks: a value holding an RFC 2047 encoded word
+    ('=?...?=') is decoded by every reader, and a decoded line break makes a header of its
+    own (an added Bcc:). Whatever the cause, no such message is written.
+    """
+    import email
+    from email.policy import default
+
+    from nieuwsbrief.errors import BuildError
+
+    parsed = email.message_from_bytes(data, policy=default)
+    expected = {"From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"}
+    expected |= set(envelope.extra) | ({"Reply-To"} if envelope.reply_to else set())
+    known = {name.lower() for name in expected}
+    problems = [name for name in sorted(expected) if len(parsed.get_all(name) or []) != 1]
+    texts = {"Subject": envelope.subject, "Message-ID": envelope.message_id, **envelope.extra}
+    if envelope.reply_to:
+        texts["Reply-To"] = envelope.reply_to
+    for name, value in texts.items():
+        if not _same(str(parsed.get(name, "")), value):
+            problems.append(name)
+    for name, person in (("From", envelope.sender), ("To", envelope.to)):
+        header = parsed.get(name)
+        addresses: tuple[Address, ...] = getattr(header, "addresses", ())
+        if len(addresses) != 1 or not (
+            _same(addresses[0].display_name, person.name or "")
+            and addresses[0].addr_spec == (person.email or "")
+        ):
+            problems.append(name)
+    if not problems and any(name.lower() not in known for name in parsed):
+        # A header of its own, named by the input: its name is not repeated here.
+        problems.append("list (a header nieuwsbrief does not write)")
+    if problems:
+        raise BuildError(
+            f"the digest's mail header {problems[0]} would not read as written "
+            "(a setting holds an encoded word '=?...?=' or a line break); remove it from "
+            "site.title, digest.subject and digest.from"
+        )

@@ -288,8 +288,26 @@ def _escape_raw_text_tags(source: str) -> str:
     return source
 
 
+# The marker as markdown-it writes it into a link: percent-encoded UTF-8 in a path or query,
+# or inside a punycode label of a host name ('https://<style>.nl').
+_LT_IN_URL = re.compile("%EF%B7%90", re.IGNORECASE)
+_PUNYCODE_LABEL = re.compile(r"xn--[A-Za-z0-9-]+")
+
+
+def _no_marker_in_label(match: re.Match[str]) -> str:
+    from urllib.parse import quote
+
+    try:
+        label = match[0][4:].encode("ascii").decode("punycode")
+    except UnicodeError:
+        return match[0]
+    return quote(label.replace(_LT, "<"), safe="") if _LT in label else match[0]
+
+
 def _restore_escaped(html: str) -> str:
-    return html.replace(_LT, "&lt;")
+    """Put back the '<' the marker stands for: text gets '&lt;', a URL '%3C' (no marker left)."""
+    html = _LT_IN_URL.sub("%3C", html.replace(_LT, "&lt;"))
+    return _PUNYCODE_LABEL.sub(_no_marker_in_label, html) if "xn--" in html else html
 
 
 def _clean(html: str, base_url: str) -> str:

@@ -61,6 +61,13 @@ GITIGNORE = """\
 .nieuwsbrief-cache/
 """
 
+# The body 'nieuwsbrief new' writes: instructions for the editor, never for readers ('check'
+# warns while any sentence of it is left, see placeholder_warnings).
+NEW_ARTICLE_BODY = (
+    "Schrijf hier de eerste alinea. Spreek lezers aan met '{form}' "
+    "(site.address_form in schedule.yaml). Zonder summary wordt die alinea de teaser.\n"
+)
+
 # A longer title gives a slug cut at a word boundary: file names stay well within the OS's limit.
 MAX_SLUG_CHARS = 80
 
@@ -313,7 +320,10 @@ def new_article(
         )
     slug = _bounded(slugify(title))
     if not slug:
-        raise NieuwsbriefError(f"the title {title!r} gives an empty slug; use some letters")
+        raise NieuwsbriefError(
+            f"the title {title!r} gives an empty slug (the file name keeps only the letters "
+            "a-z and digits); give a title with some of those, and change it in the file after"
+        )
     path = project / ARTICLES_DIR / f"{date.isoformat()}-{slug}.md"
     if path.exists():
         raise NieuwsbriefError(f"{path} already exists; choose another title or date")
@@ -323,15 +333,16 @@ def new_article(
     front["draft"] = draft
     header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
     form = _address_form(project)
+    text = (
+        f'---\n{header}# summary: "Eén of twee zinnen die lezers nieuwsgierig maken."\n'
+        '# image: /images/naam.jpg\n# image_alt: "Wat er op de afbeelding staat"\n---\n\n'
+        + NEW_ARTICLE_BODY.format(form=form)
+    )
+    _refuse_what_check_refuses(project, path, text)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as handle:
-            handle.write(
-                f'---\n{header}# summary: "Eén of twee zinnen die lezers nieuwsgierig maken."\n'
-                '# image: /images/naam.jpg\n# image_alt: "Wat er op de afbeelding staat"\n---\n\n'
-                f"Schrijf hier de eerste alinea. Spreek lezers aan met '{form}' "
-                "(site.address_form in schedule.yaml). Zonder summary wordt die alinea de teaser.\n"
-            )
+            handle.write(text)
     except FileExistsError:
         if not path.exists():
             raise NieuwsbriefError(
@@ -344,6 +355,42 @@ def new_article(
             f"{path.parent} is a folder you may write to, or choose a shorter title"
         ) from None
     return path
+
+
+def _refuse_what_check_refuses(project: Path, path: Path, text: str) -> None:
+    """Parse the article about to be written as check will; its error is new's error."""
+    from nieuwsbrief.articles import parse_article
+    from nieuwsbrief.config import load_settings
+    from nieuwsbrief.errors import ArticleError
+
+    try:
+        site = load_settings(project / SETTINGS_FILE).site
+    except NieuwsbriefError:
+        return  # check reports the settings; the article itself is still written
+    try:
+        parse_article(path, text, site)
+    except ArticleError as error:
+        raise NieuwsbriefError(
+            f"not written: {error}; 'nieuwsbrief check' would refuse the article"
+        ) from None
+
+
+def placeholder_warnings(body: str) -> list[str]:
+    """Warn when a body still holds the instructions that 'nieuwsbrief new' writes into it.
+
+    The fragments come from ``NEW_ARTICLE_BODY`` itself (each sentence of at least 20
+    characters around the form of address), matched with any line wrapping.
+    """
+    text = " ".join(body.split())
+    for piece in NEW_ARTICLE_BODY.split("{form}"):
+        for sentence in re.split(r"(?<=[.)])\s+", " ".join(piece.split())):
+            fragment = sentence.strip(" '")
+            if len(fragment) >= 20 and fragment in text:
+                return [
+                    f"still holds the placeholder text of 'nieuwsbrief new' ({fragment!r}); "
+                    "replace it by the article's own text"
+                ]
+    return []
 
 
 def _bounded(slug: str) -> str:

@@ -1,9 +1,22 @@
-"""The editable templates: where they live, and a sandboxed Jinja that renders them safely."""
+"""The one way nieuwsbrief reads and renders editable templates (docs/guarantees.md).
+
+An edited template is code that runs on every build, so every template goes through the same
+walls: a sandboxed Jinja environment (no attribute tricks, no mutation), a loader that reads
+only regular files of bounded size whose real path is inside their folder (the project's
+``templates/`` first, the package's defaults behind where a stage allows them), a bound on the
+output of one render, on the size of one ``*`` or ``**`` and on the loop iterations of one
+render, and a link filter for the HTML that goes on the web.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextvars
+import os
+import re
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,37 +28,135 @@ if TYPE_CHECKING:
 # The project's folder of editable templates (and the default copies' folder in the skeleton).
 TEMPLATES_DIR = "templates"
 
-# Limits on what a template may make: an edited template is code that runs on every build.
 MAX_TEMPLATE_OUTPUT = 5_000_000  # characters one render may produce
 MAX_TEMPLATE_VALUE = 1_000_000  # items or characters one * or ** may produce
+MAX_TEMPLATE_BYTES = 1_000_000  # size of one template file
+MAX_LOOP_ITERATIONS = 1_000_000  # iterations of all loops of one render together
+
+
+class TemplateOutside(Exception):
+    """A template (or the folder) whose real path is outside its templates folder."""
+
+
+class TemplateRefused(Exception):
+    """A template file that is not a regular file, or too large; the message says which."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(name)
+        self.name = name
+        self.problem = problem
+
+
+class LoopLimit(Exception):
+    """One render ran more loop iterations than ``MAX_LOOP_ITERATIONS``."""
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.left = MAX_LOOP_ITERATIONS
+
+
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "nieuwsbrief_loop_budget", default=None
+)
 
 
 def _outside(path: Path, folder: Path) -> bool:
     return not path.resolve().is_relative_to(folder.resolve())
 
 
+def read_template_file(folder: Path, name: str) -> bytes | None:
+    """Read ``folder/name`` with the loader's checks; None when there is no such file.
+
+    Raises ``TemplateOutside`` for a real path outside ``folder`` (read nothing) and
+    ``TemplateRefused`` for a FIFO, device, folder or a file over ``MAX_TEMPLATE_BYTES``.
+    """
+    from jinja2.loaders import split_template_path
+
+    pieces = split_template_path(name)  # TemplateNotFound for '..' before any check
+    path = folder.joinpath(*pieces)
+    if not os.path.lexists(path):
+        return None
+    if _outside(path, folder):
+        raise TemplateOutside(name)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise TemplateRefused(name, f"cannot be read ({exc.strerror})") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise TemplateRefused(name, "is not a regular file; make it a plain text file")
+        data = handle.read(MAX_TEMPLATE_BYTES + 1)
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise TemplateRefused(
+            name, f"is larger than {MAX_TEMPLATE_BYTES:,} bytes; a template is a short text file"
+        )
+    return data
+
+
+def _wrap_loops(template: Any) -> Any:
+    """Make every ``{% for %}`` of a parsed template count its iterations (``count_loop``)."""
+    from jinja2 import nodes
+
+    for loop in template.find_all(nodes.For):
+        loop.iter = nodes.Call(
+            nodes.EnvironmentAttribute("count_loop"), [loop.iter], [], None, None
+        ).set_lineno(loop.lineno)
+    return template
+
+
 @cache
-def _environment(templates: Path, autoescape: bool) -> jinja2.Environment:
+def _environment(folders: tuple[Path, ...], autoescape: bool) -> jinja2.Environment:
     import jinja2
+    from jinja2.runtime import LoopContext
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    class Loader(jinja2.FileSystemLoader):
-        """Load only files whose real path is inside the templates folder (no symlinks out)."""
+    class Loader(jinja2.BaseLoader):
+        """The first folder holding the template wins; see ``read_template_file``."""
 
         def get_source(
             self, environment: jinja2.Environment, template: str
         ) -> tuple[str, str, Callable[[], bool]]:
-            from jinja2.loaders import split_template_path
+            for folder in folders:
+                data = read_template_file(folder, template)
+                if data is None:
+                    continue
+                path = folder / template
+                try:
+                    mtime = path.stat().st_mtime
+                except OSError:
+                    mtime = -1.0
 
-            split_template_path(template)  # TemplateNotFound for '..' before any check
-            if _outside(templates / template, templates):
-                raise TemplateOutside(template)
-            return super().get_source(environment, template)
+                def uptodate(path: Path = path, mtime: float = mtime) -> bool:
+                    try:
+                        return path.stat().st_mtime == mtime
+                    except OSError:
+                        return False
+
+                return data.decode("utf-8"), str(path), uptodate
+            raise jinja2.TemplateNotFound(template)
 
     class Sandbox(ImmutableSandboxedEnvironment):
-        """No attribute tricks, no mutation, bounded range(), * and ** of bounded size."""
+        """No attribute tricks, no mutation, bounded range(), * and **, and loops."""
 
         intercepted_binops = frozenset({"*", "**"})
+
+        def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
+            return _wrap_loops(super()._parse(source, name, filename))
+
+        def count_loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
+            budget = _BUDGET.get() or _Budget()
+            for item in iterable:
+                budget.left -= 1
+                if budget.left < 0:
+                    raise LoopLimit()
+                yield item
+
+        def call(self, context: Any, obj: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(obj, LoopContext) and args:  # loop(children) of a recursive loop
+                args = (self.count_loop(args[0]), *args[1:])
+            return super().call(context, obj, *args, **kwargs)
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
             numbers = isinstance(left, int | float) and isinstance(right, int | float)
@@ -64,33 +175,63 @@ def _environment(templates: Path, autoescape: bool) -> jinja2.Environment:
             return super().call_binop(context, operator, left, right)
 
     environment = Sandbox(
-        loader=Loader(templates),
-        # Off only for the text/plain part, where HTML escaping would corrupt the text.
+        loader=Loader(),
+        # Off only for text (the digest's text/plain part), where HTML escaping corrupts it.
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
     )
-    # lipsum(n) has no bound on time; nothing in a digest needs placeholder text.
+    # lipsum(n) has no bound on time; nothing nieuwsbrief renders needs placeholder text.
     environment.globals.pop("lipsum", None)
     return environment
 
 
-class TemplateOutside(Exception):
-    """A template (or the folder) whose real path is outside the project's templates folder."""
+def _folders(templates: Path, defaults: bool) -> tuple[Path, ...]:
+    if not defaults:
+        return (templates,)
+    from nieuwsbrief.scaffold import skeleton_dir
+
+    return (templates, skeleton_dir() / TEMPLATES_DIR)
 
 
-def render_template(templates: Path, name: str, context: Mapping[str, Any], *, html: bool) -> str:
-    """Render one of the editable templates; a broken template is a clear build error."""
-    import jinja2
-
+def _check_folder(templates: Path) -> None:
     if templates.exists() and _outside(templates, templates.parent):
         raise BuildError(
             f"{templates}: is a link to a folder outside the project; "
             "make it a real folder ('nieuwsbrief init' writes the defaults)"
         )
+
+
+def _refusal(exc: TemplateOutside | TemplateRefused, templates: Path) -> BuildError:
+    if isinstance(exc, TemplateRefused):
+        return BuildError(f"{templates / exc.name}: {exc.problem}")
+    return BuildError(
+        f"{templates / str(exc)}: template is a link to a file outside the templates folder; "
+        "replace the link by a real file there"
+    )
+
+
+def render(
+    templates: Path,
+    name: str,
+    context: Mapping[str, Any],
+    *,
+    html: bool,
+    defaults: bool = False,
+    missing: str = "run 'nieuwsbrief init' to get the defaults",
+) -> str:
+    """Render template ``name`` of the folder ``templates``; any problem is one clean error.
+
+    With ``defaults`` the package's own template is used where the project has none;
+    ``missing`` is the fix named when neither has it.
+    """
+    import jinja2
+
+    _check_folder(templates)
+    token = _BUDGET.set(_Budget())
     try:
-        template = _environment(templates, html).get_template(name)
+        template = _environment(_folders(templates, defaults), html).get_template(name)
         parts: list[str] = []
         size = 0
         for chunk in template.generate(**context):
@@ -104,18 +245,162 @@ def render_template(templates: Path, name: str, context: Mapping[str, Any], *, h
         return "".join(parts)
     except BuildError:
         raise
-    except TemplateOutside as exc:
+    except LoopLimit:
         raise BuildError(
-            f"{templates / str(exc)}: template is a link to a file outside the templates folder; "
-            "replace the link by a real file there"
+            f"{templates / name}: runs more than {MAX_LOOP_ITERATIONS:,} loop steps; "
+            "remove the loop that repeats without end"
         ) from None
+    except (TemplateOutside, TemplateRefused) as exc:
+        raise _refusal(exc, templates) from None
     except jinja2.TemplateNotFound as exc:
         if exc.name != name:  # an {% include %} of a template that is not there
             raise template_error(exc, templates / name) from None
-        raise BuildError(
-            f"{templates / name}: template not found; run 'nieuwsbrief init' to get the defaults"
-        ) from None
+        raise BuildError(f"{templates / name}: template not found; {missing}") from None
     except Exception as exc:  # a syntax error, or any error while rendering: name file and line
         raise template_error(exc, templates / name) from None
+    finally:
+        _BUDGET.reset(token)
 
 
+def render_template(templates: Path, name: str, context: Mapping[str, Any], *, html: bool) -> str:
+    """Render one of the project's own templates (no package default behind it)."""
+    return render(templates, name, context, html=html)
+
+
+def read_static(templates: Path, name: str) -> bytes:
+    """Read a template that is copied as it is (``feed.xsl``), the package's one behind.
+
+    The same checks as for rendered templates: no link out of the folder, only a regular file
+    of at most ``MAX_TEMPLATE_BYTES``.
+    """
+    _check_folder(templates)
+    try:
+        for folder in _folders(templates, True):
+            data = read_template_file(folder, name)
+            if data is not None:
+                return data
+    except (TemplateOutside, TemplateRefused) as exc:
+        raise _refusal(exc, templates) from None
+    raise BuildError(f"{templates / name}: template not found; reinstall nieuwsbrief")
+
+
+# --- Links in HTML that goes on the web ----------------------------------------------------
+
+# Attributes a browser follows or loads as a URL.
+URL_ATTRIBUTES = frozenset(
+    {
+        "href",
+        "src",
+        "action",
+        "formaction",
+        "poster",
+        "background",
+        "cite",
+        "longdesc",
+        "lowsrc",
+        "dynsrc",
+        "data",
+        "codebase",
+        "manifest",
+        "icon",
+        "ping",
+        "xlink:href",
+        "srcset",
+    }
+)
+WEB_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms"})
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_IGNORED = re.compile(r"[\t\n\r]")  # browsers drop these anywhere in a URL
+
+
+def safe_web_url(value: str) -> bool:
+    """Tell whether a browser following ``value`` stays on http(s), mailto, tel, sms or relative."""
+    url = _IGNORED.sub("", value).strip("".join(map(chr, range(33))))
+    match = _SCHEME.match(url)
+    return match is None or match[1].lower() in WEB_SCHEMES
+
+
+def _safe_attribute(name: str, value: str | None) -> bool:
+    if value is None or name not in URL_ATTRIBUTES:
+        return True
+    if name == "srcset" or name == "ping":
+        return all(safe_web_url(part.strip().split(" ")[0]) for part in value.split(","))
+    return safe_web_url(value)
+
+
+class _Finder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.fixes: list[tuple[str, str]] = []
+
+    def _tag(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
+        if all(_safe_attribute(name, value) for name, value in attrs):
+            return
+        from markupsafe import escape
+
+        raw = self.get_starttag_text() or ""
+        kept = "".join(
+            f" {name}" if value is None else f' {name}="{escape(value)}"'
+            for name, value in attrs
+            if _safe_attribute(name, value)
+        )
+        if raw:
+            self.fixes.append((raw, f"<{tag}{kept}{' /' if closed else ''}>"))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs, False)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs, True)
+
+
+# Every place a URL attribute can stand, found as html.parser finds attribute values (its
+# attrfind pattern), anywhere in the page: a superset of what the parser reports.
+_URL_VALUE = re.compile(
+    r"""(?<=[\s/'"])(?:"""  # attrfind's own look-behind: a name starts after these
+    + "|".join(sorted(map(re.escape, URL_ATTRIBUTES), key=len, reverse=True))
+    + r""")\s*=+\s*('[^']*'|"[^"]*"|(?!['"])[^>\s]*)""",
+    re.IGNORECASE,
+)
+
+
+_PLAIN = ("https://", "http://", "mailto:", "/")
+
+
+def _plainly_safe(page: str) -> bool:
+    """Tell whether every URL attribute value of the page is safe, without parsing it.
+
+    Fast (a build writes thousands of list pages); a page with any doubtful value goes to
+    the parser, which rewrites only the tags that need it.
+    """
+    import html
+
+    for match in _URL_VALUE.finditer(page):
+        raw = match[1][1:-1] if match[1][:1] in "'\"" else match[1]
+        if raw.startswith(_PLAIN) and "," not in raw and "&" not in raw:
+            continue  # most links: nothing to decode, the scheme is plain to see
+        value = html.unescape(raw)
+        if not safe_web_url(value) or not all(
+            safe_web_url(part.strip().split(" ")[0]) for part in value.split(",")
+        ):
+            return False
+    return True
+
+
+def filter_links(html: str, where: Path | str) -> str:
+    """Drop every URL attribute of ``html`` that leads elsewhere than a web page, mail or phone.
+
+    Only the tags with such an attribute are rewritten (without it); all other bytes stay as
+    they are, so a page without bad links is returned unchanged. ``where`` names the page.
+    """
+    for _ in range(8):  # each pass removes attributes, so this ends; 8 covers tags in tags
+        if _plainly_safe(html):
+            return html
+        finder = _Finder()
+        finder.feed(html)
+        finder.close()
+        if not finder.fixes:
+            return html
+        for raw, fixed in finder.fixes:
+            html = html.replace(raw, fixed)
+    raise BuildError(f"{where}: holds links that cannot be made safe; check the template")

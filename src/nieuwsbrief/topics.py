@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
+from nieuwsbrief.templating import TEMPLATES_DIR
 
 if TYPE_CHECKING:
     from nieuwsbrief.digest import Digest
@@ -230,9 +231,8 @@ def notice_html(settings: Settings) -> str:
     """
     segments = notice_segments(settings)
     try:
-        template: Any = _environment(settings.project_dir / "templates", _defaults()).get_template(
-            NOTICE_TEMPLATE
-        )
+        environment = _environment(settings.project_dir / TEMPLATES_DIR, _defaults())
+        template: Any = environment.get_template(NOTICE_TEMPLATE)
     except Exception:  # any problem is reported by render() below, naming file and line
         template = None
     key = (template, json.dumps(segments, sort_keys=True))
@@ -273,36 +273,21 @@ def digest_notice(settings: Settings, article: Article) -> dict[str, Any] | None
 # --- Templates with the package's defaults behind the project's ----------------------------
 
 
-@lru_cache(maxsize=8)
 def _environment(project_templates: Path, defaults: Path) -> Any:
-    import jinja2
+    from nieuwsbrief import templating
 
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(project_templates), jinja2.FileSystemLoader(defaults)]
-        ),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    return templating._environment((project_templates, defaults), True)
 
 
 def render(settings: Settings, name: str, context: Mapping[str, Any]) -> str:
     """Render an HTML template of the topic layer; a project without it uses the default."""
-    import jinja2
+    from nieuwsbrief import templating
 
-    from nieuwsbrief.errors import BuildError, template_error
-
-    templates = settings.project_dir / "templates"
-    environment = _environment(templates, _defaults())
-    try:
-        return str(environment.get_template(name).render(**context))
-    except jinja2.TemplateNotFound as exc:
-        if exc.name != name:
-            raise template_error(exc, templates / name) from None
-        raise BuildError(f"{templates / name}: template not found; reinstall nieuwsbrief") from None
-    except Exception as exc:
-        raise template_error(exc, templates / name) from None
+    templates = settings.project_dir / TEMPLATES_DIR
+    html = templating.render(
+        templates, name, context, html=True, defaults=True, missing="reinstall nieuwsbrief"
+    )
+    return templating.filter_links(html, templates / name)
 
 
 # --- Per-topic feeds and the index ---------------------------------------------------------
@@ -452,7 +437,8 @@ def missing_notices(settings: Settings, digest: Digest) -> list[str]:
     if not any(has_notice(settings, article) for article in shown):
         return []
     segments = notice_segments(settings)
-    first = str(segments[0]["text"] or "").strip()
+    # Compared with white space made one space: the text part wraps a long notice.
+    first = " ".join(str(segments[0]["text"] or "").split())
     count = sum(1 for article in shown if has_notice(settings, article))
     missing = [
         name
@@ -460,7 +446,7 @@ def missing_notices(settings: Settings, digest: Digest) -> list[str]:
             ("digest.mjml.j2", html.unescape(digest.email_html)),
             ("digest.txt.j2", digest.text),
         )
-        if text.count(first) < count
+        if " ".join(text.split()).count(first) < count
     ]
     if not missing:
         return []
@@ -567,6 +553,25 @@ def mentions_crisis(settings: Settings, text: str) -> str | None:
     return match[1] if match else None
 
 
+def notice_warnings(settings: Settings) -> list[tuple[str, str, str]]:
+    """Return (file, field, message) when ``topics.crisis_notice`` names no help line.
+
+    The same warning in check (topic_warnings) and build: a notice without 113 or 0800-0113
+    sends a reader in crisis nowhere.
+    """
+    notice = settings.topics.crisis_notice
+    if notice is None or _HELP_LINE.search(notice):
+        return []
+    return [
+        (
+            str(settings.path),
+            "topics.crisis_notice",
+            "does not mention 113 or 0800-0113; add 'Bel 113 of gratis 0800-0113, of chat "
+            "via 113.nl', or remove the setting to use the default notice",
+        )
+    ]
+
+
 def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tuple[str, str, str]]:
     """Return (file, field, message) for near-duplicate topics and forgotten crisis notices."""
     from nieuwsbrief.errors import quote
@@ -616,6 +621,7 @@ def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tupl
                     "or write crisis_notice: true (or false, if the notice does not belong)",
                 )
             )
+    warnings.extend(notice_warnings(settings))
     digest_slugs = {topic_slug(tag): tag for tag in settings.digest.topics}
     for slug, tag in sorted(digest_slugs.items()):
         if slug not in spellings:
