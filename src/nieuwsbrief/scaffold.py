@@ -13,6 +13,7 @@ from nieuwsbrief.articles import ARTICLES_DIR
 from nieuwsbrief.config import SETTINGS_FILE
 from nieuwsbrief.errors import ConfigError, InvalidSettings, NieuwsbriefError, quote
 from nieuwsbrief.templating import TEMPLATES_DIR as TEMPLATES_DIR  # reuse.py reads it here
+from nieuwsbrief.templating import skeleton_dir as skeleton_dir  # it lives with the templates
 from nieuwsbrief.urls import slugify
 
 # The welcome article in both forms of address (site.address_form).
@@ -250,22 +251,6 @@ def example_values(data: object, prefix: str = "") -> list[tuple[str, str]]:
     elif isinstance(data, str) and any(m.lower() in data.lower() for m in EXAMPLE_MARKERS):
         found.append((prefix.rstrip("."), data))
     return found
-
-
-def skeleton_dir() -> Path:
-    """Return the folder holding the default schedule.yaml and templates.
-
-    A wheel carries them inside the package (see pyproject.toml); an editable install or a
-    source checkout uses the repository's own top-level files.
-    """
-    packaged = Path(__file__).parent / "skeleton"
-    checkout = Path(__file__).resolve().parents[2]
-    for candidate in (packaged, checkout):
-        if (candidate / SETTINGS_FILE).is_file() and (candidate / TEMPLATES_DIR).is_dir():
-            return candidate
-    raise NieuwsbriefError(
-        f"the default project files are missing from {packaged}; reinstall nieuwsbrief"
-    )
 
 
 def refuse_existing(destination: Path) -> None:

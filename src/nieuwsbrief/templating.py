@@ -190,9 +190,26 @@ def _environment(folders: tuple[Path, ...], autoescape: bool) -> jinja2.Environm
 def _folders(templates: Path, defaults: bool) -> tuple[Path, ...]:
     if not defaults:
         return (templates,)
-    from nieuwsbrief.scaffold import skeleton_dir
-
     return (templates, skeleton_dir() / TEMPLATES_DIR)
+
+
+def skeleton_dir() -> Path:
+    """Return the folder holding the default schedule.yaml and templates.
+
+    A wheel carries them inside the package (see pyproject.toml); an editable install or a
+    source checkout uses the repository's own top-level files.
+    """
+    from nieuwsbrief.config import SETTINGS_FILE
+    from nieuwsbrief.errors import NieuwsbriefError
+
+    packaged = Path(__file__).parent / "skeleton"
+    checkout = Path(__file__).resolve().parents[2]
+    for candidate in (packaged, checkout):
+        if (candidate / SETTINGS_FILE).is_file() and (candidate / TEMPLATES_DIR).is_dir():
+            return candidate
+    raise NieuwsbriefError(
+        f"the default project files are missing from {packaged}; reinstall nieuwsbrief"
+    )
 
 
 def _check_folder(templates: Path) -> None:
