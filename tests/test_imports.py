@@ -12,30 +12,7 @@ import itertools
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "nieuwsbrief"
-
-# Imports that still close a circle, each removed by whoever owns the files named. These are
-# all in the other engineer's files this round (speed: articles, cache, markup, feeds, lists,
-# topics); the coordinator deletes an entry when the circle is gone after merging, and
-# test_known_circles_still_exist fails as soon as one is stale, so none outlives its circle.
-KNOWN_CIRCLES: dict[tuple[str, str], str] = {
-    ("digest", "topics"): (
-        "the digest reads the crisis notice from topics, which renders topic digests; the "
-        "notice belongs in a module of its own that digest, feeds and topics read "
-        "(speed engineer: topics.py)"
-    ),
-    ("feeds", "topics"): (
-        "feeds read the crisis notice from topics, which renders topic feeds; same fix as "
-        "digest -> topics (speed engineer: topics.py, feeds.py)"
-    ),
-    ("topics", "lists"): (
-        "lists group articles with topics' helpers, and topics calls render_lists; the "
-        "helpers lists needs belong below both (speed engineer: topics.py, lists.py)"
-    ),
-}
-
 
 def imports_of(path: Path, modules: set[str]) -> Iterator[tuple[str, int]]:
     """Yield (module, line) for every import of a sibling module anywhere in ``path``."""
@@ -137,41 +114,13 @@ def describe(circle: list[str], graph: Mapping[str, Mapping[str, int]]) -> str:
     return " -> ".join(circle) + " (" + "; ".join(steps) + ")"
 
 
-def without_known(graph: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
-    return {
-        module: {t: line for t, line in edges.items() if (module, t) not in KNOWN_CIRCLES}
-        for module, edges in graph.items()
-    }
-
-
 def test_no_import_circles() -> None:
     graph = import_graph(PACKAGE)
     assert len(graph) > 20, "the package was not found where the test looks"
-    found = circles(without_known(graph))
+    found = circles(graph)
     assert not found, "import circle(s): " + " | ".join(describe(c, graph) for c in found)
 
 
-@pytest.mark.parametrize("edge", sorted(KNOWN_CIRCLES), ids="->".join)
-def test_known_circles_still_exist(edge: tuple[str, str]) -> None:
-    """An exception whose circle is gone must go too, or it would hide the next circle."""
-    graph = import_graph(PACKAGE)
-    module, target = edge
-    assert target in graph.get(module, {}), f"{module} no longer imports {target}: remove {edge}"
-    closes = _reaches(graph, target, module)
-    assert closes, f"{module} -> {target} no longer closes a circle: remove {edge}"
-
-
-def _reaches(graph: Mapping[str, Mapping[str, int]], start: str, goal: str) -> bool:
-    seen, todo = {start}, [start]
-    while todo:
-        node = todo.pop()
-        if node == goal:
-            return True
-        for target in graph.get(node, {}):
-            if target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return False
 
 
 def test_a_circle_through_a_function_level_import_is_named(tmp_path: Path) -> None:

@@ -137,16 +137,15 @@ def render_site(
     from nieuwsbrief.archive import render_archive
     from nieuwsbrief.digest import DIGESTS_DIR, render_digest
     from nieuwsbrief.feeds import render_feeds
+    from nieuwsbrief.notice import notice_warnings
 
     settings = site.settings
     rendered = Rendered(
         files=dict(render_feeds(settings, published(site.articles, now), topic_reuse))
     )
-    rendered.files.update(
-        topics.render_topics(settings, published(site.articles, now), topic_reuse)
-    )
+    rendered.files.update(render_topics(settings, published(site.articles, now), topic_reuse))
     topic_manifests = {(m["week"], m["topic"]["slug"]): m for m in topic_archive}
-    rendered.warnings += [f"{f}: field '{k}': {m}" for f, k, m in topics.notice_warnings(settings)]
+    rendered.warnings += [f"{f}: field '{k}': {m}" for f, k, m in notice_warnings(settings)]
     window = digest_window(settings, now, digest_week)
     zone = settings.digest.timezone
     articles = digest_articles(site.articles, window, now)
@@ -330,7 +329,7 @@ def build(
 
         archive, warnings = read_manifests(folder.path, owned=folder.record)
         from nieuwsbrief.reuse import Reuse
-        from nieuwsbrief.topics import read_topic_manifests, read_topic_stale
+        from nieuwsbrief.topics import read_topic_manifests
 
         def own(name: str) -> bytes | None:
             return folder.read_own(name, 50_000_000)
@@ -460,6 +459,45 @@ def _sha256(data: bytes) -> str:
 # --- Reading back what earlier builds wrote ----------------------------------------------
 
 _MANIFEST_PATH = re.compile(r"^digests/(\d{4}-W\d{2})/manifest\.json$")
+
+
+# --- The topic layer: rendered here, where feeds, lists and topics meet ------------------
+
+
+def render_topics(
+    settings: Settings, published: Sequence[Article], reuse: Reuse | None = None
+) -> dict[str, bytes]:
+    """Return every topic file of a build: per-topic feeds and lists, the index, related lists.
+
+    With ``reuse`` (a build with the cache on), files whose fingerprint is unchanged are
+    taken from the previous build's output instead of rendered again (see reuse.py).
+    """
+    from nieuwsbrief.lists import render_lists
+    from nieuwsbrief.reuse import Reuse
+    from nieuwsbrief.topics import INDEX_FILE, group_topics, topic_feeds, topic_index
+
+    reuse = reuse or Reuse(settings, None)
+    topics = group_topics(settings, published)
+    files: dict[str, bytes] = {}
+    for topic in topics:
+        # Page by page: an article changed or added re-renders only the pages it is on.
+        files.update(topic_feeds(settings, topic, reuse))
+    files[INDEX_FILE] = topic_index(settings, topics)
+    files.update(render_lists(settings, published, topics, reuse))
+    return files
+
+
+def read_topic_stale(owned: Iterable[str], files: Mapping[str, bytes]) -> list[str]:
+    """Return the topic-layer files an earlier build wrote that this build no longer writes.
+
+    A topic without published articles loses its folder (feeds, list); a retracted article
+    its related list. Only names in the record (``owned``) are returned.
+    """
+    from nieuwsbrief.lists import LISTS_DIR, RELATED_DIR
+    from nieuwsbrief.topics import TAGS_DIR
+
+    prefixes = (f"{TAGS_DIR}/", f"{RELATED_DIR}/", f"{LISTS_DIR}/")
+    return sorted(name for name in owned if name.startswith(prefixes) and name not in files)
 
 
 def read_manifests(

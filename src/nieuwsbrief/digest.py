@@ -15,22 +15,15 @@ from typing import Any
 
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
-from nieuwsbrief.dutch import dutch_date, whatsapp_href
-
-# The three 'X as X' imports are re-exports: topics.py (the speed engineer's this round) reads
-# phone_href, MAX_MANIFEST_BYTES and check_manifest from here until it imports them from their
-# own modules, dutch.py and manifest.py.
-from nieuwsbrief.dutch import phone_href as phone_href
+from nieuwsbrief.dutch import dutch_date, phone_href, whatsapp_href
 from nieuwsbrief.errors import BuildError
 from nieuwsbrief.jsonout import json_bytes
 from nieuwsbrief.mail import digest_message, unsubscribe_link
 from nieuwsbrief.manifest import MANIFEST_FILE, digest_manifest
-from nieuwsbrief.manifest import MAX_MANIFEST_BYTES as MAX_MANIFEST_BYTES
-from nieuwsbrief.manifest import check_manifest as check_manifest
+from nieuwsbrief.notice import digest_notice
 from nieuwsbrief.schedule import Window
 from nieuwsbrief.services import MAIL_SERVICES
 from nieuwsbrief.templating import TEMPLATES_DIR, filter_links, render_template
-from nieuwsbrief.topics import digest_notice
 from nieuwsbrief.urls import with_utm
 
 DIGESTS_DIR = "digests"

@@ -134,7 +134,7 @@ def content_html(
     else:
         body = article.content_html
     if settings is not None:
-        from nieuwsbrief.topics import has_notice, notice_html
+        from nieuwsbrief.notice import has_notice, notice_html
 
         body += notice_html(settings) if has_notice(settings, article) else ""
     if not article.image:

@@ -15,15 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
-from nieuwsbrief.topics import (
-    TAGS_DIR,
-    dump_json,
-    has_notice,
-    notice_plain,
-    notice_segments,
-    related_articles,
-    render,
-)
+from nieuwsbrief.notice import has_notice, notice_plain, notice_segments
+from nieuwsbrief.templating import render_web
+from nieuwsbrief.topics import TAGS_DIR, dump_json, related_articles
 
 if TYPE_CHECKING:
     from nieuwsbrief.reuse import Reuse
@@ -100,8 +94,8 @@ def _pair(
     extra: dict[str, Any] | None = None,
 ) -> tuple[bytes, bytes]:
     about = {"slug": topic.slug, "name": topic.name} if topic is not None else None
-    html = render(
-        settings,
+    html = render_web(
+        settings.project_dir,
         LIST_TEMPLATE,
         {
             "kind": kind,

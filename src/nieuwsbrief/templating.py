@@ -284,6 +284,17 @@ def render_template(templates: Path, name: str, context: Mapping[str, Any], *, h
     return render(templates, name, context, html=html)
 
 
+def render_web(project_dir: Path, name: str, context: Mapping[str, Any]) -> str:
+    """Render an HTML page or fragment for the website (lists, the crisis notice).
+
+    The project's template, else the package's; links filtered as on every web page.
+    """
+    templates = project_dir / TEMPLATES_DIR
+    missing = "reinstall nieuwsbrief"
+    html = render(templates, name, context, html=True, defaults=True, missing=missing)
+    return filter_links(html, templates / name)
+
+
 def read_static(templates: Path, name: str) -> bytes:
     """Read a template that is copied as it is (``feed.xsl``), the package's one behind.
 

@@ -1,4 +1,4 @@
-"""The topic layer: tags as topics with stable slugs, related articles, the crisis-line notice.
+"""The topic layer: tags as topics with stable slugs, related articles, topic feeds and digests.
 
 A topic is every tag that folds to the same slug (``Fobieën`` and ``fobieen`` are one topic,
 at ``tags/fobieen/``). Per topic this module renders the feeds (by calling the feed module's
@@ -9,21 +9,19 @@ digests; :mod:`nieuwsbrief.lists` renders the website's lists. See docs/topics.m
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
-from nieuwsbrief.templating import TEMPLATES_DIR
+from nieuwsbrief.notice import HELP_LINE, crisis_slugs, has_notice, notice_segments, notice_warnings
+from nieuwsbrief.urls import fold, tag_slugs, topic_slug
 
 if TYPE_CHECKING:
     from nieuwsbrief.digest import Digest
@@ -32,39 +30,12 @@ if TYPE_CHECKING:
 
 TAGS_DIR = "tags"
 INDEX_FILE = f"{TAGS_DIR}/index.json"
-SLUG_LIMIT = 80
-NOTICE_TEMPLATE = "crisis_notice.html.j2"
-# The numbers and site of 113 Zelfmoordpreventie, linked wherever the notice names them.
-CRISIS_LINKS: tuple[tuple[str, str], ...] = (
-    (r"(?<![\w.-])0800[- ]?0113(?![\w-])", "tel:08000113"),
-    (r"(?<![\w./-])(?:www\.)?113\.nl(?![\w/-])", "https://www.113.nl/"),
-    (r"(?<![\w.-])113(?![\w.-])", "tel:113"),
-)
 
-
-def fold(text: str) -> str:
-    """Return ``text`` lowercased without accents: 'Fobieën' -> 'fobieen'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-@lru_cache(maxsize=4096)
-def topic_slug(tag: str) -> str:
-    """Return the URL slug of a tag: ASCII letters, digits and hyphens, accents folded.
-
-    A tag with nothing left after folding (only symbols, or a script without ASCII letters)
-    gets a slug from its hash, so it still has a stable address of its own.
-    """
-    ascii_text = fold(tag).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:SLUG_LIMIT].strip("-")
-    if slug:
-        return slug
-    return "onderwerp-" + hashlib.sha256(tag.encode("utf-8")).hexdigest()[:10]
 
 
 def article_topics(article: Article) -> tuple[str, ...]:
     """Return the slugs of an article's topics, in the order of its tags, without repeats."""
-    return tuple(dict.fromkeys(topic_slug(tag) for tag in article.tags))
+    return tag_slugs(article.tags)
 
 
 @dataclass
@@ -155,139 +126,6 @@ def _top_ranks(lists: Sequence[list[int]], count: int) -> list[int]:
     candidates.sort()
     candidates.sort(key=counts.__getitem__, reverse=True)  # stable: ties stay by rank
     return candidates[:count]
-
-
-# --- The crisis-line notice --------------------------------------------------------------
-
-
-def default_notice(settings: Settings) -> str:
-    """Return the notice of 113 Zelfmoordpreventie's media guideline, in the site's address."""
-    question = (
-        "Denk je aan zelfdoding?"
-        if settings.site.address_form == "je"
-        else ("Denkt u aan zelfdoding?")
-    )
-    return f"{question} Praat erover. Bel 113 of gratis 0800-0113, of chat via 113.nl."
-
-
-def notice_text(settings: Settings) -> str:
-    """Return the notice as text: the setting, or the default, plus the practice's phone."""
-    text = settings.topics.crisis_notice or default_notice(settings)
-    phone = settings.site.contact.phone
-    if phone and phone not in text:
-        text += f" Liever met ons praten? Bel ons op {phone}."
-    return text
-
-
-def notice_segments(settings: Settings) -> list[dict[str, str | None]]:
-    """Split the notice into text and links: 113 and 0800-0113 as ``tel:``, 113.nl as https.
-
-    The practice's own phone number (``site.contact.phone``) is linked too.
-    """
-    from nieuwsbrief.digest import phone_href
-
-    text = notice_text(settings)
-    patterns = list(CRISIS_LINKS)
-    phone = settings.site.contact.phone
-    if phone:
-        patterns.insert(0, (re.escape(phone), phone_href(phone)))
-    combined = re.compile("|".join(f"({pattern})" for pattern, _ in patterns))
-    segments: list[dict[str, str | None]] = []
-    position = 0
-    for match in combined.finditer(text):
-        if match.start() > position:
-            segments.append({"text": text[position : match.start()], "href": None})
-        index = next(i for i, group in enumerate(match.groups()) if group is not None)
-        segments.append({"text": match[0], "href": patterns[index][1]})
-        position = match.end()
-    if position < len(text):
-        segments.append({"text": text[position:], "href": None})
-    return segments
-
-
-def crisis_slugs(settings: Settings) -> frozenset[str]:
-    """Return the slugs of the topics whose articles carry the notice."""
-    return frozenset(topic_slug(tag) for tag in settings.topics.crisis_topics)
-
-
-def has_notice(settings: Settings, article: Article) -> bool:
-    """Tell whether an article carries the crisis-line notice.
-
-    Front matter ``crisis_notice: true`` or ``false`` decides; without it, any of the
-    article's topics in ``topics.crisis_topics`` does.
-    """
-    if article.crisis_notice is not None:
-        return article.crisis_notice
-    return not crisis_slugs(settings).isdisjoint(article_topics(article))
-
-
-_NOTICES: dict[tuple[Any, str], str] = {}
-
-
-def notice_html(settings: Settings) -> str:
-    """Return the notice as an HTML paragraph from the editable ``crisis_notice.html.j2``.
-
-    Rendered once per template version and text: a large build shows it thousands of times.
-    """
-    segments = notice_segments(settings)
-    try:
-        environment = _environment(settings.project_dir / TEMPLATES_DIR, _defaults())
-        template: Any = environment.get_template(NOTICE_TEMPLATE)
-    except Exception:  # any problem is reported by render() below, naming file and line
-        template = None
-    key = (template, json.dumps(segments, sort_keys=True))
-    if template is None or key not in _NOTICES:
-        html = render(settings, NOTICE_TEMPLATE, {"segments": segments})
-        if template is None:
-            return html
-        if len(_NOTICES) > 32:
-            _NOTICES.clear()
-        _NOTICES[key] = html
-    return _NOTICES[key]
-
-
-@lru_cache(maxsize=1)
-def _defaults() -> Path:
-    """Return the package's default templates folder (looked up once: a build asks often)."""
-    from nieuwsbrief.scaffold import skeleton_dir
-
-    return skeleton_dir() / "templates"
-
-
-def notice_plain(settings: Settings) -> str:
-    """Return the notice for text: every linked number followed by its link."""
-    parts = []
-    for segment in notice_segments(settings):
-        text, href = segment["text"] or "", segment["href"]
-        parts.append(f"{text} ({href})" if href and href.startswith("https:") else text)
-    return "".join(parts)
-
-
-def digest_notice(settings: Settings, article: Article) -> dict[str, Any] | None:
-    """Return what the digest templates show of the notice for an article, or None."""
-    if not has_notice(settings, article):
-        return None
-    return {"segments": notice_segments(settings), "text": notice_plain(settings)}
-
-
-# --- Templates with the package's defaults behind the project's ----------------------------
-
-
-def _environment(project_templates: Path, defaults: Path) -> Any:
-    from nieuwsbrief import templating
-
-    return templating._environment((project_templates, defaults), True)
-
-
-def render(settings: Settings, name: str, context: Mapping[str, Any]) -> str:
-    """Render an HTML template of the topic layer; a project without it uses the default."""
-    from nieuwsbrief import templating
-
-    templates = settings.project_dir / TEMPLATES_DIR
-    html = templating.render(
-        templates, name, context, html=True, defaults=True, missing="reinstall nieuwsbrief"
-    )
-    return templating.filter_links(html, templates / name)
 
 
 # --- Per-topic feeds and the index ---------------------------------------------------------
@@ -468,7 +306,7 @@ def read_topic_manifests(out: Path, owned: Iterable[str]) -> list[dict[str, Any]
     Untrusted input: each must pass the rules of a fresh manifest and name its topic;
     anything else is left out of the archive.
     """
-    from nieuwsbrief.digest import MAX_MANIFEST_BYTES, check_manifest
+    from nieuwsbrief.manifest import MAX_MANIFEST_BYTES, check_manifest
 
     found = []
     for name in sorted(owned):
@@ -489,18 +327,6 @@ def read_topic_manifests(out: Path, owned: Iterable[str]) -> list[dict[str, Any]
         if isinstance(topic, dict) and topic.get("slug") == match[2]:
             found.append(data)
     return found
-
-
-def read_topic_stale(owned: Iterable[str], files: Mapping[str, bytes]) -> list[str]:
-    """Return the topic-layer files an earlier build wrote that this build no longer writes.
-
-    A topic without published articles loses its folder (feeds, list); a retracted article
-    its related list. Only names in the record (``owned``) are returned.
-    """
-    from nieuwsbrief.lists import LISTS_DIR, RELATED_DIR
-
-    prefixes = (f"{TAGS_DIR}/", f"{RELATED_DIR}/", f"{LISTS_DIR}/")
-    return sorted(name for name in owned if name.startswith(prefixes) and name not in files)
 
 
 def archive_topics(
@@ -540,9 +366,6 @@ def _words(settings: Settings) -> list[str]:
     return sorted({fold(word) for word in settings.topics.crisis_topics if fold(word).strip()})
 
 
-_HELP_LINE = re.compile(r"(?<![\w.-])(?:113|0800[- ]?0113)(?![\w-])")
-
-
 def mentions_crisis(settings: Settings, text: str) -> str | None:
     """Return the first crisis word a text mentions (at the start of a word), or None."""
     words = _words(settings)
@@ -553,23 +376,7 @@ def mentions_crisis(settings: Settings, text: str) -> str | None:
     return match[1] if match else None
 
 
-def notice_warnings(settings: Settings) -> list[tuple[str, str, str]]:
-    """Return (file, field, message) when ``topics.crisis_notice`` names no help line.
 
-    The same warning in check (topic_warnings) and build: a notice without 113 or 0800-0113
-    sends a reader in crisis nowhere.
-    """
-    notice = settings.topics.crisis_notice
-    if notice is None or _HELP_LINE.search(notice):
-        return []
-    return [
-        (
-            str(settings.path),
-            "topics.crisis_notice",
-            "does not mention 113 or 0800-0113; add 'Bel 113 of gratis 0800-0113, of chat "
-            "via 113.nl', or remove the setting to use the default notice",
-        )
-    ]
 
 
 def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tuple[str, str, str]]:
@@ -610,7 +417,7 @@ def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tupl
             continue
         word = mentions_crisis(settings, f"{article.title}\n{article.summary}\n{article.body}")
         # An article that gives the help line itself has not forgotten it.
-        if word and not _HELP_LINE.search(article.body):
+        if word and not HELP_LINE.search(article.body):
             topics = ", ".join(settings.topics.crisis_topics[:4])
             warnings.append(
                 (
@@ -637,28 +444,6 @@ def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tupl
 
 
 # --- Everything the topic layer adds to a build --------------------------------------------
-
-
-def render_topics(
-    settings: Settings, published: Sequence[Article], reuse: Reuse | None = None
-) -> dict[str, bytes]:
-    """Return every topic file of a build: per-topic feeds and lists, the index, related lists.
-
-    With ``reuse`` (a build with the cache on), files whose fingerprint is unchanged are
-    taken from the previous build's output instead of rendered again (see reuse.py).
-    """
-    from nieuwsbrief.lists import render_lists
-    from nieuwsbrief.reuse import Reuse
-
-    reuse = reuse or Reuse(settings, None)
-    topics = group_topics(settings, published)
-    files: dict[str, bytes] = {}
-    for topic in topics:
-        # Page by page: an article changed or added re-renders only the pages it is on.
-        files.update(topic_feeds(settings, topic, reuse))
-    files[INDEX_FILE] = topic_index(settings, topics)
-    files.update(render_lists(settings, published, topics, reuse))
-    return files
 
 
 def archive_feeds(settings: Settings, published: Sequence[Article]) -> list[dict[str, str]]:

@@ -8,7 +8,11 @@ same: spaces and non-ASCII characters percent-encoded as UTF-8, a non-ASCII host
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 # A host after encoding: letters, digits, dots and hyphens (or an IPv6 literal).
@@ -81,3 +85,31 @@ def slugify(text: str) -> str:
 
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+SLUG_LIMIT = 80
+
+
+def fold(text: str) -> str:
+    """Return ``text`` lowercased without accents: 'Fobieën' -> 'fobieen'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=4096)
+def topic_slug(tag: str) -> str:
+    """Return the URL slug of a tag: ASCII letters, digits and hyphens, accents folded.
+
+    A tag with nothing left after folding (only symbols, or a script without ASCII letters)
+    gets a slug from its hash, so it still has a stable address of its own.
+    """
+    ascii_text = fold(tag).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:SLUG_LIMIT].strip("-")
+    if slug:
+        return slug
+    return "onderwerp-" + hashlib.sha256(tag.encode("utf-8")).hexdigest()[:10]
+
+
+def tag_slugs(tags: Iterable[str]) -> tuple[str, ...]:
+    """Return the topic slugs of some tags, in their order, without repeats."""
+    return tuple(dict.fromkeys(topic_slug(tag) for tag in tags))
