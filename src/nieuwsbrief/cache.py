@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 import sys
 import tempfile
 from functools import lru_cache
@@ -36,6 +37,32 @@ CACHE_FILE = "articles.json"
 FORMAT = 2
 _TEMP_PREFIX = ".articles-"
 _MAX_NESTING = 20
+
+
+# A cache file larger than this is not read (a cache of 100,000 articles is about 60 MB).
+MAX_CACHE_BYTES = 128_000_000
+
+
+def read_bounded(path: Path, limit: int = MAX_CACHE_BYTES) -> bytes:
+    """Read a cache file: a regular file (not a link) of at most ``limit`` bytes.
+
+    Opening never blocks (a FIFO put in its place is refused, not waited on), and memory
+    stays bounded. Raises OSError when the file cannot be read, ValueError when it is refused.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("is not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"is larger than {limit:,} bytes")
+        with os.fdopen(os.dup(descriptor), "rb") as stream:
+            data = stream.read(limit + 1)
+    finally:
+        os.close(descriptor)
+    if len(data) > limit:
+        raise ValueError(f"is larger than {limit:,} bytes")
+    return data
 
 
 @lru_cache(maxsize=1)
@@ -85,8 +112,11 @@ class ArticleCache:
         self.hits = 0
         self.warnings: list[str] = []
         try:
-            raw = self.path.read_bytes()
-        except OSError:
+            raw = read_bounded(self.path)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            self._warn(f"{exc.strerror if isinstance(exc, OSError) else exc}; it is rebuilt")
             return
         try:
             data = json.loads(raw.decode("utf-8"))

@@ -440,7 +440,10 @@ def render_feeds(
         key = f"feed-page:{json.dumps([*scope, page.number], ensure_ascii=False)}"
         numbers = (page.number, page.prev_archive, page.next_archive, len(pages))
         fingerprint = reuse.fingerprint(key, scope, numbers, articles=page.articles)
-        files.update(reuse.group(key, fingerprint, render))
+        names = [page.name(name) for name in (RSS_FILE, ATOM_FILE, JSON_FILE)]
+        if adjust:
+            names = [adjust(name, b"")[0] for name in names]
+        files.update(reuse.group(key, fingerprint, render, names))
     if adjust:
         name, data = adjust(STYLESHEET_FILE, files.pop(STYLESHEET_FILE))
         files[name] = data

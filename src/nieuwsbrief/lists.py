@@ -147,7 +147,9 @@ def render_lists(
         )
         return {f"{LISTS_DIR}/all.html": html, f"{LISTS_DIR}/all.json": data}
 
-    files.update(reuse.group("all", reuse.fingerprint("all", articles=published[:limit]), all_list))
+    all_names = [f"{LISTS_DIR}/all.html", f"{LISTS_DIR}/all.json"]
+    fingerprint = reuse.fingerprint("all", articles=published[:limit])
+    files.update(reuse.group("all", fingerprint, all_list, all_names))
     for topic in topics:
         files.update(topic_list(settings, topic, items, reuse))
     heading = related_heading(settings)
@@ -165,7 +167,8 @@ def render_lists(
             return {f"{RELATED_DIR}/{slug}.html": html, f"{RELATED_DIR}/{slug}.json": data}
 
         key = f"related:{slug}"
-        files.update(reuse.group(key, reuse.fingerprint(key, articles=others), related))
+        names = [f"{RELATED_DIR}/{slug}.html", f"{RELATED_DIR}/{slug}.json"]
+        files.update(reuse.group(key, reuse.fingerprint(key, articles=others), related, names))
     return files
 
 
@@ -187,4 +190,6 @@ def topic_list(settings: Settings, topic: Topic, items: _Items, reuse: Reuse) ->
 
     key = f"list:{topic.slug}"
     fingerprint = reuse.fingerprint(key, topic.name, topic.slug, articles=shown)
-    return reuse.group(key, fingerprint, render_list)
+    folder = f"{TAGS_DIR}/{topic.slug}"
+    names = [f"{folder}/list.html", f"{folder}/list.json"]
+    return reuse.group(key, fingerprint, render_list, names)

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 from nieuwsbrief import __version__
 from nieuwsbrief.articles import Article
-from nieuwsbrief.cache import CACHE_DIR, code_key
+from nieuwsbrief.cache import CACHE_DIR, code_key, read_bounded
 from nieuwsbrief.config import Settings
 
 CACHE_FILE = "topics.json"
@@ -34,15 +35,33 @@ def _hash(*parts: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _folder_hashes(folder: Path) -> list[list[str]]:
-    """Return the name and hash of every file in a templates folder (any may be included)."""
-    found = []
-    with contextlib.suppress(OSError):
-        for path in sorted(folder.rglob("*")):
-            with contextlib.suppress(OSError):
-                if path.is_file():
-                    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                    found.append([path.relative_to(folder).as_posix(), digest])
+def _folder_hashes(folder: Path) -> list[list[object]]:
+    """Return what identifies each entry of a templates folder (any template may include any).
+
+    Only what a template can be is read: a regular file of at most ``MAX_TEMPLATE_BYTES``.
+    A larger file, a link or anything else counts by its name, kind and size, unread, so a
+    stray backup or a FIFO costs neither memory nor time (and templating refuses to use it).
+    """
+    from nieuwsbrief.templating import MAX_TEMPLATE_BYTES
+
+    found: list[list[object]] = []
+    entries: list[Path] = []
+    for top, folders, files in os.walk(folder):  # links to folders are not followed
+        folders.sort()
+        entries += [Path(top, name) for name in [*folders, *files]]
+    for path in sorted(entries):
+        name = path.relative_to(folder).as_posix()
+        with contextlib.suppress(OSError, ValueError):
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_TEMPLATE_BYTES:
+                data = read_bounded(path, MAX_TEMPLATE_BYTES)
+                found.append([name, hashlib.sha256(data).hexdigest()])
+            elif stat.S_ISLNK(info.st_mode):
+                found.append([name, "link", str(path.readlink())])
+            elif stat.S_ISDIR(info.st_mode):
+                found.append([name, "folder"])
+            else:
+                found.append([name, stat.S_IFMT(info.st_mode), info.st_size, info.st_mtime_ns])
     return found
 
 
@@ -78,7 +97,7 @@ class Reuse:
         self.hits = 0
         if read is not None:
             with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-                data = json.loads(self.path.read_text(encoding="utf-8"))
+                data = json.loads(read_bounded(self.path).decode("utf-8"))
                 if data.get("base") == self.base and isinstance(data.get("groups"), dict):
                     self.old = data["groups"]
 
@@ -99,13 +118,16 @@ class Reuse:
             return ""  # Nothing is reused or saved without a reader: skip the hashing.
         return _hash(self.base, parts, [self.article(article) for article in articles])
 
-    def get(self, key: str, fingerprint: str) -> dict[str, bytes] | None:
-        """Return the files of ``key`` from ``--out`` if their fingerprint is unchanged."""
+    def get(self, key: str, fingerprint: str, names: Sequence[str]) -> dict[str, bytes] | None:
+        """Return the files of ``key`` from ``--out`` if their fingerprint is unchanged.
+
+        ``names`` are the files the group renders: the cache file is read back from disk, so
+        an entry listing other names (a damaged or edited cache) is not taken.
+        """
         entry = self.old.get(key)
         if self.read is None or not isinstance(entry, dict) or entry.get("fp") != fingerprint:
             return None
-        names = entry.get("files")
-        if not isinstance(names, list):
+        if entry.get("files") != sorted(names):
             return None
         files: dict[str, bytes] = {}
         for name in names:
@@ -121,10 +143,14 @@ class Reuse:
         self.new[key] = {"fp": fingerprint, "files": sorted(files)}
 
     def group(
-        self, key: str, fingerprint: str, render: Callable[[], dict[str, bytes]]
+        self,
+        key: str,
+        fingerprint: str,
+        render: Callable[[], dict[str, bytes]],
+        names: Sequence[str],
     ) -> dict[str, bytes]:
-        """Return the files of ``key``: reused when unchanged, else rendered and recorded."""
-        found = self.get(key, fingerprint)
+        """Return the files ``names`` of ``key``: reused when unchanged, else rendered."""
+        found = self.get(key, fingerprint, names)
         if found is None:
             found = render()
             self.put(key, fingerprint, found)

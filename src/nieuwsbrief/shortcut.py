@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nieuwsbrief.articles import Article
-from nieuwsbrief.cache import CACHE_DIR
+from nieuwsbrief.cache import CACHE_DIR, read_bounded
 from nieuwsbrief.config import Settings
 from nieuwsbrief.output import RECORD_FILE, OutputFolder
 
@@ -97,7 +97,7 @@ def out_state(folder: OutputFolder) -> str | None:
         info = os.lstat(out / RECORD_FILE)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
             return None
-        record = hashlib.sha256((out / RECORD_FILE).read_bytes()).hexdigest()
+        record = hashlib.sha256(read_bounded(out / RECORD_FILE, MAX_BYTES)).hexdigest()
         entries: list[list[object]] = []
         folders: set[str] = set()
         for name in sorted(folder.record):
@@ -114,7 +114,7 @@ def out_state(folder: OutputFolder) -> str | None:
             if not stat.S_ISDIR(info.st_mode):
                 return None
             entries.append([name + "/", info.st_ino, info.st_mtime_ns, info.st_ctime_ns])
-    except OSError:
+    except (OSError, ValueError):
         return None
     return _hash([record, entries])
 
@@ -130,9 +130,7 @@ def lookup(settings: Settings, key: str, folder: OutputFolder) -> Report | None:
     """
     path = _path(settings)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return None
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(read_bounded(path, MAX_BYTES).decode("utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
