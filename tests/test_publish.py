@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, RunCli, tree_bytes, write_article
+from conftest import NOW, RunCli, set_setting, tree_bytes, write_article
 from nieuwsbrief.output import RECORD_FILE, lock_path
 
 W46, W47, W48 = "2025-W46", "2025-W47", "2025-W48"
@@ -279,6 +279,34 @@ def test_an_output_of_the_previous_version_is_adopted(
     assert {name: after[name] for name in legacy if W47 in name} == {
         name: data for name, data in legacy.items() if W47 in name
     }
+
+
+def test_a_deleted_record_is_recovered_by_adoption(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """docs/publishing.md: without its record, a folder of only nieuwsbrief's files is adopted.
+
+    Every kind of file a build of this version writes (feed stylesheet, archive pages, topic
+    feeds and lists, related lists, per-topic digests) counts as nieuwsbrief's.
+    """
+    set_setting(project, "feeds", "limit", 3)
+    set_setting(project, "feeds", "archive_size", 2)
+    out = tmp_path / "public"
+    build(run_cli, project, out)
+    written = tree_bytes(out)
+    assert {"feed.xsl", "tags/index.json", "lists/all.html"} <= set(written)
+    assert any(name.startswith("archive/") for name in written)
+    assert any(name.startswith("related/") for name in written)
+    (out / RECORD_FILE).unlink()
+    build(run_cli, project, out)
+    assert tree_bytes(out) == written
+    # A foreign file beside them is still refused, and the advice names every kind of file.
+    (out / RECORD_FILE).unlink()
+    (out / "index.html").write_text("<p>van de website</p>\n", encoding="utf-8")
+    before = tree_bytes(out)
+    result = run_cli("build", "-p", project, "-o", out, "--now", NOW)
+    assert result.exit_code == 1 and "cannot tell whose they are" in result.output
+    assert tree_bytes(out) == before
 
 
 def test_a_previous_output_with_foreign_files_is_refused(

@@ -39,14 +39,28 @@ JOURNAL_FORMAT = "nieuwsbrief-journal/1"
 RESERVED_NAMES = frozenset({RECORD_FILE, JOURNAL_FILE, STAGING_DIR, RECORD_FILE + ".tmp"})
 
 # Names a build writes at the top of --out; an --out without a record that holds only these
-# was written by an earlier nieuwsbrief version and is adopted.
-OUTPUT_NAMES = frozenset({"feed.xml", "atom.xml", "feed.json", "digests"})
+# (and, below them, only paths a build writes) was written by nieuwsbrief and is adopted.
+OUTPUT_NAMES = frozenset(
+    {"feed.xml", "atom.xml", "feed.json", "feed.xsl"}
+    | {"archive", "digests", "tags", "lists", "related"}
+)
 # A folder with nieuwsbrief settings is a project: --out pointing there is a mistake. (A
 # website's own articles/ folder is fine: nieuwsbrief never writes there.)
 PROJECT_NAMES = frozenset({"schedule.yaml"})
-_LEGACY_DIGEST_PATH = re.compile(
-    r"^digests/(?:index\.html|\d{4}-W\d{2}/(?:digest\.html|digest\.txt|digest\.eml|manifest\.json))$"
+_SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+_FEEDS = (
+    r"(?:feed\.xml|atom\.xml|feed\.json|feed\.xsl"
+    r"|archive/(?:feed|atom)-\d+\.xml|archive/feed-\d+\.json)"
 )
+_DIGEST = r"(?:digest\.html|digest\.txt|digest\.eml|email\.html|manifest\.json)"
+# Every path a build of this version (or an earlier one) writes: what adoption accepts.
+_OUTPUT_PATH = re.compile(
+    rf"^(?:{_FEEDS}"
+    rf"|tags/index\.json|tags/{_SLUG}/(?:{_FEEDS}|list\.html|list\.json)"
+    rf"|lists/all\.(?:html|json)|related/{_SLUG}\.(?:html|json)"
+    rf"|digests/index\.html|digests/\d{{4}}-W\d{{2}}/(?:{_SLUG}/)?{_DIGEST})$"
+)
+OUTPUT_LIST = "feed.xml, atom.xml, feed.json, feed.xsl, archive/, digests/, tags/, lists/, related/"
 
 MAX_RECORD_BYTES = 16_000_000
 MAX_RECORD_ENTRIES = 100_000
@@ -276,7 +290,7 @@ def _record_files(data: Any, path: Path, fix: str) -> dict[str, str]:
 def _record_fix(out: Path) -> str:
     return (
         f"it is nieuwsbrief's list of the files it wrote in {out}; restore it from a backup, "
-        "or delete it, move nieuwsbrief's old files (feed.xml, atom.xml, feed.json, digests/) "
+        f"or delete it, move nieuwsbrief's old files ({OUTPUT_LIST}) "
         "out of the folder and build again"
     )
 
@@ -410,9 +424,7 @@ def _adopt_legacy(out: Path) -> dict[str, str]:
             raise BuildError(f"--out {out}: {quote(relative)} is a link or special file; {fix}")
         if path.is_dir():
             continue
-        if relative not in ("feed.xml", "atom.xml", "feed.json") and not (
-            _LEGACY_DIGEST_PATH.match(relative)
-        ):
+        if not _OUTPUT_PATH.match(relative):
             raise BuildError(
                 f"--out {out} has no record of nieuwsbrief's files ({RECORD_FILE}) and holds "
                 f"{quote(relative)}, which nieuwsbrief never writes; {fix}"
@@ -477,7 +489,7 @@ def recover(out: Path) -> None:
             # The journal is read back from disk too: it may only change what the record on
             # disk says is nieuwsbrief's (or, before the first record, nieuwsbrief's names).
             if record is None:
-                return name in OUTPUT_NAMES or bool(_LEGACY_DIGEST_PATH.match(name))
+                return bool(_OUTPUT_PATH.match(name))
             return record.get(name) == digest
 
         _apply(out, journal, owns, strict=True)
@@ -653,7 +665,9 @@ def publish_claimed(
             if name not in targets and not os.path.lexists(out / name):
                 del record[name]
         record.update(hashes)
-        if not changes and not plan_removals and record == folder.record and out.is_dir():
+        # An adopted folder (no record on disk yet) gets its record even when no byte changes.
+        unchanged = not changes and not plan_removals and record == folder.record
+        if unchanged and out.is_dir() and (out / RECORD_FILE).is_file():
             return False
         if not out.is_dir():
             out.mkdir(parents=True)
