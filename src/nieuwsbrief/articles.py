@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -116,7 +116,7 @@ class InvalidArticles(NieuwsbriefError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        count = len(self.errors)
+        count = len({error.path for error in self.errors})  # one line per problem, many a file
         head = "1 article is invalid" if count == 1 else f"{count} articles are invalid"
         return head + ":\n" + "\n".join(f"  {error}" for error in self.errors)
 
@@ -466,6 +466,9 @@ def date_errors(articles: Iterable[Article], now: dt.datetime) -> list[ArticleEr
     ]
 
 
+_T = TypeVar("_T")
+
+
 def parse_article(
     path: Path,
     text: str,
@@ -479,74 +482,92 @@ def parse_article(
     it is validated exactly as if it had just been parsed.
     """
     front, body = front_matter if front_matter is not None else split_front_matter(path, text)
+    # Every field is checked, and every problem reported at once (check lists them all); a
+    # field that depends on one at fault (the id on the date and slug) is not judged again.
+    problems: list[ArticleError] = []
+
+    def checked(check: Callable[[], _T], default: _T) -> _T:
+        try:
+            return check()
+        except ArticleError as exc:
+            problems.append(exc)
+            return default
+
+    def refuse(problem: str, name: str, fix: str) -> None:
+        problems.append(ArticleError(path, problem, field=name, fix=fix))
+
     unknown = sorted(set(front) - KNOWN_KEYS - IGNORED_KEYS)
-    if unknown:
-        known = sorted(KNOWN_KEYS)
-        hint = did_you_mean(unknown[0], known)
-        raise ArticleError(
-            path,
-            "is not a known front matter key",
-            field=unknown[0],
-            fix=(f"{hint} " if hint else "") + "known keys: " + ", ".join(known),
-        )
-    title = _text(path, front, "title", required=True)
-    assert title is not None
+    for key in unknown[:5]:
+        hint = did_you_mean(key, sorted(KNOWN_KEYS))
+        known = ", ".join(sorted(KNOWN_KEYS))
+        fix = (f"{hint} " if hint else "") + "known keys: " + known
+        refuse("is not a known front matter key", key, fix)
+    title = checked(lambda: _text(path, front, "title", required=True), None)
     zone = site.timezone
-    date = _date(path, front, "date", zone)
-    if date is None:
+    date = checked(lambda: _date(path, front, "date", zone), None)
+    date_ok = not problems or problems[-1].field != "date"
+    if date is None and date_ok:
         match = DATED_NAME.match(path.stem)
         if not match:
-            raise ArticleError(
-                path,
+            refuse(
                 "is missing",
-                field="date",
-                fix="add 'date: YYYY-MM-DD' or start the file name with the date",
+                "date",
+                "add 'date: YYYY-MM-DD' or start the file name with the date",
             )
-        try:
-            date = parse_datetime(match[1], zone)
-        except ValueError as exc:
-            raise ArticleError(path, f"file name date: {exc}", field="date") from None
-    updated = _date(path, front, "updated", zone)
-    if updated is not None and updated < date:
-        raise ArticleError(
-            path,
+        else:
+            try:
+                date = parse_datetime(match[1], zone)
+            except ValueError as exc:
+                problems.append(ArticleError(path, f"file name date: {exc}", field="date"))
+    updated = checked(lambda: _date(path, front, "updated", zone), None)
+    if updated is not None and date is not None and updated < date:
+        refuse(
             f"{updated.isoformat()} is before the date {date.isoformat()}",
-            field="updated",
-            fix="an article is updated after it was published; fix the year, or remove updated:",
+            "updated",
+            "an article is updated after it was published; fix the year, or remove updated:",
         )
     draft = front.get("draft", False)
     if not isinstance(draft, bool):
-        raise ArticleError(
-            path,
+        refuse(
             f"must be true or false, not {quote(draft)}",
-            field="draft",
-            fix="write draft: true or draft: false",
+            "draft",
+            "write draft: true or draft: false",
         )
     crisis_notice = front.get("crisis_notice")
     if crisis_notice is not None and not isinstance(crisis_notice, bool):
-        raise ArticleError(
-            path,
+        refuse(
             f"must be true or false, not {quote(crisis_notice)}",
-            field="crisis_notice",
-            fix="write crisis_notice: true or crisis_notice: false, or leave it out",
+            "crisis_notice",
+            "write crisis_notice: true or crisis_notice: false, or leave it out",
         )
-    slug = _slug(path, front)
-    url = site.article_url(slug)
-    image = _image(path, front, url)
+    slug = checked(lambda: _slug(path, front), None)
+    url = site.article_url(slug) if slug is not None else ""
+    image = checked(lambda: _image(path, front, url), None) if slug is not None else None
+    summary = checked(lambda: _text(path, front, "summary"), None)
+    no_tags: tuple[str, ...] = ()
+    tags = checked(lambda: _tags(path, front), no_tags)
+    author = checked(lambda: _text(path, front, "author"), None)
+    image_alt = checked(lambda: _text(path, front, "image_alt"), None)
+    explicit_id = checked(lambda: _explicit_id(path, front), None)
+    if problems:
+        first = problems[0]
+        first.also = tuple(problems[1:])
+        raise first
+    assert title is not None and date is not None and slug is not None
     return Article(
         source=path,
         slug=slug,
         title=title,
         date=date,
         updated=updated,
-        explicit_summary=_text(path, front, "summary"),
-        tags=_tags(path, front),
-        author=_text(path, front, "author"),
+        explicit_summary=summary,
+        tags=tags,
+        author=author,
         image=image,
-        image_alt=_text(path, front, "image_alt"),
-        draft=draft,
+        image_alt=image_alt,
+        draft=bool(draft),
         url=url,
-        id=_explicit_id(path, front) or _tag_uri(site, date, slug),
+        id=explicit_id or _tag_uri(site, date, slug),
         body=body,
         crisis_notice=crisis_notice,
     )
@@ -800,7 +821,7 @@ def scan_articles(
             check_article_body(article)
             articles.append(article)
         except ArticleError as exc:
-            errors.append(exc)
+            errors += [exc, *exc.also]
         if progress is not None:
             progress(done, len(paths))
     errors.extend(check_unique_slugs(articles))

@@ -109,7 +109,9 @@ class InvalidSettings(ConfigError):
 
 
 class ArticleError(InputError):
-    """An article file is invalid."""
+    """An article file is invalid; ``also`` holds the file's further problems, if any."""
+
+    also: tuple[ArticleError, ...] = ()
 
 
 class BuildError(NieuwsbriefError):
