@@ -463,7 +463,7 @@ class _Section:
         try:
             return normalize_url(value, schemes)
         except ValueError as exc:
-            example = "https://www.example.nl/pad/"
+            example = "https://www.example.nl" if name == "base_url" else "https://www.example.nl/pad/"
             self.fail(name, str(exc), f"write one full URL such as {example}")
             return None
 

@@ -145,10 +145,13 @@ def send_test(eml: Path, to: str, settings: SmtpSettings, now: dt.datetime | Non
         reasons = "; ".join(_reason(error) for error in exc.recipients.values())
         raise SendError(f"{where} rejected the recipient {to}: {reasons}") from None
     except smtplib.SMTPNotSupportedError as exc:
-        raise SendError(
-            f"{where} does not support that: {_reason(exc)}; "
-            "check smtp.security (starttls, ssl or none)"
-        ) from None
+        reason = _reason(exc).rstrip(". ")
+        fix = (
+            "remove smtp.user and smtp.password, or use a server that offers login"
+            if "AUTH" in reason
+            else "check smtp.security (starttls, ssl or none)"
+        )
+        raise SendError(f"{where} does not support that ({reason}); {fix}") from None
     except (OSError, smtplib.SMTPException) as exc:
         raise SendError(f"sending through {where} failed: {_reason(exc)}") from None
     return f"sent {eml} to {to} through {where}"
