@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,8 +12,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import Phase
+from hypothesis import settings as hypothesis_settings
 
 from nieuwsbrief.cli import cli
+
+# Hypothesis runs each property through whole builds, so the phases after a failure are what
+# can take long: "explain" traces every line of a build (it ran for minutes), and shrinking
+# stops only after five minutes of slow progress. Locally a failure is shrunk to a small
+# example; under CI it is reported as found, so a red run stays well inside its time.
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+hypothesis_settings.register_profile(
+    "nieuwsbrief", phases=_PHASES if os.environ.get("CI") else [*_PHASES, Phase.shrink]
+)
+hypothesis_settings.load_profile("nieuwsbrief")
 
 REPO = Path(__file__).resolve().parent.parent
 # The moment the README and the issues use: Monday of ISO week 48, 2025, after the send time.

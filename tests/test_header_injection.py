@@ -130,7 +130,10 @@ def test_every_header_of_the_eml_reads_as_the_settings_say(title: str, sender: s
         expected = f"{title.strip()}: nieuwsbrief week 48"  # the example's digest.subject
         assert str(message["Subject"]).split() == expected.split()
         [address] = message["From"].addresses
-        assert address.display_name.split() == sender.split()
+        # A long non-ASCII name is folded into two encoded words; RFC 2047 (6.2) ignores the
+        # white space between them, but Python's parser keeps one in a display name, so
+        # white space is not compared here (the Subject above, unstructured, reads exactly).
+        assert "".join(address.display_name.split()) == "".join(sender.split())
         assert address.addr_spec == "nieuwsbrief@praktijkdelinde.nl"
         assert str(message["List-Id"]).endswith("<nieuwsbrief.www.praktijkdelinde.nl>")
 

@@ -237,7 +237,9 @@ def digest_message(
 
 
 def _same(one: str, other: str) -> bool:
-    return one.split() == other.split()  # folding may change runs of white space, no more
+    # Folding may change white space, no more: a long non-ASCII name becomes two encoded
+    # words, and Python's parser reads a space between them that RFC 2047 says is not there.
+    return "".join(one.split()) == "".join(other.split())
 
 
 def _check_headers(data: bytes, envelope: Envelope) -> None:
