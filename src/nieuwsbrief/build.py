@@ -329,7 +329,6 @@ def build(
 
         archive, warnings = read_manifests(folder.path, owned=folder.record)
         from nieuwsbrief.reuse import Reuse
-        from nieuwsbrief.topics import read_topic_manifests
 
         def own(name: str) -> bytes | None:
             return folder.read_own(name, 50_000_000)
@@ -510,7 +509,7 @@ def read_manifests(
     :func:`nieuwsbrief.manifest.check_manifest`) is left out, with a warning naming the file.
     """
     from nieuwsbrief.digest import DIGESTS_DIR
-    from nieuwsbrief.manifest import CONTROL, MAX_MANIFEST_BYTES, load_manifest
+    from nieuwsbrief.manifest import CONTROL
 
     if owned is None:
         names = [path.relative_to(out).as_posix() for path in (out / DIGESTS_DIR).glob("*/*")]
@@ -522,20 +521,57 @@ def read_manifests(
         match = _MANIFEST_PATH.match(name)
         if not match:
             continue
-        path = out / name
         try:
-            real = Path(os.path.realpath(path))
-            if path.is_symlink() or not path.is_file() or not real.is_relative_to(out.resolve()):
-                raise ValueError("is not a regular file inside the output folder")
-            if path.stat().st_size > MAX_MANIFEST_BYTES:
-                raise ValueError(f"is larger than {MAX_MANIFEST_BYTES:,} bytes")
-            manifests.append(load_manifest(path.read_bytes(), match[1]))
+            manifests.append(_read_manifest(out, name, match[1]))
         except FileNotFoundError:
             continue
         except (OSError, ValueError, RecursionError) as exc:
             problem = str(exc) if not isinstance(exc, RecursionError) else "is nested too deeply"
             warnings.append(
-                f"{path}: left out of the digest archive: {CONTROL.sub('?', problem)[:200]}; "
+                f"{out / name}: left out of the digest archive: {CONTROL.sub('?', problem)[:200]}; "
                 "rebuild that week's digest or delete its folder"
             )
     return manifests, warnings
+
+
+_TOPIC_MANIFEST_PATH = re.compile(
+    r"^digests/(\d{4}-W\d{2})/([a-z0-9]+(?:-[a-z0-9]+)*)/manifest\.json$"
+)
+
+
+def read_topic_manifests(out: Path, owned: Iterable[str]) -> list[dict[str, Any]]:
+    """Read back the per-topic digest manifests a build wrote into ``out`` (its record).
+
+    Untrusted input, read like the main manifests; each must also name its own topic.
+    Anything else is left out of the archive.
+    """
+    found = []
+    for name in sorted(owned):
+        match = _TOPIC_MANIFEST_PATH.match(name)
+        if not match:
+            continue
+        try:
+            data = _read_manifest(out, name, match[1])
+        except (OSError, ValueError, RecursionError):
+            continue
+        topic = data.get("topic")
+        if isinstance(topic, dict) and topic.get("slug") == match[2]:
+            found.append(data)
+    return found
+
+
+def _read_manifest(out: Path, name: str, week: str) -> dict[str, Any]:
+    """Read one manifest from ``out``: a regular file inside it, bounded, checked as fresh."""
+    from nieuwsbrief.cache import read_bounded
+    from nieuwsbrief.manifest import MAX_MANIFEST_BYTES, load_manifest
+
+    path = out / name
+    inside = Path(os.path.realpath(path)).is_relative_to(out.resolve())
+    if path.is_symlink() or not inside:
+        raise ValueError("is not a regular file inside the output folder")
+    try:
+        return load_manifest(read_bounded(path, MAX_MANIFEST_BYTES), week)
+    except ValueError as exc:
+        if str(exc) == "is not a regular file":
+            raise ValueError("is not a regular file inside the output folder") from None
+        raise

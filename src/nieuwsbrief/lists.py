@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
+from nieuwsbrief.dutch import MONTHS
 from nieuwsbrief.notice import has_notice, notice_plain, notice_segments
 from nieuwsbrief.templating import render_web
 from nieuwsbrief.topics import TAGS_DIR, dump_json, related_articles
@@ -26,20 +27,6 @@ if TYPE_CHECKING:
 LIST_TEMPLATE = "list.html.j2"
 LISTS_DIR = "lists"
 RELATED_DIR = "related"
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 
 def list_date(settings: Settings, moment: dt.datetime) -> str:

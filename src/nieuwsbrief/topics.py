@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.articles import Article
@@ -295,38 +293,6 @@ def missing_notices(settings: Settings, digest: Digest) -> list[str]:
         "the template of 'nieuwsbrief init' (docs/topics.md)"
         for name in missing
     ]
-
-
-_TOPIC_MANIFEST = re.compile(r"^digests/(\d{4}-W\d{2})/([a-z0-9]+(?:-[a-z0-9]+)*)/manifest\.json$")
-
-
-def read_topic_manifests(out: Path, owned: Iterable[str]) -> list[dict[str, Any]]:
-    """Read back the per-topic digest manifests a build wrote into ``out`` (its record).
-
-    Untrusted input: each must pass the rules of a fresh manifest and name its topic;
-    anything else is left out of the archive.
-    """
-    from nieuwsbrief.manifest import MAX_MANIFEST_BYTES, check_manifest
-
-    found = []
-    for name in sorted(owned):
-        match = _TOPIC_MANIFEST.match(name)
-        if not match:
-            continue
-        path = out / name
-        try:
-            real = Path(os.path.realpath(path))
-            if path.is_symlink() or not path.is_file() or not real.is_relative_to(out.resolve()):
-                continue
-            if path.stat().st_size > MAX_MANIFEST_BYTES:
-                continue
-            data = check_manifest(json.loads(path.read_bytes().decode("utf-8")), match[1])
-        except (OSError, ValueError, RecursionError):
-            continue
-        topic = data.get("topic")
-        if isinstance(topic, dict) and topic.get("slug") == match[2]:
-            found.append(data)
-    return found
 
 
 def archive_topics(
