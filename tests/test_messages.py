@@ -116,7 +116,7 @@ def test_warnings_show_local_times_without_microseconds(
         "--now", "2025-11-24T08:00:00.123456Z", "--digest-week", "2025-W49",
     )  # fmt: skip
     assert built.exit_code == 0, built.output
-    assert "after --now (2025-11-24T09:00:00+01:00)" in built.output
+    assert "after now (2025-11-24T09:00:00+01:00)" in built.output
     assert ".123456" not in built.output + result.output
 
 

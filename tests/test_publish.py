@@ -102,7 +102,7 @@ def test_site_with_an_unrelated_feed_is_refused_and_untouched(
     message = result.output.strip()
     assert "\n" not in message and "Traceback" not in message
     assert "feed.xml" in message and str(site) in message
-    assert "move them out of the folder" in message and "choose another --out" in message
+    assert "move them out of the folder" in message and "choose another output folder" in message
     assert tree_bytes(site) == before
     assert sorted(path.name for path in site.iterdir()) == sorted(
         [".git", "css", "index.html", "articles", "artikelen", "digests-oud", "feed.xml"]
@@ -404,13 +404,13 @@ def test_a_digest_for_a_coming_week_is_rebuilt_or_removed(
     # A later article appears: the next ordinary build rebuilds the coming week.
     write_article(empty_project, "later.md", title="Later", date="2025-11-24T08:45:00+01:00")
     output = build(run_cli, empty_project, out)
-    assert "digest 2025-W49 (goes out after --now) rebuilt" in output
+    assert "digest 2025-W49 (goes out after now) rebuilt" in output
     assert slugs() == ["later", "vroeg"]
     # Both retracted: the coming week's digest goes, from the folder and the archive.
     retract(empty_project, "vroeg.md")
     retract(empty_project, "later.md")
     output = build(run_cli, empty_project, out, NOW, "--allow-empty")
-    assert "digest 2025-W49 (goes out after --now) removed" in output
+    assert "digest 2025-W49 (goes out after now) removed" in output
     assert not folder.exists()
     assert "2025-W49" not in (out / "digests" / "index.html").read_text(encoding="utf-8")
 

@@ -152,8 +152,8 @@ def render_site(
     if window.end.astimezone(dt.UTC) > now.astimezone(dt.UTC):
         # A --digest-week still to come: articles dated after --now are not published yet.
         rendered.warnings.append(
-            f"digest {window.week} goes out at {local_time(window.end, zone)}, after --now "
-            f"({local_time(now, zone)}): it holds only the articles published by --now"
+            f"digest {window.week} goes out at {local_time(window.end, zone)}, after now "
+            f"({local_time(now, zone)}): it holds only the articles published by now"
         )
     manifests = {manifest["week"]: manifest for manifest in archive}
     if articles or settings.digest.empty_week == "send":
@@ -231,12 +231,12 @@ def _revisit(
         if not keep and settings.digest.empty_week != "send":
             rendered.removed_weeks.append(week)
             rendered.warnings.append(
-                f"digest {week} (goes out after --now) removed: it has no published articles"
+                f"digest {week} (goes out after now) removed: it has no published articles"
             )
             return
         if [article.slug for article in keep] != listed:
             rendered.warnings.append(
-                f"digest {week} (goes out after --now) rebuilt: its articles changed"
+                f"digest {week} (goes out after now) rebuilt: its articles changed"
             )
     else:
         still = {article.slug for article in published(site.articles, now)}

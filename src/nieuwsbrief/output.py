@@ -102,7 +102,7 @@ def build_lock(out: Path) -> Iterator[None]:
     out.parent.mkdir(parents=True, exist_ok=True)
     path = lock_path(out)
     refusal = (
-        f"--out {out}: its build lock {path} is a symbolic link or not a regular file; "
+        f"the output folder {out}: its build lock {path} is a symbolic link or not a regular file; "
         "remove it (each build creates the lock itself, as a plain file)"
     )
     if path.is_symlink():
@@ -140,7 +140,7 @@ def safe_relative(name: object) -> PurePosixPath:
     relative = PurePosixPath(name)
     parts = name.split("/")
     if relative.is_absolute() or any(part in ("", ".", "..") for part in parts):
-        raise ValueError(f"{quote(name)} is not a plain relative path inside --out")
+        raise ValueError(f"{quote(name)} is not a plain relative path inside the output folder")
     if parts[0] in RESERVED_NAMES:
         raise ValueError(f"{quote(name)} is nieuwsbrief's own bookkeeping file")
     return relative
@@ -367,28 +367,34 @@ def check_out(out: Path, protect: Iterable[Path] = ()) -> None:
 
 def _check_out(out: Path, protect: Iterable[Path]) -> None:
     if out.parent == out:
-        raise BuildError(f"--out {out} is a file system root; choose a folder such as public")
+        raise BuildError(
+            f"the output folder {out} is a file system root; choose a folder such as public"
+        )
     for protected in protect:
         real = Path(os.path.realpath(protected.absolute()))
         if _contains(out, real):
             raise BuildError(
-                f"--out {out} is or contains {real}, part of the project; nieuwsbrief never "
+                f"the output folder {out} is or contains {real}, part of the project; "
+                "nieuwsbrief never "
                 "writes over the project's own files: choose a folder outside it or one such "
                 "as public inside the project"
             )
         if real.name in ("articles", "templates") and _contains(real, out):
             raise BuildError(
-                f"--out {out} is inside the project's {real.name}/ folder; choose a folder "
+                f"the output folder {out} is inside the project's {real.name}/ folder; "
+                "choose a folder "
                 "such as public in the project"
             )
     if not out.exists():
         return
     if not out.is_dir():
-        raise BuildError(f"--out {out} exists and is not a folder; choose another --out")
+        raise BuildError(
+            f"the output folder {out} exists and is not a folder; choose another output folder"
+        )
     names = {child.name for child in out.iterdir()}
     if names & PROJECT_NAMES:
         raise BuildError(
-            f"--out {out} holds schedule.yaml: it looks like a nieuwsbrief project; "
+            f"the output folder {out} holds schedule.yaml: it looks like a nieuwsbrief project; "
             "choose another folder such as public"
         )
 
@@ -409,11 +415,12 @@ def _adopt_legacy(out: Path) -> dict[str, str]:
         return {}
     fix = (
         "if they are from an earlier nieuwsbrief build, move them out of the folder and build "
-        "again; otherwise choose another --out"
+        "again; otherwise choose another output folder"
     )
     if names - OUTPUT_NAMES:
         raise BuildError(
-            f"--out {out} holds {', '.join(sorted(ours))} but no record of nieuwsbrief's files "
+            f"the output folder {out} holds {', '.join(sorted(ours))} "
+            "but no record of nieuwsbrief's files "
             f"({RECORD_FILE}) and other files too (such as {quote(min(names - OUTPUT_NAMES))}), "
             f"so nieuwsbrief cannot tell whose they are; {fix}"
         )
@@ -421,12 +428,15 @@ def _adopt_legacy(out: Path) -> dict[str, str]:
     for path in sorted(out.rglob("*")):
         relative = path.relative_to(out).as_posix()
         if path.is_symlink() or not (path.is_dir() or path.is_file()):
-            raise BuildError(f"--out {out}: {quote(relative)} is a link or special file; {fix}")
+            raise BuildError(
+                f"the output folder {out}: {quote(relative)} is a link or special file; {fix}"
+            )
         if path.is_dir():
             continue
         if not _OUTPUT_PATH.match(relative):
             raise BuildError(
-                f"--out {out} has no record of nieuwsbrief's files ({RECORD_FILE}) and holds "
+                f"the output folder {out} has no record of nieuwsbrief's files ({RECORD_FILE}) "
+                "and holds "
                 f"{quote(relative)}, which nieuwsbrief never writes; {fix}"
             )
         digest = _current_hash(path)
@@ -653,7 +663,9 @@ def publish_claimed(
         targets = {safe_relative(name).as_posix(): data for name, data in files.items()}
         removals = sorted({safe_relative(name).as_posix() for name in remove} - set(targets))
     except ValueError as exc:
-        raise BuildError(f"refusing to write a path outside --out {out}: {exc}") from None
+        raise BuildError(
+            f"refusing to write a path outside the output folder {out}: {exc}"
+        ) from None
     with _os_errors(out):
         hashes = {name: sha256(data) for name, data in targets.items()}
         changes, plan_removals = _plan(folder, hashes, removals)
@@ -768,8 +780,9 @@ def _plan(
     if blocked:
         more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
         raise BuildError(
-            f"--out {out}: {blocked[0]}{more}; nieuwsbrief never overwrites or removes a file "
+            f"the output folder {out}: {blocked[0]}{more}; "
+            "nieuwsbrief never overwrites or removes a file "
             "it did not write: move that file elsewhere (or restore nieuwsbrief's version) "
-            "and build again, or choose another --out"
+            "and build again, or choose another output folder"
         )
     return changes, planned
