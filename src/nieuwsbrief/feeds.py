@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nieuwsbrief import __version__
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
+from nieuwsbrief.jsonout import json_bytes
 from nieuwsbrief.markup import strip_xml_illegal
 from nieuwsbrief.urls import show
 
@@ -395,7 +396,7 @@ def render_json_feed(
     if page.number is not None:
         # Archive pages are for programs, and many: compact JSON uses the C encoder.
         return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return json_bytes(document)
 
 
 def stylesheet(settings: Settings) -> bytes:

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
 from nieuwsbrief.dutch import MONTHS
+from nieuwsbrief.jsonout import json_bytes
 from nieuwsbrief.notice import has_notice, notice_plain, notice_segments
 from nieuwsbrief.templating import render_web
-from nieuwsbrief.topics import TAGS_DIR, dump_json, related_articles
+from nieuwsbrief.topics import TAGS_DIR, related_articles
 
 if TYPE_CHECKING:
     from nieuwsbrief.reuse import Reuse
@@ -99,7 +100,7 @@ def _pair(
         **(extra or {}),
         "items": [_json_item(item) for item in items],
     }
-    return html.encode("utf-8"), dump_json(data)
+    return html.encode("utf-8"), json_bytes(data, sort_keys=True)
 
 
 def related_heading(settings: Settings) -> str:

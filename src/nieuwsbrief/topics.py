@@ -9,7 +9,6 @@ digests; :mod:`nieuwsbrief.lists` renders the website's lists. See docs/topics.m
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
+from nieuwsbrief.jsonout import json_bytes
 from nieuwsbrief.notice import HELP_LINE, crisis_slugs, has_notice, notice_segments, notice_warnings
 from nieuwsbrief.urls import fold, tag_slugs, topic_slug
 
@@ -180,11 +180,6 @@ def feed_links(settings: Settings, topic: Topic) -> dict[str, str]:
     }
 
 
-def dump_json(data: Any) -> bytes:
-    """Serialize like every JSON output here: sorted keys, UTF-8, a final newline."""
-    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
-
-
 def topic_index(settings: Settings, topics: Sequence[Topic]) -> bytes:
     """Return ``tags/index.json``: every topic with its feeds, lists and digest."""
     digest_slugs = {topic_slug(tag) for tag in settings.digest.topics}
@@ -205,7 +200,9 @@ def topic_index(settings: Settings, topics: Sequence[Topic]) -> bytes:
                 "crisis_notice": topic.slug in crisis_slugs(settings),
             }
         )
-    return dump_json({"version": 1, "site": settings.site.base_url + "/", "topics": entries})
+    return json_bytes(
+        {"version": 1, "site": settings.site.base_url + "/", "topics": entries}, sort_keys=True
+    )
 
 
 # --- Per-topic digests -----------------------------------------------------------------
