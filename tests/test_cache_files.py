@@ -140,8 +140,16 @@ def test_any_entry_of_the_topic_cache_gives_the_bytes_of_a_clean_build(
 
 
 def test_a_huge_stray_file_in_templates_is_never_read(
-    tmp_path: Path, run_cli: RunCli, clean: dict[str, bytes]
+    tmp_path: Path, run_cli: RunCli, clean: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    read_paths: list[str] = []
+
+    def recording_read(path: Path, limit: int = cache.MAX_CACHE_BYTES) -> bytes:
+        read_paths.append(Path(path).name)
+        return cache.read_bounded(path, limit)
+
+    # The fingerprint of the templates folder reads through this; the stray files must not be.
+    monkeypatch.setattr(reuse, "read_bounded", recording_read)
     project = copy_example_project(tmp_path / "project")
     with (project / "templates" / "oud.bak").open("wb") as stream:
         stream.truncate(3_000_000_000)  # sparse: reading it would take seconds and gigabytes
@@ -151,3 +159,5 @@ def test_a_huge_stray_file_in_templates_is_never_read(
     build(run_cli, project, out)
     build(run_cli, project, out)  # the warm build fingerprints the folder for reuse
     assert tree_bytes(out) == clean
+    assert "digest.mjml.j2" in read_paths  # the real templates were fingerprinted
+    assert "oud.bak" not in read_paths and "pijp" not in read_paths
