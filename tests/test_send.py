@@ -159,6 +159,24 @@ def test_refused_login(smtp_server: tuple[Inbox, int], sender: Callable[..., Any
     assert inbox.received == []
 
 
+def test_login_on_a_server_without_auth(tmp_path: Path, sender: Callable[..., Any]) -> None:
+    # A relay that takes mail without a login (no AUTH in its EHLO answer), while the
+    # settings name a user: the editor hears what to change, and nothing is sent.
+    inbox = Inbox(refuse="onbekend@example.nl")
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        result = sender("redactie@example.nl", port)
+    finally:
+        controller.stop()
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "does not support that" in lines[0], result.output
+    assert "AUTH" in lines[0] and "remove smtp.user" in lines[0]
+    assert inbox.received == []
+
+
 def test_missing_password(sender: Callable[..., Any]) -> None:
     result = sender("redactie@example.nl", free_port(), password=None)
     assert result.exit_code == 1

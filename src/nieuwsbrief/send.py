@@ -147,7 +147,7 @@ def send_test(eml: Path, to: str, settings: SmtpSettings, now: dt.datetime | Non
     except smtplib.SMTPNotSupportedError as exc:
         reason = _reason(exc).rstrip(". ")
         fix = (
-            "remove smtp.user and smtp.password, or use a server that offers login"
+            "remove smtp.user (the server takes mail without a login), or use one that offers login"
             if "AUTH" in reason
             else "check smtp.security (starttls, ssl or none)"
         )
