@@ -598,3 +598,30 @@ def test_an_idle_preview_does_not_rebuild_itself(
     assert wait_until(lambda: server.rebuilds == 2), messages
     time.sleep(1.0)
     assert server.rebuilds == 2, messages
+
+
+def test_preview_pages_pass_the_link_filter_of_published_pages(
+    project: Path, tmp_path: Path
+) -> None:
+    # An edited preview template with script and data links: the editor's browser must not
+    # get them, as no reader gets them in a published page; the safe links stay.
+    from nieuwsbrief.build import build
+    from nieuwsbrief.preview import render_pages
+
+    now = dt.datetime.fromisoformat(NOW)
+    template = project / "templates" / "preview.html.j2"
+    template.write_text(
+        template.read_text("utf-8").replace(
+            "<h2>Feeds</h2>",
+            '<h2>Feeds</h2><a href="javascript:alert(1)">a</a>'
+            '<a href="  JaVaScRiPt:alert(2)">b</a><img src="data:text/html,x" alt="c">'
+            '<a href="https://www.example.nl/hulp">d</a>',
+        ),
+        "utf-8",
+    )
+    pages, _ = render_pages(project, now, build(project, tmp_path / "out", now))
+    home = pages["/"]
+    assert isinstance(home, bytes)
+    assert b"javascript:" not in home.lower() and b"data:text" not in home
+    assert b'<a href="https://www.example.nl/hulp">d</a>' in home
+    assert b"<a>a</a>" in home  # the tag stays, without the link

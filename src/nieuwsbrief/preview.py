@@ -225,9 +225,12 @@ def _templates(project: Path | None) -> Path:
 
 
 def _render(templates: Path, context: Mapping[str, Any]) -> bytes:
-    from nieuwsbrief.templating import render_template
+    from nieuwsbrief.templating import filter_links, render_template
 
-    return render_template(templates, PREVIEW_TEMPLATE, context, html=True).encode("utf-8")
+    # The same link filter as every published page: the preview shows the articles' and the
+    # template's links to an editor, who may click them (javascript:, data: and the like go).
+    page = render_template(templates, PREVIEW_TEMPLATE, context, html=True)
+    return filter_links(page, templates / PREVIEW_TEMPLATE).encode("utf-8")
 
 
 def _complete_home(context: dict[str, Any]) -> dict[str, Any]:
