@@ -102,9 +102,10 @@ def same_as_without_shortcuts(
 
 
 def test_the_project_layout_agrees_with_the_modules_that_own_it() -> None:
-    from nieuwsbrief import articles, cache, config
+    from nieuwsbrief import articles, cache, config, templating
 
     assert shortcut.ARTICLES_DIR == articles.ARTICLES_DIR
+    assert shortcut.TEMPLATES_DIR == templating.TEMPLATES_DIR
     assert shortcut.SETTINGS_FILE == config.SETTINGS_FILE
     assert shortcut.CACHE_DIR == cache.CACHE_DIR
     assert shortcut.ARTICLE_CACHE_FILE == cache.CACHE_FILE

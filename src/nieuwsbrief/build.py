@@ -291,15 +291,14 @@ def build(
     a build whose feeds would hold no items while the published feeds hold some is refused.
     """
     from nieuwsbrief import shortcut
-    from nieuwsbrief.templating import TEMPLATES_DIR
 
-    protect = (project, project / shortcut.ARTICLES_DIR, project / TEMPLATES_DIR)
+    protect = (project, project / shortcut.ARTICLES_DIR, project / shortcut.TEMPLATES_DIR)
     check_out(out, protect)
     # Stat every input before reading any: what is loaded below is at least as new.
     inputs = (
         shortcut.take_inputs(project, out, now, digest_week, allow_empty_feeds) if cache else None
     )
-    if inputs is not None and inputs.recorded is not None:
+    if inputs is not None and inputs.as_recorded():
         with claim(out, protect) as folder:
             replayed = shortcut.replay(inputs, folder)
         if replayed is not None:

@@ -63,7 +63,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from nieuwsbrief import __version__
 from nieuwsbrief.output import RECORD_FILE, OutputFolder
-from nieuwsbrief.templating import TEMPLATES_DIR
 
 if TYPE_CHECKING:
     from nieuwsbrief.articles import Article
@@ -79,6 +78,7 @@ RACY_MARGIN_NS = 2_000_000_000
 # (articles, config, cache) import YAML and Markdown, which a stopped build never needs.
 # tests/test_shortcut_stat.py checks that they agree.
 ARTICLES_DIR = "articles"
+TEMPLATES_DIR = "templates"
 SETTINGS_FILE = "schedule.yaml"
 CACHE_DIR = ".nieuwsbrief-cache"
 ARTICLE_CACHE_FILE = "articles.json"
@@ -334,6 +334,11 @@ class Inputs:
         """Return whether no input changed so recently that a later change could hide."""
         return self.newest_ns < self.taken_ns - RACY_MARGIN_NS
 
+    def as_recorded(self) -> bool:
+        """Return whether the record holds this very signature (then :func:`replay` decides)."""
+        stop = self.recorded.get("stop") if self.recorded is not None else None
+        return isinstance(stop, dict) and stop.get("inputs") == self.signature
+
 
 def _now(moment: dt.datetime) -> list[object]:
     return [moment.isoformat(), moment.tzname(), repr(moment.tzinfo)]
@@ -448,7 +453,7 @@ def replay(inputs: Inputs, folder: OutputFolder) -> Replay | None:
     """
     data = inputs.recorded
     stop = data.get("stop") if data is not None else None
-    if data is None or not isinstance(stop, dict) or stop.get("inputs") != inputs.signature:
+    if data is None or not isinstance(stop, dict) or not inputs.as_recorded():
         return None
     report = _read_report(data, folder)
     warnings = stop.get("warnings")
@@ -582,10 +587,7 @@ def worth_recording(inputs: Inputs | None) -> bool:
     True when the record has none for these inputs (it was taken too soon after a change,
     or an input was touched without changing) and they can be trusted now.
     """
-    if inputs is None or not inputs.trusted():
-        return False
-    stop = inputs.recorded.get("stop") if inputs.recorded is not None else None
-    return not (isinstance(stop, dict) and stop.get("inputs") == inputs.signature)
+    return inputs is not None and inputs.trusted() and not inputs.as_recorded()
 
 
 def forget(settings: Settings) -> None:
