@@ -322,7 +322,6 @@ def _package_dir() -> Path:
 class Inputs:
     """The stat signature of a build's inputs, taken before any of them is read."""
 
-    project: Path
     signature: str
     # When it was taken, and the newest modification or change time it saw.
     taken_ns: int
@@ -351,7 +350,7 @@ def take_inputs(
     digest_week: str | None,
     allow_empty_feeds: bool,
 ) -> Inputs:
-    """Stat every input of a build of ``project`` into ``out`` (nothing is read but the record).
+    """Stat every input of a build of ``project`` into ``out``; only the shortcut file is read.
 
     The default templates' folder is the one the record names: finding it anew imports the
     settings module (and YAML). A record that names another folder than the build finds
@@ -387,7 +386,7 @@ def take_inputs(
             hashlib.sha256("\n".join(found.rows).encode("utf-8", "surrogatepass")).hexdigest(),
         ]
     )
-    return Inputs(project, signature, taken, found.newest, skeleton, recorded)
+    return Inputs(signature, taken, found.newest, skeleton, recorded)
 
 
 def _clock() -> int:
