@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nieuwsbrief.config import SiteSettings, did_you_mean
-from nieuwsbrief.errors import ArticleError, NieuwsbriefError, quote
+from nieuwsbrief.errors import MAX_YEAR, MIN_YEAR, ArticleError, NieuwsbriefError, quote
 from nieuwsbrief.markup import (
     first_paragraph_text,
     render_markdown,
@@ -50,9 +50,6 @@ IGNORED_KEYS = frozenset({"layout", "categories", "description", "lastmod", "wei
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Dates outside these years are typing errors, and near year 1 or 9999 time zone arithmetic
-# overflows.
-MIN_YEAR, MAX_YEAR = 1970, 9000
 TEXT_LIMIT = 1000
 MAX_TAGS = 30
 # Line breaks of every kind; a title, tag or summary is one line of text.

@@ -11,16 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nieuwsbrief.articles import (
-    ARTICLES_DIR,
-    Article,
-    InvalidArticles,
-    Progress,
-    date_errors,
-    folder_warnings,
-    load_articles,
-)
-from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import (
     ArgumentError,
     BuildError,
@@ -28,12 +18,16 @@ from nieuwsbrief.errors import (
     local_time,
 )
 from nieuwsbrief.output import check_out, claim, publish_claimed, quote
-from nieuwsbrief.schedule import Window, latest_send_moment, send_moment_in_week, window_ending_at
-from nieuwsbrief.select import digest_articles, held_back, published
 
+# The article loader, the settings and the schedule are imported where they are used: a
+# build that stops early (shortcut.py) never loads them, nor YAML and Markdown with them.
 if TYPE_CHECKING:
+    from nieuwsbrief.articles import Article, Progress
+    from nieuwsbrief.config import Settings
     from nieuwsbrief.digest import Digest
     from nieuwsbrief.reuse import Reuse
+    from nieuwsbrief.schedule import Window
+    from nieuwsbrief.shortcut import Listed
 
 
 @dataclass
@@ -67,13 +61,14 @@ class BuildResult:
 
     out: Path
     files: dict[str, int]
-    published: list[Article]
+    # Articles, or (from a build that stopped before loading them) what the record says of them.
+    published: Sequence[Listed]
     digest_week: str | None
     warnings: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     # Left out of every output: drafts, and articles dated after --now.
-    drafts: list[Article] = field(default_factory=list)
-    scheduled: list[Article] = field(default_factory=list)
+    drafts: Sequence[Listed] = field(default_factory=list)
+    scheduled: Sequence[Listed] = field(default_factory=list)
 
 
 _WEEK_FILE = re.compile(r"^digests/\d{4}-W\d{2}/")
@@ -88,7 +83,9 @@ def load_site(project: Path, progress: Progress | None = None, *, cache: bool = 
 
     With ``cache``, unchanged articles come from ``.nieuwsbrief-cache/`` in the project.
     """
+    from nieuwsbrief.articles import ARTICLES_DIR, folder_warnings, load_articles
     from nieuwsbrief.cache import ArticleCache
+    from nieuwsbrief.config import SETTINGS_FILE, load_settings
 
     settings = load_settings(project / SETTINGS_FILE)
     articles_dir = project / ARTICLES_DIR
@@ -112,6 +109,8 @@ def load_site(project: Path, progress: Progress | None = None, *, cache: bool = 
 
 def digest_window(settings: Settings, now: dt.datetime, week: str | None = None) -> Window:
     """Return the window of the digest for ``week``, or of the latest send moment at ``now``."""
+    from nieuwsbrief.schedule import latest_send_moment, send_moment_in_week, window_ending_at
+
     if week is None:
         return window_ending_at(settings.digest, latest_send_moment(settings.digest, now))
     try:
@@ -138,6 +137,7 @@ def render_site(
     from nieuwsbrief.digest import DIGESTS_DIR, render_digest
     from nieuwsbrief.feeds import render_feeds
     from nieuwsbrief.notice import notice_warnings
+    from nieuwsbrief.select import digest_articles, published
 
     settings = site.settings
     rendered = Rendered(
@@ -221,6 +221,7 @@ def _revisit(
     still published, or removed with all of them gone.
     """
     from nieuwsbrief.digest import render_digest
+    from nieuwsbrief.select import digest_articles, published
 
     settings = site.settings
     week = str(manifest["week"])
@@ -289,10 +290,32 @@ def build(
     Only files nieuwsbrief wrote are ever replaced or removed. Unless ``allow_empty_feeds``,
     a build whose feeds would hold no items while the published feeds hold some is refused.
     """
-    from nieuwsbrief.templating import TEMPLATES_DIR
+    from nieuwsbrief import shortcut
 
-    protect = (project, project / ARTICLES_DIR, project / TEMPLATES_DIR)
+    protect = (project, project / shortcut.ARTICLES_DIR, project / shortcut.TEMPLATES_DIR)
     check_out(out, protect)
+    # Stat every input before reading any: what is loaded below is at least as new.
+    inputs = (
+        shortcut.take_inputs(project, out, now, digest_week, allow_empty_feeds) if cache else None
+    )
+    if inputs is not None and inputs.as_recorded():
+        with claim(out, protect) as folder:
+            replayed = shortcut.replay(inputs, folder)
+        if replayed is not None:
+            # Inputs and --out as a build that wrote nothing found them: so would this one.
+            return BuildResult(
+                out=out,
+                files=replayed.report.files,
+                published=replayed.loaded.published,
+                digest_week=replayed.report.digest_week,
+                warnings=[*replayed.loaded.warnings, *replayed.report.warnings],
+                removed=[],
+                drafts=replayed.loaded.drafts,
+                scheduled=replayed.loaded.scheduled,
+            )
+    from nieuwsbrief.articles import ARTICLES_DIR, InvalidArticles, date_errors
+    from nieuwsbrief.select import held_back, published
+
     site = load_site(project, progress, cache=cache)
     now = site.settings.localize(now)
     if date_errors(site.articles, now):
@@ -300,8 +323,6 @@ def build(
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
     # from the archive.
     with claim(out, protect) as folder:
-        from nieuwsbrief import shortcut
-
         key = (
             shortcut.build_key(
                 site.settings, site.articles, folder.path, now, digest_week, allow_empty_feeds
@@ -313,6 +334,11 @@ def build(
         if known is not None:
             # Inputs and --out as a build that wrote nothing left them: it would write nothing.
             drafts, scheduled = held_back(site.articles, now)
+            if shortcut.worth_recording(inputs):
+                loaded = shortcut.Loaded(
+                    site.warnings, published(site.articles, now), drafts, scheduled
+                )
+                shortcut.save(site.settings, key, folder, known, inputs, loaded)
             return BuildResult(
                 drafts=drafts,
                 scheduled=scheduled,
@@ -382,7 +408,10 @@ def build(
             report = shortcut.Report(
                 shortcut.sizes(rendered.files), rendered.digest_week, rendered.warnings
             )
-            shortcut.save(site.settings, key, folder, report)
+            loaded = shortcut.Loaded(
+                site.warnings, published(site.articles, now), *held_back(site.articles, now)
+            )
+            shortcut.save(site.settings, key, folder, report, inputs, loaded)
     drafts, scheduled = held_back(site.articles, now)
     return BuildResult(
         drafts=drafts,
@@ -408,6 +437,7 @@ def check_digest_current(
     """
     from nieuwsbrief.digest import DIGESTS_DIR, render_digest
     from nieuwsbrief.manifest import MAX_MANIFEST_BYTES, check_manifest
+    from nieuwsbrief.select import digest_articles
 
     site = load_site(project, cache=False)
     now = site.settings.localize(now)

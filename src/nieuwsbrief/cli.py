@@ -12,7 +12,13 @@ from typing import Any, TypeVar
 import click
 
 from nieuwsbrief import __version__
-from nieuwsbrief.errors import ArgumentError, NieuwsbriefError, escape_controls
+from nieuwsbrief.errors import (
+    MAX_YEAR,
+    MIN_YEAR,
+    ArgumentError,
+    NieuwsbriefError,
+    escape_controls,
+)
 
 EXIT_ERROR = 1
 # The option that carries each library argument an ArgumentError can name.
@@ -36,8 +42,6 @@ class NowParam(click.ParamType):  # type: ignore[type-arg]  # generic only in cl
     ) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
-        from nieuwsbrief.articles import MAX_YEAR, MIN_YEAR
-
         try:
             moment = dt.datetime.fromisoformat(str(value))
         except ValueError:
@@ -59,7 +63,6 @@ def _article_date(
     ctx: click.Context, param: click.Parameter, value: dt.datetime | None
 ) -> dt.datetime | None:
     """Refuse a --date that 'check' would refuse: a year outside 1970-9000."""
-    from nieuwsbrief.articles import MAX_YEAR, MIN_YEAR
 
     if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
         raise click.BadParameter(f"{value:%Y-%m-%d} is outside the years {MIN_YEAR} to {MAX_YEAR}")
@@ -69,7 +72,6 @@ def _article_date(
 def _iso_week(value: str | None) -> str | None:
     if value is None:
         return None
-    from nieuwsbrief.articles import MAX_YEAR, MIN_YEAR
     from nieuwsbrief.schedule import parse_iso_week
 
     try:
@@ -280,7 +282,7 @@ def build(
     )
     _say_held_back(result.drafts, result.scheduled)
     if result.digest_week is None:
-        _say_next_digest(project, _resolve_now(now), result.published + result.scheduled)
+        _say_next_digest(project, _resolve_now(now), [*result.published, *result.scheduled])
 
 
 def _say_next_digest(project: Path, now: dt.datetime, articles: Sequence[Any]) -> None:

@@ -13,6 +13,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 QUOTE_LIMIT = 60
+# Dates outside these years are typing errors, and near year 1 or 9999 time zone arithmetic
+# overflows. Here, not in articles.py, so the CLI reads --now without importing the loader.
+MIN_YEAR, MAX_YEAR = 1970, 9000
 PART_LIMIT = 400
 # C0 and C1 controls, DEL, line and paragraph separators, and the invisible direction and
 # byte-order marks that can make a terminal line read differently from what it holds.
