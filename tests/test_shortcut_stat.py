@@ -446,3 +446,45 @@ def test_a_stopped_cli_build_imports_no_loader_and_prints_what_a_full_build_prin
     assert stopped.stdout == full.stdout
     assert stopped.stderr.splitlines()[:-1] == full.stderr.splitlines()[:-1]
     assert ("Left out:" if now == NOW else "Next digest:") in stopped.stdout
+
+
+def test_an_upgraded_library_is_rendered_again(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aged: None
+) -> None:
+    # A library upgrade rewrites its files. Neither stop may replay, and no reused group
+    # may come back: the new version could render other bytes.
+    from nieuwsbrief import dependencies
+
+    library = tmp_path / "site-packages" / "markdown_it" / "__init__.py"
+    library.parent.mkdir(parents=True)
+    library.write_text("__version__ = '3.0.0'\n", "utf-8")
+    real = dependencies.module_files
+
+    def with_fake() -> list[tuple[str, str]]:
+        return [
+            (name, str(library) if name == "markdown_it" else origin) for name, origin in real()
+        ]
+
+    monkeypatch.setattr(dependencies, "module_files", with_fake)
+    out = tmp_path / "out"
+    settle(project, out)
+    assert "stop" in recorded(project)
+    renders = 0
+    real_render = build_module.render_site
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal renders
+        renders += 1
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "render_site", counted)
+    build(project, out, NOW_DT)
+    assert renders == 0  # unchanged: stopped
+    before = dependencies.fingerprint()  # what the reuse and article-cache keys hold
+    library.unlink()
+    library.write_text("__version__ = '4.0.0'\n", "utf-8")  # a new file, as pip writes it
+    assert dependencies.fingerprint() != before
+    loads = Loads(monkeypatch)
+    result = build(project, out, NOW_DT)
+    assert loads.count == 1 and renders == 1
+    same_as_clean(project, out, result, tmp_path)

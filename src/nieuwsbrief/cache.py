@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from nieuwsbrief import dependencies
 from nieuwsbrief.articles import (
     Article,
     parse_article,
@@ -79,8 +80,9 @@ def code_key() -> str:
 def settings_key(site: SiteSettings) -> str:
     """Return a key that changes whenever anything an article's validation depends on does."""
     python = ".".join(str(part) for part in sys.version_info[:3])
+    libraries = json.dumps(dependencies.fingerprint())
     return hashlib.sha256(
-        f"{FORMAT}|{code_key()}|{sys.implementation.name}-{python}|{site!r}".encode()
+        f"{FORMAT}|{code_key()}|{libraries}|{sys.implementation.name}-{python}|{site!r}".encode()
     ).hexdigest()
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nieuwsbrief import __version__
+from nieuwsbrief import __version__, dependencies
 from nieuwsbrief.articles import Article
 from nieuwsbrief.cache import CACHE_DIR, code_key, read_bounded
 from nieuwsbrief.config import Settings
@@ -68,7 +68,8 @@ def _folder_hashes(folder: Path) -> list[list[object]]:
 def base_fingerprint(settings: Settings) -> str:
     """Return a fingerprint of the code, templates and settings the topic files depend on.
 
-    Deliberately wide: all of the package's code (the key the article cache uses too), every
+    Deliberately wide: all of the package's code and its dependencies' files (the key the
+    article cache uses too), every
     template file and every setting. A fingerprint that missed an input would hand back
     stale bytes; one that changes too often only costs a render.
     """
@@ -78,6 +79,7 @@ def base_fingerprint(settings: Settings) -> str:
         FORMAT,
         __version__,
         code_key(),
+        dependencies.fingerprint(),
         _folder_hashes(settings.project_dir / TEMPLATES_DIR),
         _folder_hashes(skeleton_dir() / TEMPLATES_DIR),
         repr(settings),

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
-from nieuwsbrief import __version__
+from nieuwsbrief import __version__, dependencies
 from nieuwsbrief.output import RECORD_FILE, OutputFolder
 
 if TYPE_CHECKING:
@@ -370,6 +370,8 @@ def take_inputs(
     found.tree(project / TEMPLATES_DIR, TEMPLATES_DIR)
     found.tree(Path(skeleton), "default templates")
     found.tree(_package_dir(), "package", frozenset({"__pycache__"}))
+    for name, origin in dependencies.module_files():
+        found.entry(origin, f"dependency {name}")
     signature = _hash(
         [
             FORMAT,
