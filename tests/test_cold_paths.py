@@ -330,3 +330,44 @@ def test_a_build_writes_what_it_wrote_without_the_faster_paths(
 def _plain_list_json(data: dict[str, Any], item_jsons: list[bytes]) -> bytes:
     items = [json.loads(piece) for piece in item_jsons]
     return json_bytes({**data, "items": items}, sort_keys=True)
+
+
+# -- URLs ----------------------------------------------------------------------------------
+
+_URL_PIECE = st.sampled_from(
+    ["https:", "http:", "mailto:", "tel:", "HTTPS:", "//", "/", "a", "Ü", "é", "münchen",
+     "xn--mnchen-3ya", ".", "\u3002", "\uff0e", "@", ":", "8080", "[", "]", "::1", "%20",
+     "%zz", "%C3%A9", " ", "?", "#", "&", "=", "\\", "'", '"', "<", ">", "~", "😀", "\u200d",
+     "-", "_", "xn--", "ß", "İ", "\t"]
+)  # fmt: skip
+
+
+@given(url=st.lists(_URL_PIECE, max_size=10).map("".join))
+@settings(max_examples=600)
+def test_normalize_link_is_markdown_its(url: str) -> None:
+    from markdown_it.common.normalize_url import normalizeLink
+
+    from nieuwsbrief.urls import normalize_link
+
+    assert normalize_link(url) == normalizeLink(url)
+
+
+def test_loading_articles_does_not_import_the_markdown_parser(project: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from nieuwsbrief.config import load_settings\n"
+        "from nieuwsbrief.articles import load_articles\n"
+        f"project = Path({str(project)!r})\n"
+        "settings = load_settings(project / 'schedule.yaml')\n"
+        "articles = load_articles(project / 'articles', settings.site)\n"
+        "assert any(article.image for article in articles)\n"
+        "print(sorted(name for name in sys.modules if name.startswith('markdown_it')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]"
