@@ -371,3 +371,41 @@ def test_loading_articles_does_not_import_the_markdown_parser(project: Path) -> 
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip() == "[]"
+
+
+# -- reading article files -----------------------------------------------------------------
+
+
+def _fstat_reporting(size: int) -> Any:
+    import os
+
+    real = os.fstat
+
+    def fstat(descriptor: int) -> os.stat_result:
+        fields = list(real(descriptor)[:10])
+        fields[6] = size  # st_size
+        return os.stat_result(fields)
+
+    return fstat
+
+
+@pytest.mark.parametrize("reported", [None, 0, 10, 4000])
+def test_read_source_reads_what_one_read_to_the_limit_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reported: int | None
+) -> None:
+    import os
+
+    from nieuwsbrief import articles
+    from nieuwsbrief.errors import ArticleError
+
+    path = tmp_path / "artikel.md"
+    text = "---\ntitle: Proef\n---\n\n" + "Tekst met é en 😀.\n" * 150
+    path.write_text(text, "utf-8")
+    if reported is not None:  # the file grew (or shrank) after fstat looked
+        monkeypatch.setattr(os, "fstat", _fstat_reporting(reported))
+    assert articles.read_source(path) == text
+    # Grown past the limit after fstat: refused, as the single read refused it.
+    monkeypatch.setattr(articles, "MAX_ARTICLE_BYTES", 1000)
+    if reported is not None and reported <= 1000:
+        with pytest.raises(ArticleError, match="more than the 1,000 bytes"):
+            articles.read_source(path)
