@@ -409,3 +409,88 @@ def test_read_source_reads_what_one_read_to_the_limit_read(
     if reported is not None and reported <= 1000:
         with pytest.raises(ArticleError, match="more than the 1,000 bytes"):
             articles.read_source(path)
+
+
+# -- reading the sanitizer's output --------------------------------------------------------
+
+
+def _shape(node: Any) -> Any:
+    """A tree as nested tuples, adjacent text joined (html.parser may split a text run)."""
+    children: list[Any] = []
+    for child in node.children:
+        if isinstance(child, str):
+            if children and isinstance(children[-1], str):
+                children[-1] += child
+            else:
+                children.append(child)
+        else:
+            children.append(_shape(child))
+    return (node.tag, tuple(node.attributes.items()), tuple(children))
+
+
+def _parsed(html: str) -> Any:
+    builder = markup._TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+_HTML_PIECE = st.sampled_from(
+    ["<p>", "</p>", "<a href='https://a.nl/?a=1&amp;b=\"2\"' title='x < y > z'>", "</a>",
+     "<img src=/b.png alt='&quot;beeld&quot;'>", "<br>", "<br/>", "<b>", "</b>", "<i>",
+     "<ul><li>", "</li></ul>", "<pre>\n", "</pre>", "<table><tr><td>", "</td></tr></table>",
+     "tekst", " ", "&nbsp;", "\u00a0", "&amp;", "&lt;", "&gt;", "&#169;", "&copy", "a&b",
+     "<h2 id='Kop Één'>", "</h2>", "<span lang=nl>", "</span>", "<!-- c -->", "<script>x",
+     "</script>", "<style>p{}</style>", "<svg><text>t</text></svg>", "<div data-x=1>",
+     "</div>", "<abbr title='&amp;amp;'>", "</abbr>", "<blockquote cite='/c'>", "</blockquote>",
+     "\n", "é", "😀", "<", ">", "\"", "'", "<code>", "</code>", "<del>", "</del>"]
+)  # fmt: skip
+
+
+@given(
+    html=st.one_of(
+        st.lists(_HTML_PIECE, max_size=20).map("".join),
+        MARKDOWN.map(markup._markdown_html),
+    )
+)
+@settings(max_examples=500, deadline=None)
+def test_reading_nh3_output_builds_the_parsers_tree(html: str) -> None:
+    cleaned = markup._clean(markup.strip_xml_illegal(html), "https://a.nl/artikelen/x/")
+    fast = markup._read_clean(cleaned)
+    if fast is not None:
+        assert _shape(fast) == _shape(_parsed(cleaned))
+    with mock.patch.object(markup, "_read_clean", lambda html: None):
+        plain = markup.sanitize_html(html, "https://a.nl/artikelen/x/")
+    assert markup.sanitize_html(html, "https://a.nl/artikelen/x/") == plain
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<p>a<b>b</b></p><p class="x" id="y">c &amp; d&nbsp;e &lt;f&gt;</p>',
+        '<a href="https://a.nl/?a=1&amp;b=2" title="&quot;t&quot; &lt;&gt;">l</a>'
+        '<br><img src="/i.png" alt="">',
+        "<pre>\n\ncode</pre></p></div>",
+    ],
+)
+def test_reading_plain_serialized_html_builds_the_parsers_tree(html: str) -> None:
+    fast = markup._read_clean(html)
+    assert fast is not None
+    assert _shape(fast) == _shape(_parsed(html))
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "a < b",
+        "<P>x</P>",
+        "<br/>",
+        "<!-- c -->",
+        "<a href='x'>",
+        "<a href=x>",
+        "<script>1<2</script>",
+        "</a b>",
+    ],
+)
+def test_other_html_is_left_to_the_parser(html: str) -> None:
+    assert markup._read_clean(html) is None
