@@ -18,7 +18,7 @@ from nieuwsbrief.config import Settings
 from nieuwsbrief.dutch import MONTHS
 from nieuwsbrief.jsonout import json_bytes
 from nieuwsbrief.notice import has_notice, notice_plain, notice_segments
-from nieuwsbrief.templating import render_web
+from nieuwsbrief.templating import WebRenderer
 from nieuwsbrief.topics import TAGS_DIR, related_articles
 
 if TYPE_CHECKING:
@@ -44,13 +44,19 @@ def list_date(settings: Settings, moment: dt.datetime) -> str:
 
 
 class _Items:
-    """Build list items once per article: many lists show the same article."""
+    """Build list items once per article: many lists show the same article.
+
+    Also what every list of one build shares: the template, rendered through one
+    ``WebRenderer``, and each item's JSON, serialized once.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.segments = notice_segments(settings)
         self.plain = notice_plain(settings)
         self.done: dict[str, dict[str, Any]] = {}
+        self.json_done: dict[str, bytes] = {}
+        self.web = WebRenderer(settings.project_dir, LIST_TEMPLATE)
 
     def item(self, article: Article) -> dict[str, Any]:
         found = self.done.get(article.slug)
@@ -68,39 +74,61 @@ class _Items:
             self.done[article.slug] = found
         return found
 
+    def item_json(self, article: Article) -> bytes:
+        """Return the item as it stands in a list's JSON file: indented for its place there."""
+        found = self.json_done.get(article.slug)
+        if found is None:
+            alone = json_bytes(_json_item(self.item(article)), sort_keys=True).rstrip(b"\n")
+            found = _ITEM_INDENT + alone.replace(b"\n", b"\n" + _ITEM_INDENT)
+            self.json_done[article.slug] = found
+        return found
+
 
 def _json_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in item.items() if key != "notice"}
+
+
+# Items stand at depth two of a list's JSON file (the file's object, its "items" array).
+_ITEM_INDENT = b"    "
+# JSON writes no raw line break inside a string: this can only be the file's own key.
+_EMPTY_ITEMS = b'\n  "items": []'
+
+
+def _list_json(data: dict[str, Any], item_jsons: Sequence[bytes]) -> bytes:
+    """Return ``json_bytes({**data, "items": items}, sort_keys=True)``, items pre-serialized.
+
+    json.dumps indents in pure Python: serializing each article's item once, not once per
+    list showing it, saves most of that work (tests/test_lists_fast.py compares).
+    """
+    text = json_bytes({**data, "items": []}, sort_keys=True)
+    if item_jsons:
+        items = b'\n  "items": [\n' + b",\n".join(item_jsons) + b"\n  ]"
+        text = text.replace(_EMPTY_ITEMS, items, 1)
+    return text
 
 
 def _pair(
     settings: Settings,
     kind: str,
     heading: str,
-    items: Sequence[dict[str, Any]],
+    articles: Sequence[Article],
     topic: Topic | None,
+    items: _Items,
     extra: dict[str, Any] | None = None,
 ) -> tuple[bytes, bytes]:
     about = {"slug": topic.slug, "name": topic.name} if topic is not None else None
-    html = render_web(
-        settings.project_dir,
-        LIST_TEMPLATE,
+    html = items.web.render(
         {
             "kind": kind,
             "heading": heading,
             "topic": about,
             "address_form": settings.site.address_form,
-            "items": items,
-        },
+            "items": [items.item(article) for article in articles],
+        }
     )
-    data = {
-        "kind": kind,
-        "heading": heading,
-        "topic": about,
-        **(extra or {}),
-        "items": [_json_item(item) for item in items],
-    }
-    return html.encode("utf-8"), json_bytes(data, sort_keys=True)
+    data = {"kind": kind, "heading": heading, "topic": about, **(extra or {})}
+    item_jsons = [items.item_json(article) for article in articles]
+    return html.encode("utf-8"), _list_json(data, item_jsons)
 
 
 def related_heading(settings: Settings) -> str:
@@ -130,9 +158,7 @@ def render_lists(
     files: dict[str, bytes] = {}
 
     def all_list() -> dict[str, bytes]:
-        html, data = _pair(
-            settings, "all", "Onze artikelen", [items.item(a) for a in published[:limit]], None
-        )
+        html, data = _pair(settings, "all", "Onze artikelen", published[:limit], None, items)
         return {f"{LISTS_DIR}/all.html": html, f"{LISTS_DIR}/all.json": data}
 
     all_names = [f"{LISTS_DIR}/all.html", f"{LISTS_DIR}/all.json"]
@@ -148,8 +174,9 @@ def render_lists(
                 settings,
                 "related",
                 heading,
-                [items.item(article) for article in others],
+                others,
                 None,
+                items,
                 {"article": slug},
             )
             return {f"{RELATED_DIR}/{slug}.html": html, f"{RELATED_DIR}/{slug}.json": data}
@@ -170,8 +197,9 @@ def topic_list(settings: Settings, topic: Topic, items: _Items, reuse: Reuse) ->
             settings,
             "topic",
             f"Artikelen over {topic.name}",
-            [items.item(article) for article in shown],
+            shown,
             topic,
+            items,
         )
         folder = f"{TAGS_DIR}/{topic.slug}"
         return {f"{folder}/list.html": html, f"{folder}/list.json": data}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
@@ -173,6 +174,56 @@ def body_problem(body: str) -> tuple[int, str, str] | None:
 
     A linear scan of the source, run before any parser. Lines count from 1 in ``body``.
     """
+    if _within_limits(body):
+        return None
+    return _scan_for_problem(body)
+
+
+# A line that may open a quote or a list item: only these can nest (see _line_depth). Found
+# after a line break (the body gets one in front): a literal start makes the search fast.
+_MAYBE_NESTED = re.compile(r"\n(?=[ \t]*(?:[>*+-]|\d))([^\n]*)")
+
+
+def _line_depth(line: str) -> int:
+    """Return how deep ``line`` nests quotes and lists: each '>' and each list level one."""
+    quotes = _QUOTES.match(line)
+    depth = quotes[0].count(">") if quotes else 0
+    item = _LIST_ITEM.match(line[quotes.end() :] if quotes else line)
+    if item:
+        depth += len(item[1].expandtabs(4)) // 2 + 1
+    return depth
+
+
+def _within_limits(body: str) -> bool:
+    """Tell whether ``body`` is certainly within every limit of ``body_problem``.
+
+    Whole-body bounds, each at least what the line scan counts (it skips code blocks and
+    cuts its loops short, this counts everything): every build checks every article, and
+    nearly all are far within. False means only "scan line by line".
+    """
+    markup = (  # what _MARKUP finds
+        body.count("*") + body.count("_") + body.count("`") + body.count("[")
+        + body.count("]") + body.count("<") + body.count("|") + body.count("&")
+        + body.count("~")
+    )  # fmt: skip
+    if markup > MAX_MARKUP:
+        return False
+    # Each '[' adds at most once the length of the rest of the body to the bracket work.
+    if body.count("[") * (len(body) + 1) > MAX_BRACKET_WORK:
+        return False
+    # Each tag opens at most one element, and every tag starts with '<'.
+    if body.count("<") > MAX_HTML_DEPTH:
+        return False
+    nesting_work = 0
+    for line in _MAYBE_NESTED.findall("\n" + body):
+        depth = _line_depth(line)
+        if depth > MAX_MARKDOWN_DEPTH:
+            return False
+        nesting_work += depth * depth
+    return nesting_work <= MAX_NESTING_WORK
+
+
+def _scan_for_problem(body: str) -> tuple[int, str, str] | None:
     stack: list[str] = []
     fence = ""
     bracket_work = 0
@@ -206,11 +257,7 @@ def body_problem(body: str) -> tuple[int, str, str] | None:
                 elif match[0] == "]" and opened:
                     opened_sum -= opened.pop()
         offset += len(line) + 1
-        quotes = _QUOTES.match(line)
-        depth = quotes[0].count(">") if quotes else 0
-        item = _LIST_ITEM.match(line[quotes.end() :] if quotes else line)
-        if item:
-            depth += len(item[1].expandtabs(4)) // 2 + 1
+        depth = _line_depth(line)
         if depth > MAX_MARKDOWN_DEPTH:
             return (
                 number,
@@ -362,6 +409,8 @@ def _inline_text(inline: Token) -> str:
 # A teaser needs the first block only: parse this much of the source, not a whole long article
 # (markdown-it takes milliseconds per article, and archives need a teaser for every article).
 OPENING_CHARS = 1200
+# ... and first the text up to the first blank line after this many characters.
+FIRST_TRY_CHARS = 200
 _LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.M)
 
 
@@ -400,6 +449,47 @@ class _TreeBuilder(HTMLParser):
         self.stack[-1].children.append(data)
 
 
+# nh3's (html5ever's) serialization: lowercase names, every attribute ' name="value"', no
+# comments, '<' in text always '&lt;'. Read by these patterns, it needs no HTML parser.
+_CLEAN_TAG = re.compile(r'<(/?)([a-z][a-z0-9]*)((?: [a-z][a-z0-9_:.-]*="[^"]*")*)>')
+_CLEAN_ATTRIBUTE = re.compile(r' ([a-z][a-z0-9_:.-]*)="([^"]*)"')
+# html.parser reads these elements' content as raw text: left to it.
+_RAW_CONTENT = frozenset({"script", "style"})
+
+
+def _read_clean(html: str) -> _Node | None:
+    """Return the tree ``_TreeBuilder`` builds of nh3's output, or None for another form.
+
+    The same calls in the same order as html.parser makes for such input (text and
+    attribute values unescaped by the same ``html.unescape``), without its general
+    tokenizer, the slowest step of the sanitizer. Anything else goes to the parser.
+    """
+    from html import unescape
+
+    builder = _TreeBuilder()
+    position = 0
+    while True:
+        start = html.find("<", position)
+        if start < 0:
+            if position < len(html):
+                builder.handle_data(unescape(html[position:]))
+            return builder.root
+        if start > position:
+            builder.handle_data(unescape(html[position:start]))
+        tag = _CLEAN_TAG.match(html, start)
+        if tag is None or tag[2] in _RAW_CONTENT:
+            return None
+        closing, name, attributes = tag.groups()
+        if closing:
+            if attributes:
+                return None
+            builder.handle_endtag(name)
+        else:
+            pairs = _CLEAN_ATTRIBUTE.findall(attributes)
+            builder.handle_starttag(name, [(key, unescape(value)) for key, value in pairs])
+        position = tag.end()
+
+
 def _walk(node: _Node) -> list[_Node]:
     found: list[_Node] = []
     pending = [node]
@@ -430,6 +520,8 @@ def _tidy(root: _Node, prefix: str) -> None:
         wanted = node.attributes.pop("id", "")
         if not wanted and node.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
             wanted = _text_of(node)
+        if not wanted:
+            continue  # most nodes: no id, no heading (an empty text gives no name below)
         name = _ID.sub("-", _anchor(wanted)).strip("-")
         if not name:
             continue
@@ -521,12 +613,16 @@ def _markdown_html(source: str) -> str:
 
 def sanitize_html(html: str, base_url: str, id_prefix: str | None = None) -> str:
     """Keep only harmless tags and attributes, make every link absolute, tidy leftovers."""
-    builder = _TreeBuilder()
-    builder.feed(_clean(strip_xml_illegal(html), base_url))
-    builder.close()
-    _tidy(builder.root, id_prefix or _prefix_for(base_url))
+    cleaned = _clean(strip_xml_illegal(html), base_url)
+    root = _read_clean(cleaned)
+    if root is None:
+        builder = _TreeBuilder()
+        builder.feed(cleaned)
+        builder.close()
+        root = builder.root
+    _tidy(root, id_prefix or _prefix_for(base_url))
     out: list[str] = []
-    _serialize(builder.root, out)
+    _serialize(root, out)
     # Enforced last: nothing the steps above produce may break an XML feed.
     return strip_xml_illegal("".join(out))
 
@@ -579,6 +675,11 @@ def first_paragraph_text(source: str) -> str:
     """
     # A reference link ([text][ref]) needs its definition, which may come at the very end.
     opening = source if _LINK_DEFINITION.search(source) else _opening(source)
+    start = _first_try(opening)
+    if start is not None:
+        text, complete = _first_block_text(start)
+        if complete:
+            return text
     text, complete = _first_block_text(opening)
     if opening != source and not complete:
         # The cut fell inside the first block (or before any): read the whole source.
@@ -586,9 +687,60 @@ def first_paragraph_text(source: str) -> str:
     return text
 
 
+def _first_try(opening: str) -> str | None:
+    """Return a shorter start of ``opening`` that decides its first block, if there is one.
+
+    Most first blocks are a paragraph of a few hundred characters. Cut as ``_opening`` cuts:
+    after a blank line and the line of text that follows it, so a block that ends before
+    that line ends there in the whole opening too (the blank line and a line that continues
+    no block decide it; ``_first_block_text`` says "complete" only then). None when a
+    reference definition ('[label]:', which may be anywhere) could follow the cut.
+    """
+    blank = opening.find("\n\n", FIRST_TRY_CHARS)
+    if blank < 0:
+        return None
+    line = blank + 2
+    while line < len(opening) and opening[line] == "\n":
+        line += 1
+    end = opening.find("\n", line)
+    if end < 0 or not opening[line:end].strip() or "]:" in opening[end:]:
+        return None
+    return opening[:end]
+
+
+def _block_tokens(source: str) -> tuple[list[Token], Callable[[Token], None]]:
+    """Return ``source``'s block tokens, and what parses one inline token's children.
+
+    ``_markdown().parse`` is these two steps for every inline token at once; a teaser reads
+    one block, so its inline markup, the larger share of the work, is parsed alone. The
+    inline rules read the reference definitions the block rules found, and change nothing
+    else: a token parsed here has the children ``parse`` gives it (tests/test_cold_paths.py).
+    """
+    from markdown_it.rules_core import block, normalize, text_join
+    from markdown_it.rules_core.state_core import StateCore
+
+    md = _markdown()
+    state = StateCore(source, md, {})
+    normalize(state)
+    block(state)
+
+    parsed: set[int] = set()
+
+    def parse_inline(token: Token) -> None:  # as markdown-it's core rules inline, text_join
+        if id(token) in parsed:
+            return
+        parsed.add(id(token))
+        if token.children is None:
+            token.children = []
+        md.inline.parse(token.content, md, state.env, token.children)
+        text_join(StateCore("", md, state.env, [token]))
+
+    return state.tokens, parse_inline
+
+
 def _first_block_text(source: str) -> tuple[str, bool]:
     """Return the first block's text, and whether more of ``source`` follows that block."""
-    tokens = _markdown().parse(source)
+    tokens, parse_inline = _block_tokens(source)
     lines = source.count("\n") + 1
     index = 0
     while index < len(tokens):
@@ -604,6 +756,7 @@ def _first_block_text(source: str) -> tuple[str, bool]:
         for end in range(index, len(tokens)):
             depth += tokens[end].nesting
             if tokens[end].type == "inline" and not tokens[end - 1].type.startswith("heading"):
+                parse_inline(tokens[end])
                 text = _inline_text(tokens[end])
                 if text:
                     pieces.append(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from nieuwsbrief import templating
@@ -52,9 +53,14 @@ def notice_segments(settings: Settings) -> list[dict[str, str | None]]:
 
     The practice's own phone number (``site.contact.phone``) is linked too.
     """
-    text = notice_text(settings)
+    # A new list of new dicts each time (callers may change them), split once per notice.
+    split = _split_notice(notice_text(settings), settings.site.contact.phone)
+    return [dict(segment) for segment in split]
+
+
+@lru_cache(maxsize=8)
+def _split_notice(text: str, phone: str | None) -> tuple[dict[str, str | None], ...]:
     patterns = list(CRISIS_LINKS)
-    phone = settings.site.contact.phone
     if phone:
         patterns.insert(0, (re.escape(phone), phone_href(phone)))
     combined = re.compile("|".join(f"({pattern})" for pattern, _ in patterns))
@@ -68,7 +74,7 @@ def notice_segments(settings: Settings) -> list[dict[str, str | None]]:
         position = match.end()
     if position < len(text):
         segments.append({"text": text[position:], "href": None})
-    return segments
+    return tuple(segments)
 
 
 def crisis_slugs(settings: Settings) -> frozenset[str]:

@@ -1,13 +1,16 @@
 """Turn URLs that people type (front matter, settings) into valid, absolute URIs.
 
 Body links go through markdown-it's ``normalizeLink``; every other URL goes through the
-same function, so an image in front matter and the same image in the body come out the
-same: spaces and non-ASCII characters percent-encoded as UTF-8, a non-ASCII host in IDNA
-(punycode), and an escape that is already there (``%20``) kept as it is, never doubled.
+same steps (``normalize_link``), so an image in front matter and the same image in the body
+come out the same: spaces and non-ASCII characters percent-encoded as UTF-8, a non-ASCII
+host in IDNA (punycode), and an escape that is already there (``%20``) kept as it is, never
+doubled.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import hashlib
 import re
 import unicodedata
@@ -37,12 +40,10 @@ def encode_url(url: str) -> str:
 
     Raises ValueError when the URL cannot be made valid (a host IDNA refuses, too long).
     """
-    from markdown_it.common.normalize_url import normalizeLink
-
     text = url.strip()
     if len(text) > MAX_URL_LENGTH:
         raise ValueError(f"is longer than {MAX_URL_LENGTH} characters")
-    encoded: str = normalizeLink(text)
+    encoded = normalize_link(text)
     parts = urlsplit(encoded)
     host = parts.hostname
     if host is not None and not _ASCII_HOST.match(host):
@@ -50,6 +51,57 @@ def encode_url(url: str) -> str:
     if not _URI_CHARACTERS.match(encoded):
         raise ValueError("holds characters a URL may not hold")
     return encoded
+
+
+# markdown-it's host recoding (markdown_it.common.normalize_url and markdown_it._punycode).
+_RECODE_HOSTNAME_FOR = ("http:", "https:", "mailto:")
+_LABEL_SEPARATORS = re.compile(r"[\x2E\u3002\uFF0E\uFF61]")
+_NON_ASCII = re.compile(r"[^\0-\x7E]")
+
+
+def _host_to_ascii(host: str) -> str:
+    parts = host.split("@")
+    local = ""
+    if len(parts) > 1:  # in a mail address only the domain is punycoded
+        local = parts[0] + "@"
+        host = parts[1]
+    return local + ".".join(
+        "xn--" + codecs.encode(label, encoding="punycode").decode()
+        if _NON_ASCII.search(label)
+        else label
+        for label in _LABEL_SEPARATORS.split(host)
+    )
+
+
+def normalize_link(url: str) -> str:
+    """Return markdown-it's ``normalizeLink(url)``: what a body link's destination becomes.
+
+    The same steps on the same mdurl, without importing markdown-it: loading articles (an
+    image in front matter) and a rebuild that stops early need no Markdown parser, and
+    importing it costs more than the rest of such a rebuild's imports. tests/test_cold_paths.py
+    compares it with markdown-it's own on generated URLs.
+    """
+    import mdurl
+
+    parsed = mdurl.parse(url, slashes_denote_host=True)
+    if parsed.hostname and (not parsed.protocol or parsed.protocol in _RECODE_HOSTNAME_FOR):
+        with contextlib.suppress(Exception):
+            parsed = parsed._replace(hostname=_host_to_ascii(parsed.hostname))
+    if not parsed.hostname or ":" not in parsed.hostname:
+        return str(mdurl.encode(mdurl.format(parsed)))
+    # An IPv6 host: each part encoded before format() adds the brackets.
+    return str(
+        mdurl.format(
+            parsed._replace(
+                protocol=parsed.protocol and mdurl.encode(parsed.protocol),
+                auth=parsed.auth and mdurl.encode(parsed.auth),
+                hostname=mdurl.encode(parsed.hostname),
+                pathname=parsed.pathname and mdurl.encode(parsed.pathname),
+                search=parsed.search and mdurl.encode(parsed.search),
+                hash=parsed.hash and mdurl.encode(parsed.hash),
+            )
+        )
+    )
 
 
 def absolute_url(url: str, base: str, schemes: frozenset[str]) -> str:
