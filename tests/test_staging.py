@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from conftest import NOW_DT, copy_example_project, tree_bytes, write_article
-from nieuwsbrief import archive, feeds
+from nieuwsbrief import archive, feeds, output
 from nieuwsbrief.build import BuildResult, build
 from nieuwsbrief.errors import BuildError
 from nieuwsbrief.output import RECORD_FILE, STAGING_DIR, claim, publish, publish_claimed
@@ -186,3 +186,15 @@ def test_a_path_refused_after_others_were_staged_leaves_nothing(tmp_path: Path) 
         publish(out, {"feed.json": b"{}", "feed.xml": b"<rss/>", "../buiten.txt": b"nee"})
     assert tree_bytes(out) == before
     assert not (tmp_path / "buiten.txt").exists()
+
+
+def test_a_record_too_large_to_read_back_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "public"
+    publish(out, {"feed.xml": b"<rss>oud</rss>"})
+    before = tree_bytes(out)
+    monkeypatch.setattr(output, "MAX_RECORD_ENTRIES", 2)
+    with pytest.raises(BuildError, match="would record 3 files, more than the 2"):
+        publish(out, {"feed.json": b"{}", "atom.xml": b"<feed/>"})
+    assert tree_bytes(out) == before

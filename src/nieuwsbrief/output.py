@@ -67,8 +67,10 @@ _OUTPUT_PATH = re.compile(
 )
 OUTPUT_LIST = "feed.xml, atom.xml, feed.json, feed.xsl, archive/, digests/, tags/, lists/, related/"
 
-MAX_RECORD_BYTES = 16_000_000
-MAX_RECORD_ENTRIES = 100_000
+# 100,000 articles make about 220,000 files (a 28 MB record, a 45 MB journal); the bounds
+# leave room for twice that, and a publish that would record more is refused.
+MAX_RECORD_BYTES = 128_000_000
+MAX_RECORD_ENTRIES = 500_000
 MAX_PATH_CHARS = 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -890,6 +892,13 @@ def _publish_staged(staged: StagedFiles, remove: Iterable[str]) -> bool:
             if name not in hashes and not os.path.lexists(out / name):
                 del record[name]
         record.update(hashes)
+        if len(record) > MAX_RECORD_ENTRIES:
+            # Its record could not be read back: every later build would be refused.
+            raise BuildError(
+                f"the output folder {out}: this build would record {len(record):,} files, "
+                f"more than the {MAX_RECORD_ENTRIES:,} nieuwsbrief reads back; nothing was "
+                "written. Split the project, or give the topics fewer related lists"
+            )
         # An adopted folder (no record on disk yet) gets its record even when no byte changes.
         unchanged = not changes and not plan_removals and record == folder.record
         if unchanged and out.is_dir() and (out / RECORD_FILE).is_file():
