@@ -77,7 +77,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _STAGED_NAME = re.compile(r"^\d{1,6}$")
 
 # Named points of a publish. Production passes them by; the crash tests replace
-# :func:`_reached` to stop a real build at one of them and kill it there.
+# :func:`_reached` to stop a real build at one of them and kill it there. "mid-write" is
+# the first staged file: the build goes on rendering and staging the rest.
 STAGES = ("locked", "mid-write", "journaled", "mid-commit", "committed")
 
 
