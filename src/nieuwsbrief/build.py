@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,9 +41,13 @@ class Site:
 
 @dataclass
 class Rendered:
-    """Every output file of a build, in memory, and what the editor should know."""
+    """Every output file of a build, and what the editor should know.
 
-    files: dict[str, bytes]
+    ``files`` is a dict in memory, or a build's staged files (output.StagedFiles: on disk,
+    read back on access).
+    """
+
+    files: MutableMapping[str, bytes]
     warnings: list[str] = field(default_factory=list)
     digest: Digest | None = None
     # Weeks whose digest (read back from the output folder) must go: all articles retracted.
@@ -127,10 +131,13 @@ def render_site(
     archive: Sequence[dict[str, Any]] = (),
     topic_archive: Sequence[dict[str, Any]] = (),
     topic_reuse: Reuse | None = None,
+    files: MutableMapping[str, bytes] | None = None,
 ) -> Rendered:
-    """Render every output file in memory, by path relative to the output folder.
+    """Render every output file, by path relative to the output folder.
 
     ``topic_archive`` holds the per-topic digest manifests read back from the output folder.
+    The files go into ``files`` (a build passes its staged files, and hands them to
+    ``topic_reuse`` as well), or into a new dict in memory.
     """
     from nieuwsbrief import topics
     from nieuwsbrief.archive import render_archive
@@ -140,9 +147,8 @@ def render_site(
     from nieuwsbrief.select import digest_articles, published
 
     settings = site.settings
-    rendered = Rendered(
-        files=dict(render_feeds(settings, published(site.articles, now), topic_reuse))
-    )
+    rendered = Rendered(files={} if files is None else files)
+    rendered.files.update(render_feeds(settings, published(site.articles, now), topic_reuse))
     rendered.files.update(render_topics(settings, published(site.articles, now), topic_reuse))
     topic_manifests = {(m["week"], m["topic"]["slug"]): m for m in topic_archive}
     rendered.warnings += [f"{f}: field '{k}': {m}" for f, k, m in notice_warnings(settings)]
@@ -359,7 +365,9 @@ def build(
         def own(name: str) -> bytes | None:
             return folder.read_own(name, 50_000_000)
 
-        reuse = Reuse(site.settings, own if cache else None)
+        # Each file is staged as soon as it is rendered; memory keeps its size and hash only.
+        files = folder.stage()
+        reuse = Reuse(site.settings, own if cache else None, files.update)
         rendered = render_site(
             site,
             now,
@@ -367,6 +375,7 @@ def build(
             archive=archive,
             topic_archive=read_topic_manifests(folder.path, folder.record),
             topic_reuse=reuse,
+            files=files,
         )
         rendered.warnings[:0] = warnings
         before = _feed_items(folder.read_own(JSON_FILE, 50_000_000))
@@ -405,9 +414,7 @@ def build(
         if wrote or removed or not cache:
             shortcut.forget(site.settings)
         else:
-            report = shortcut.Report(
-                shortcut.sizes(rendered.files), rendered.digest_week, rendered.warnings
-            )
+            report = shortcut.Report(files.sizes(), rendered.digest_week, rendered.warnings)
             loaded = shortcut.Loaded(
                 site.warnings, published(site.articles, now), *held_back(site.articles, now)
             )
@@ -417,7 +424,7 @@ def build(
         drafts=drafts,
         scheduled=scheduled,
         out=out,
-        files={name: len(data) for name, data in sorted(rendered.files.items())},
+        files=files.sizes(),
         published=published(site.articles, now),
         digest_week=rendered.digest_week,
         warnings=[*site.warnings, *rendered.warnings],

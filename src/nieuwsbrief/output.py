@@ -10,6 +10,11 @@ rename and removal and the new record is written in one atomic step; then the re
 removals are applied and the record replaced. A build killed before the journal leaves every
 published file old (the next build deletes the staging folder); one killed after it leaves
 each file old or new, and the next build finishes the journal before anything else.
+
+A build stages each file as soon as it is rendered (:class:`StagedFiles`) and keeps only its
+name, size and hash in memory: a large build's outputs (180 MB at 10,000 articles) are never
+all held at once. Staging publishes nothing, so a build that fails while rendering still
+leaves every published file as it was; its staging folder is removed.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import re
 import shutil
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -62,15 +67,18 @@ _OUTPUT_PATH = re.compile(
 )
 OUTPUT_LIST = "feed.xml, atom.xml, feed.json, feed.xsl, archive/, digests/, tags/, lists/, related/"
 
-MAX_RECORD_BYTES = 16_000_000
-MAX_RECORD_ENTRIES = 100_000
+# 100,000 articles make about 220,000 files (a 28 MB record, a 45 MB journal); the bounds
+# leave room for twice that, and a publish that would record more is refused.
+MAX_RECORD_BYTES = 128_000_000
+MAX_RECORD_ENTRIES = 500_000
 MAX_PATH_CHARS = 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _STAGED_NAME = re.compile(r"^\d{1,6}$")
 
 # Named points of a publish. Production passes them by; the crash tests replace
-# :func:`_reached` to stop a real build at one of them and kill it there.
+# :func:`_reached` to stop a real build at one of them and kill it there. "mid-write" is
+# the first staged file: the build goes on rendering and staging the rest.
 STAGES = ("locked", "mid-write", "journaled", "mid-commit", "committed")
 
 
@@ -164,14 +172,20 @@ def _fsync_path(path: Path, *, directory: bool = False) -> None:
         os.close(descriptor)
 
 
-def _write_new(path: Path, data: bytes, mode: int = 0o666, *, sync: bool = True) -> None:
-    """Create ``path`` (it must not exist), write ``data`` and flush it to disk.
+def _write_new(
+    path: Path, data: bytes | Iterable[bytes], mode: int = 0o666, *, sync: bool = True
+) -> None:
+    """Create ``path`` (it must not exist), write ``data`` (bytes or chunks) and flush it.
 
     With ``sync=False`` the caller flushes later (see :func:`_sync_files`).
     """
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
+        if isinstance(data, bytes):
+            handle.write(data)
+        else:
+            for chunk in data:
+                handle.write(chunk)
         handle.flush()
         if sync:
             # Without this a power cut after the rename could leave a renamed but empty file.
@@ -209,7 +223,25 @@ def _sync_files(folder: Path, paths: Iterable[Path]) -> None:
     _fsync_path(folder, directory=True)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _json_chunks(data: object) -> Iterator[bytes]:
+    """Yield ``json.dumps(data, indent=1) + "\\n"`` as UTF-8, in chunks.
+
+    The same encoder, so the same bytes; but a record or journal of 22,000 files is never
+    held whole as text (nor as the encoder's list of pieces).
+    """
+    pieces: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(indent=1).iterencode(data):
+        pieces.append(piece)
+        size += len(piece)
+        if size >= 1 << 16:
+            yield "".join(pieces).encode("utf-8")
+            pieces, size = [], 0
+    pieces.append("\n")
+    yield "".join(pieces).encode("utf-8")
+
+
+def _write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Replace ``path`` with ``data`` in one rename (a temp file next to it, flushed first)."""
     temp = path.with_name(path.name + ".tmp")
     with contextlib.suppress(FileNotFoundError):
@@ -316,9 +348,9 @@ def read_record(out: Path) -> dict[str, str] | None:
     return _record_files(data, path, fix)
 
 
-def _record_bytes(files: Mapping[str, str]) -> bytes:
+def _record_bytes(files: Mapping[str, str]) -> Iterator[bytes]:
     data = {"format": RECORD_FORMAT, "files": dict(sorted(files.items()))}
-    return (json.dumps(data, indent=1) + "\n").encode("utf-8")
+    return _json_chunks(data)
 
 
 @dataclass
@@ -331,6 +363,14 @@ class OutputFolder:
     # Own files read back in this build and found as recorded, with their stat signature
     # then: the publish need not hash them again while the signature is unchanged.
     verified: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    # What this build stages; claim() discards it on the way out unless a publish journaled it.
+    staged: StagedFiles | None = None
+
+    def stage(self) -> StagedFiles:
+        """Return this build's staged files (empty at first): render straight into them."""
+        if self.staged is None:
+            self.staged = StagedFiles(self)
+        return self.staged
 
     def owns(self, name: str) -> bool:
         """Say whether nieuwsbrief wrote ``name`` (relative to the folder)."""
@@ -487,7 +527,13 @@ def claim(out: Path, protect: Iterable[Path] = ()) -> Iterator[OutputFolder]:
             record = read_record(out)
             if record is None:
                 record = _adopt_legacy(out)
-        yield OutputFolder(out, record)
+        folder = OutputFolder(out, record)
+        try:
+            yield folder
+        finally:
+            # A build that failed (or found nothing to write) leaves no staging behind.
+            if folder.staged is not None:
+                folder.staged.discard()
 
 
 def recover(out: Path) -> None:
@@ -520,6 +566,15 @@ class _Journal:
     record: dict[str, str]
     moves: list[tuple[str, str, str]]  # staged name, destination, sha256 of the new bytes
     removals: list[tuple[str, str]]  # destination, sha256 of the bytes to remove
+
+    def data(self) -> dict[str, Any]:
+        """Return the journal as written to disk (what :func:`_read_journal` reads)."""
+        return {
+            "format": JOURNAL_FORMAT,
+            "files": self.record,
+            "moves": [[staged, destination] for staged, destination, _ in self.moves],
+            "remove": [[destination, digest] for destination, digest in self.removals],
+        }
 
 
 def _read_journal(path: Path, fix: str) -> _Journal:
@@ -657,6 +712,158 @@ def publish(
         publish_claimed(folder, files, remove)
 
 
+class StagedFiles(MutableMapping[str, bytes]):
+    """A build's output files by path, each written to the staging folder when it is set.
+
+    Memory holds only each file's size and SHA-256 (and its name in the staging folder), so
+    a build never holds all of its outputs at once. A file whose bytes are the ones the
+    record lists, and which is still in the output folder, is not staged: nothing is to be
+    written for it. Reading a file back (``files[name]``) reads it from the staging folder
+    or the output folder and checks its hash. Make it with :func:`staged_files`, which
+    removes the staging folder again unless a publish got as far as its journal.
+    """
+
+    def __init__(self, folder: OutputFolder) -> None:
+        self.folder = folder
+        # name -> (size, sha256, name in the staging folder or None when not staged)
+        self._entries: dict[str, tuple[int, str, str | None]] = {}
+        self._staged_count = 0
+        self._staging: Path | None = None
+        self._made_out = False
+        # Set once a publish names these files in its journal: from then on the staging
+        # folder belongs to the journal (and to recover() after a crash), never discarded.
+        self.journaled = False
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        out = self.folder.path
+        try:
+            safe_relative(name)
+        except ValueError as exc:
+            raise BuildError(
+                f"refusing to write a path outside the output folder {out}: {exc}"
+            ) from None
+        self._unstage(name)
+        digest = sha256(data)
+        staged = None
+        if self.folder.record.get(name) != digest or not os.path.lexists(out / name):
+            staged = self._stage(data)
+        self._entries[name] = (len(data), digest, staged)
+
+    def __getitem__(self, name: str) -> bytes:
+        size, digest, staged = self._entries[name]
+        if staged is None:
+            data = self.folder.read_own(name, size)
+        else:
+            data = _read_staged(self.staging_folder() / staged, size)
+        if data is None or sha256(data) != digest:
+            raise BuildError(
+                f"{self.folder.path / name} was changed or removed during the build "
+                "(nieuwsbrief had staged or checked it); nothing was published, build again"
+            )
+        return data
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self._entries:
+            raise KeyError(name)
+        self._unstage(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries  # without reading the file back
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def sizes(self) -> dict[str, int]:
+        """Return the size of every file, by name, sorted (without reading any back)."""
+        return {name: entry[0] for name, entry in sorted(self._entries.items())}
+
+    def hashes(self) -> dict[str, str]:
+        """Return the SHA-256 of every file, by name."""
+        return {name: entry[1] for name, entry in self._entries.items()}
+
+    def staged_name(self, name: str) -> str | None:
+        """Return the name of ``name``'s bytes in the staging folder (None: not staged)."""
+        return self._entries[name][2]
+
+    def staging_folder(self) -> Path:
+        """Return the staging folder, creating it (and the output folder) on first use."""
+        if self._staging is None:
+            out = self.folder.path
+            with _os_errors(out):
+                if not out.is_dir():
+                    out.mkdir(parents=True)
+                    self._made_out = True
+                    _fsync_path(out.parent, directory=True)
+                # recover() dropped any staging folder when the folder was claimed.
+                _drop_staging(out)
+                (out / STAGING_DIR).mkdir()
+            self._staging = out / STAGING_DIR
+        return self._staging
+
+    def discard(self) -> None:
+        """Remove what staging made, unless a publish journaled it (recover() finishes that).
+
+        An output folder this build created is removed again when it is left empty, so a
+        failed first build leaves nothing behind.
+        """
+        if self.journaled or self._staging is None:
+            return
+        out = self.folder.path
+        with _os_errors(out):
+            _drop_staging(out)
+            self._staging = None
+            if self._made_out:
+                with contextlib.suppress(OSError):
+                    out.rmdir()  # only while empty
+
+    def _stage(self, data: bytes) -> str:
+        staging = self.staging_folder()
+        staged = f"{self._staged_count:06d}"
+        self._staged_count += 1
+        with _os_errors(self.folder.path):
+            # Flushed all at once before the journal names it (see _sync_files).
+            _write_new(staging / staged, data, sync=False)
+        if self._staged_count == 1:
+            _reached("mid-write")
+        return staged
+
+    def _unstage(self, name: str) -> None:
+        entry = self._entries.pop(name, None)
+        if entry is not None and entry[2] is not None and self._staging is not None:
+            with contextlib.suppress(FileNotFoundError):
+                (self._staging / entry[2]).unlink()
+
+
+def _read_staged(path: Path, size: int) -> bytes | None:
+    """Return the bytes of a staged file if it is a regular file of ``size`` bytes."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            data = handle.read(size + 1)
+    except OSError:
+        return None
+    return data if len(data) == size else None
+
+
+@contextlib.contextmanager
+def staged_files(folder: OutputFolder) -> Iterator[StagedFiles]:
+    """Yield an empty :class:`StagedFiles` for ``folder``; remove its staging when done.
+
+    Whatever happens inside (a render error, a refused publish, an interrupt), the staging
+    folder goes unless a publish journaled it: the published files were never touched.
+    """
+    files = StagedFiles(folder)
+    try:
+        yield files
+    finally:
+        files.discard()
+
+
 def publish_claimed(
     folder: OutputFolder, files: Mapping[str, bytes], remove: Iterable[str] = ()
 ) -> bool:
@@ -665,65 +872,74 @@ def publish_claimed(
     Every other file nieuwsbrief wrote earlier stays as it is, and stays recorded. A path
     that holds a file nieuwsbrief did not write, or one changed since it wrote it, stops the
     publish before anything is written. Return False when the folder already held every
-    file as given and nothing was written, removed or recorded anew.
+    file as given and nothing was written, removed or recorded anew. ``files`` may be the
+    :class:`StagedFiles` of ``folder``: then the bytes are staged already.
     """
+    if isinstance(files, StagedFiles) and files.folder is folder:
+        return _publish_staged(files, remove)
+    with staged_files(folder) as staged:
+        staged.update(files)
+        return _publish_staged(staged, remove)
+
+
+def _publish_staged(staged: StagedFiles, remove: Iterable[str]) -> bool:
+    folder = staged.folder
     out = folder.path
     try:
-        targets = {safe_relative(name).as_posix(): data for name, data in files.items()}
-        removals = sorted({safe_relative(name).as_posix() for name in remove} - set(targets))
+        removals = sorted({safe_relative(name).as_posix() for name in remove} - set(staged))
     except ValueError as exc:
         raise BuildError(
             f"refusing to write a path outside the output folder {out}: {exc}"
         ) from None
     with _os_errors(out):
-        hashes = {name: sha256(data) for name, data in targets.items()}
+        hashes = staged.hashes()
         changes, plan_removals = _plan(folder, hashes, removals)
         record = dict(folder.record)
         for name in plan_removals:
             record.pop(name, None)
         for name in list(record):
             # Forget what is gone (deleted by hand): its path is nobody's now.
-            if name not in targets and not os.path.lexists(out / name):
+            if name not in hashes and not os.path.lexists(out / name):
                 del record[name]
         record.update(hashes)
+        if len(record) > MAX_RECORD_ENTRIES:
+            # Its record could not be read back: every later build would be refused.
+            raise BuildError(
+                f"the output folder {out}: this build would record {len(record):,} files, "
+                f"more than the {MAX_RECORD_ENTRIES:,} nieuwsbrief reads back; nothing was "
+                "written. Split the project, or give the topics fewer related lists"
+            )
         # An adopted folder (no record on disk yet) gets its record even when no byte changes.
         unchanged = not changes and not plan_removals and record == folder.record
         if unchanged and out.is_dir() and (out / RECORD_FILE).is_file():
             return False
-        if not out.is_dir():
-            out.mkdir(parents=True)
-            _fsync_path(out.parent, directory=True)
-        _drop_staging(out)
-        staging = out / STAGING_DIR
-        staging.mkdir()
+        staging = staged.staging_folder()
         moves = []
-        half = len(changes) // 2
-        for index, (name, mode) in enumerate(changes):
-            if index == half:
-                _reached("mid-write")
-            staged_name = f"{index:06d}"
-            _write_new(staging / staged_name, targets[name], sync=False)
+        for name, mode in changes:
+            staged_name = staged.staged_name(name)
+            if staged_name is None:
+                # Its bytes were in place when rendered; someone removed the file since.
+                raise BuildError(
+                    f"{out / name} was removed from the output folder during the build; "
+                    "nothing was published, build again"
+                )
             if mode is not None:
                 (staging / staged_name).chmod(mode)
             moves.append([staged_name, name])
         # Every staged file is on disk before the journal names it.
-        _sync_files(staging, (staging / staged for staged, _ in moves))
-        journal = {
-            "format": JOURNAL_FORMAT,
-            "files": dict(sorted(record.items())),
-            "moves": moves,
-            "remove": [[name, folder.record[name]] for name in plan_removals],
-        }
-        journal_bytes = (json.dumps(journal, indent=1) + "\n").encode("utf-8")
-        _write_new(staging / "journal", journal_bytes)
+        _sync_files(staging, (staging / staged_name for staged_name, _ in moves))
+        journal = _Journal(
+            dict(sorted(record.items())),
+            [(staged_name, name, record[name]) for staged_name, name in moves],
+            [(name, folder.record[name]) for name in plan_removals],
+        )
+        _write_new(staging / "journal", _json_chunks(journal.data()))
+        staged.journaled = True
         (staging / "journal").replace(out / JOURNAL_FILE)
         _fsync_path(out, directory=True)
         _reached("journaled")
-        _apply(
-            out,
-            _read_journal(out / JOURNAL_FILE, "it was just written"),
-            lambda name, digest: folder.record.get(name) == digest,
-        )
+        # The journal as written (recover() reads it back from disk; this build knows it).
+        _apply(out, journal, lambda name, digest: folder.record.get(name) == digest)
         folder.record = record
     return True
 

@@ -28,6 +28,7 @@ from nieuwsbrief.config import Settings
 CACHE_FILE = "topics.json"
 FORMAT = 2
 Read = Callable[[str], "bytes | None"]
+HandOff = Callable[[Mapping[str, bytes]], None]
 
 
 def _hash(*parts: object) -> str:
@@ -89,8 +90,13 @@ def base_fingerprint(settings: Settings) -> str:
 class Reuse:
     """Fingerprints of the previous build's topic files, and a reader of ``--out``."""
 
-    def __init__(self, settings: Settings, read: Read | None) -> None:
+    def __init__(
+        self, settings: Settings, read: Read | None, hand_off: HandOff | None = None
+    ) -> None:
         self.read = read
+        # A build passes its staged files here: each group's files go there as soon as they
+        # exist, so no caller's dict holds them all until the end (see group()).
+        self.hand_off = hand_off
         self.path = settings.project_dir / CACHE_DIR / CACHE_FILE
         self.base = base_fingerprint(settings)
         self.old: dict[str, Any] = {}
@@ -151,11 +157,19 @@ class Reuse:
         render: Callable[[], dict[str, bytes]],
         names: Sequence[str],
     ) -> dict[str, bytes]:
-        """Return the files ``names`` of ``key``: reused when unchanged, else rendered."""
+        """Return the files ``names`` of ``key``: reused when unchanged, else rendered.
+
+        With ``hand_off``, the files are handed to it instead and an empty dict is returned:
+        every caller merges what it gets into the files it returns, and those then hold
+        only what did not pass through here.
+        """
         found = self.get(key, fingerprint, names)
         if found is None:
             found = render()
             self.put(key, fingerprint, found)
+        if self.hand_off is not None:
+            self.hand_off(found)
+            return {}
         return found
 
     def save(self) -> None:

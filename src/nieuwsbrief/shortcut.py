@@ -595,8 +595,3 @@ def forget(settings: Settings) -> None:
     """Remove the record (a build that changed ``--out`` makes it useless)."""
     with contextlib.suppress(OSError):
         _path(settings).unlink()
-
-
-def sizes(files: Mapping[str, bytes]) -> dict[str, int]:
-    """Return the size of every rendered file, by name, sorted."""
-    return {name: len(data) for name, data in sorted(files.items())}
