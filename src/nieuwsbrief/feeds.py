@@ -14,6 +14,7 @@ import html
 import json
 import mimetypes
 import re
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -127,24 +128,8 @@ def content_html(
     With ``settings``, an article about suicide ends with the crisis-line notice
     (docs/topics.md).
     """
-    if archived:
-        body = (
-            f"<p>{html.escape(article.summary)}</p>\n"
-            f'<p><a href="{html.escape(article.url)}">{READ_MORE}</a></p>\n'
-        )
-    else:
-        body = article.content_html
-    if settings is not None:
-        from nieuwsbrief.notice import has_notice, notice_html
-
-        body += notice_html(settings) if has_notice(settings, article) else ""
-    if not article.image:
-        return body
-    image = (
-        f'<p><img src="{html.escape(article.image)}" alt="{html.escape(article.image_alt or "")}"'
-        f' width="{IMAGE_WIDTH}" style="max-width:100%;height:auto"></p>\n'
-    )
-    return image + body
+    notice = _ItemSettings(settings).notice(article) if settings is not None else ""
+    return _item_html(article, archived, notice)
 
 
 def _text(value: str) -> str:
@@ -282,67 +267,299 @@ def _generator(settings: Settings, kind: str, page: Page) -> Any:
     return generator
 
 
-def _fill(
-    generator: Any,
-    settings: Settings,
-    articles: Sequence[Article],
-    *,
-    atom: bool,
-    archived: bool = False,
-) -> None:
+def _dates(generator: Any, articles: Sequence[Article]) -> None:
     newest = last_updated(articles)
     generator.updated(newest)
     generator.lastBuildDate(newest)
     if articles:
         generator.pubDate(max(article.date for article in articles))
+
+
+# Each article's items, built once per format and item settings and shared by every feed
+# and page that shows the article: at 10,000 articles the main feed and ~40 topic feeds
+# hold each item about four times per format, and building it (feedgen's setters, its
+# lxml elements, the HTML with image and notice) was most of a cold build. Keyed by the
+# article object, which is frozen, and dropped when the article is (weakref.finalize),
+# so the memo lives at most as long as a build holds its articles (topic_feeds drops it
+# sooner). It holds serialized items, as views into the page that first held them (see
+# _join), not lxml trees: those took ~150 MB at 10,000 articles. Only the current JSON
+# Feed page's few items are dicts.
+_ITEMS: dict[int, dict[tuple[object, ...], Any]] = {}
+
+
+def _memo(article: Article) -> dict[tuple[object, ...], Any]:
+    found = _ITEMS.get(id(article))
+    if found is None:
+        found = _ITEMS.setdefault(id(article), {})
+        # Runs when the article is freed, before its id can name another object.
+        weakref.finalize(article, _ITEMS.pop, id(article), None).atexit = False
+    return found
+
+
+def forget_items(articles: Iterable[Article]) -> None:
+    """Drop the shared items of these articles: no feed still to render shows them.
+
+    Memory only: a feed that shows one of them after all builds its items again.
+    """
     for article in articles:
-        # feedgen prepends by default; append keeps our newest-first order.
-        entry = generator.add_entry(order="append")
-        entry.id(article.id)
-        entry.guid(article.id, permalink=False)
-        entry.title(article.title)
-        entry.published(article.date)
-        entry.updated(article.last_modified)
-        entry.pubDate(article.date)
-        author_name = article.author or settings.site.author.name
-        entry.author({"name": author_name})
-        for tag in article.tags:
-            entry.category(term=tag, label=tag)
-        extras: _EntryExtras = entry.nieuwsbrief
+        _ITEMS.pop(id(article), None)
+
+
+class _ItemSettings:
+    """What of the settings an item shows: the default author, the language, the notice.
+
+    The topic feeds render with their own title, description and path (topics.py), which
+    no item shows, so the main feed and every topic feed share their items.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from nieuwsbrief.notice import crisis_slugs
+
+        self.settings = settings
+        self.author = settings.site.author.name
+        self.language = settings.site.language
+        self._notice: str | None = None
+        # Whether an article has the notice depends on it and on these slugs alone.
+        self._crisis = ("has_notice", crisis_slugs(settings))
+
+    def notice(self, article: Article) -> str:
+        """Return the crisis-line notice the article's items end with, or ''."""
+        from nieuwsbrief.notice import has_notice, notice_html
+
+        memo = _memo(article)
+        noticed = memo.get(self._crisis)
+        if noticed is None:
+            noticed = memo[self._crisis] = has_notice(self.settings, article)
+        if not noticed:
+            return ""
+        if self._notice is None:
+            self._notice = notice_html(self.settings)
+        return self._notice
+
+
+def _item_html(article: Article, archived: bool, notice: str) -> str:
+    """Return :func:`content_html` with the settings' ``notice`` ('' for none)."""
+    if archived:
+        body = (
+            f"<p>{html.escape(article.summary)}</p>\n"
+            f'<p><a href="{html.escape(article.url)}">{READ_MORE}</a></p>\n'
+        )
+    else:
+        body = article.content_html
+    body += notice
+    if not article.image:
+        return body
+    image = (
+        f'<p><img src="{html.escape(article.image)}" alt="{html.escape(article.image_alt or "")}"'
+        f' width="{IMAGE_WIDTH}" style="max-width:100%;height:auto"></p>\n'
+    )
+    return image + body
+
+
+def _entry(article: Article, author: str, content: str, *, atom: bool) -> Any:
+    """Return the feedgen entry of one item, with the extensions a page's generator loads."""
+    from feedgen.entry import FeedEntry
+    from feedgen.ext.dc import DcEntryExtension
+
+    entry = FeedEntry()
+    # What FeedGenerator.add_entry registers, in _generator's order: feedgen writes the
+    # extensions' elements in this order. (The class, not load_extension("dc"): that one
+    # first tries to import a module feedgen.ext.dc_entry, and a failed import searches
+    # sys.path again each time.)
+    entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
+    entry.register_extension("nieuwsbrief", _EntryExtras, atom=True, rss=True)
+    entry.id(article.id)
+    entry.guid(article.id, permalink=False)
+    entry.title(article.title)
+    entry.published(article.date)
+    entry.updated(article.last_modified)
+    entry.pubDate(article.date)
+    entry.author({"name": author})
+    for tag in article.tags:
+        entry.category(term=tag, label=tag)
+    extras: _EntryExtras = entry.nieuwsbrief
+    if article.image:
+        extras.image = (article.image, image_type(article.image), article.image_alt)
+    if atom:
+        extras.links = [{"rel": "alternate", "type": "text/html", "href": article.url}]
         if article.image:
-            extras.image = (article.image, image_type(article.image), article.image_alt)
-        if atom:
-            extras.links = [{"rel": "alternate", "type": "text/html", "href": article.url}]
-            if article.image:
-                extras.links.append(
-                    {"rel": "enclosure", "type": image_type(article.image), "href": article.image}
-                )
-            entry.summary(article.summary, type="text")
-            entry.content(content_html(article, settings, archived=archived), type="html")
-        else:
-            entry.link(href=article.url, rel="alternate")
-            entry.dc.dc_creator(author_name)
-            # RSS readers render <description> as HTML; the summary is plain text.
-            entry.description(html.escape(article.summary, quote=False))
-            entry.content(content_html(article, settings, archived=archived), type="CDATA")
-            if article.image:
-                entry.enclosure(article.image, "0", image_type(article.image))
+            extras.links.append(
+                {"rel": "enclosure", "type": image_type(article.image), "href": article.image}
+            )
+        entry.summary(article.summary, type="text")
+        entry.content(content, type="html")
+    else:
+        entry.link(href=article.url, rel="alternate")
+        entry.dc.dc_creator(author)
+        # RSS readers render <description> as HTML; the summary is plain text.
+        entry.description(html.escape(article.summary, quote=False))
+        entry.content(content, type="CDATA")
+        if article.image:
+            entry.enclosure(article.image, "0", image_type(article.image))
+    return entry
+
+
+def _element(article: Article, item: _ItemSettings, kind: str, archived: bool) -> Any:
+    """Return the article's RSS <item> or Atom <entry> element, as feedgen builds it."""
+    author = article.author or item.author
+    content = _item_html(article, archived, item.notice(article))
+    entry = _entry(article, author, content, atom=kind == ATOM_FILE)
+    return entry.atom_entry() if kind == ATOM_FILE else entry.rss_entry()
+
+
+def _serialize(document: Any) -> bytes:
+    """Serialize a feed document exactly as feedgen's rss_str/atom_str(pretty=True) do."""
+    from lxml import etree
+
+    return etree.tostring(  # type: ignore[no-any-return]
+        document, pretty_print=True, encoding="UTF-8", xml_declaration=True
+    )
+
+
+# How a pretty-printed page without items ends: the items go right before it. Each
+# item's bytes depend only on the item and the namespaces declared above it (the
+# indentation is fixed: <item> in <channel>, <entry> in <feed>).
+_XML_ENDS = {RSS_FILE: b"  </channel>\n</rss>\n", ATOM_FILE: b"</feed>\n"}
+
+
+def _xml_page(settings: Settings, kind: str, page: Page) -> bytes:
+    """Return one RSS or Atom page: feedgen's document, with each item's bytes built once.
+
+    The bytes are those of feedgen's rss_str/atom_str for the page: the page without
+    items, split where its items go, and each item serialized once in the same document
+    (appended, serialized, taken out again), then shared by every page that shows it.
+    """
+    generator = _generator(settings, kind, page)
+    _dates(generator, page.articles)
+    atom = kind == ATOM_FILE
+    root, document = generator._create_atom() if atom else generator._create_rss()
+    parent = root if atom else root.find("channel")
+    item = _ItemSettings(settings)
+    archived = page.number is not None
+
+    def whole() -> bytes:
+        # Not lxml's layout as we know it: build the page's items here, as feedgen does.
+        for article in page.articles:
+            parent.append(_element(article, item, kind, archived))
+        return _serialize(document)
+
+    empty, end = _serialize(document), _XML_ENDS[kind]
+    if not empty.endswith(end):
+        return whole()
+    head = empty[: -len(end)]
+    # The namespaces in scope decide the items' prefixes: part of what an item's bytes are.
+    context = (kind, archived, item.author, tuple(sorted(map(str, root.nsmap.items()))))
+    parts: list[bytes | memoryview] = [head]
+    fresh: list[tuple[int, dict[tuple[object, ...], Any], tuple[object, ...]]] = []
+    for article in page.articles:
+        memo = _memo(article)
+        notice = item.notice(article)
+        key = (*context, notice)
+        found: bytes | memoryview | None = memo.get(key)
+        if found is None:
+            element = _element(article, item, kind, archived)
+            parent.append(element)
+            try:
+                alone = _serialize(document)
+            finally:
+                parent.remove(element)
+            if not (alone.startswith(head) and alone.endswith(end)):
+                return whole()
+            found = alone[len(head) : -len(end)]
+            fresh.append((len(parts), memo, key))
+        parts.append(found)
+    parts.append(end)
+    return _join(parts, fresh)
+
+
+def _join(
+    parts: Sequence[bytes | memoryview],
+    fresh: Sequence[tuple[int, dict[tuple[object, ...], Any], tuple[object, ...]]],
+) -> bytes:
+    """Return the page's parts joined; remember each fresh part (index, memo, key) in memo.
+
+    As a view into the page: the build keeps the page until it is published anyway, and a
+    copy of every item of 10,000 articles stays in the process's memory after it is freed.
+    """
+    data = b"".join(parts)
+    if fresh:
+        view = memoryview(data)
+        starts = [0]
+        for part in parts:
+            starts.append(starts[-1] + len(part))
+        for index, memo, key in fresh:
+            memo[key] = view[starts[index] : starts[index + 1]]
+    return data
 
 
 def render_rss(settings: Settings, articles: Sequence[Article], page: Page | None = None) -> bytes:
     """Return the RSS 2.0 document for these articles (newest first)."""
-    page = page or Page(None, articles)
-    generator = _generator(settings, RSS_FILE, page)
-    _fill(generator, settings, page.articles, atom=False, archived=page.number is not None)
-    return generator.rss_str(pretty=True)  # type: ignore[no-any-return]
+    return _xml_page(settings, RSS_FILE, page or Page(None, articles))
 
 
 def render_atom(settings: Settings, articles: Sequence[Article], page: Page | None = None) -> bytes:
     """Return the Atom 1.0 document for these articles (newest first)."""
-    page = page or Page(None, articles)
-    generator = _generator(settings, ATOM_FILE, page)
-    _fill(generator, settings, page.articles, atom=True, archived=page.number is not None)
-    return generator.atom_str(pretty=True)  # type: ignore[no-any-return]
+    return _xml_page(settings, ATOM_FILE, page or Page(None, articles))
+
+
+def _json_item(article: Article, item: _ItemSettings, archived: bool) -> dict[str, Any]:
+    author = {"name": article.author or item.author}
+    found: dict[str, Any] = {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "content_html": _item_html(article, archived, item.notice(article)),
+        "summary": article.summary,
+        "date_published": article.date.isoformat(),
+        "date_modified": article.last_modified.isoformat(),
+        "authors": [author],
+        # JSON Feed 1.0 readers know only the single author.
+        "author": author,
+        "tags": list(article.tags),
+        "language": item.language,
+    }
+    if article.image:
+        # The main image; it is also at the top of content_html, which the spec allows.
+        found["image"] = article.image
+    return found
+
+
+def _json_items(item: _ItemSettings, page: Page) -> list[dict[str, Any]]:
+    """Return the current page's items; shared (see _ITEMS), so never changed once made."""
+    context = (JSON_FILE, False, item.author, item.language)
+    items = []
+    for article in page.articles:
+        memo = _memo(article)
+        key = (*context, item.notice(article))
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _json_item(article, item, False)
+        items.append(found)
+    return items
+
+
+def _json_archive(item: _ItemSettings, page: Page, document: dict[str, Any]) -> bytes:
+    """Return an archive page: compact JSON, as json.dumps gives the document with items.
+
+    The items (the document's last key) are spliced in as the bytes each gives inside it.
+    """
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    parts: list[bytes | memoryview] = [text[:-1].encode() + b',"items":[']
+    fresh: list[tuple[int, dict[tuple[object, ...], Any], tuple[object, ...]]] = []
+    context = (JSON_FILE, True, item.author, item.language)
+    for number, article in enumerate(page.articles):
+        if number:
+            parts.append(b",")
+        memo = _memo(article)
+        key = (*context, item.notice(article))
+        found: bytes | memoryview | None = memo.get(key)
+        if found is None:
+            data = _json_item(article, item, True)
+            found = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+            fresh.append((len(parts), memo, key))
+        parts.append(found)
+    parts.append(b"]}\n")
+    return _join(parts, fresh)
 
 
 def render_json_feed(
@@ -351,27 +568,7 @@ def render_json_feed(
     """Return the JSON Feed 1.1 document for these articles (newest first)."""
     page = page or Page(None, articles)
     site = settings.site
-    items: list[dict[str, Any]] = []
-    for article in page.articles:
-        author = {"name": article.author or site.author.name}
-        item: dict[str, Any] = {
-            "id": article.id,
-            "url": article.url,
-            "title": article.title,
-            "content_html": content_html(article, settings, archived=page.number is not None),
-            "summary": article.summary,
-            "date_published": article.date.isoformat(),
-            "date_modified": article.last_modified.isoformat(),
-            "authors": [author],
-            # JSON Feed 1.0 readers know only the single author.
-            "author": author,
-            "tags": list(article.tags),
-            "language": site.language,
-        }
-        if article.image:
-            # The main image; it is also at the top of content_html, which the spec allows.
-            item["image"] = article.image
-        items.append(item)
+    item = _ItemSettings(settings)
     site_author: dict[str, str] = {"name": site.author.name}
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -392,10 +589,10 @@ def render_json_feed(
     if page.prev_archive is not None:
         # JSON Feed pages backwards in time: next_url holds the older items.
         document["next_url"] = feed_url(settings, page_name(JSON_FILE, page.prev_archive))
-    document["items"] = items
     if page.number is not None:
         # Archive pages are for programs, and many: compact JSON uses the C encoder.
-        return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        return _json_archive(item, page, document)
+    document["items"] = _json_items(item, page)
     return json_bytes(document)
 
 
