@@ -130,11 +130,14 @@ def body(rng: random.Random, number: int, size: int) -> str:
 def articles(count: int, seed: int, now: dt.datetime) -> list[dict[str, object]]:
     """Return ``count`` articles; dates run up to ``now``, a few after it."""
     rng = random.Random(seed)
-    start = now - dt.timedelta(hours=7 * count)
+    # One article every 7 hours (8 years at 10,000); a larger corpus is packed into 40
+    # years, so that its dates stay after 1970, the earliest a front matter date may be.
+    step = min(dt.timedelta(hours=7), dt.timedelta(days=40 * 365) / count)
+    start = now - step * count
     found = []
     for number in range(count):
         topic = rng.choice(TOPICS)
-        date = start + dt.timedelta(hours=7 * number, minutes=rng.randint(0, 300))
+        date = start + step * number + dt.timedelta(minutes=rng.randint(0, 300))
         if rng.random() < 0.01:
             date = now + dt.timedelta(days=rng.randint(1, 30))
         title = f"{_cap(topic)} {rng.choice(WHEN)} ({number})"
