@@ -62,6 +62,19 @@ def run_cli() -> RunCli:
     return run
 
 
+def build_report(result: Any) -> tuple[Any, ...]:
+    """Everything a build reports (a BuildResult) but what it removed: a fresh --out has
+    nothing to remove. Shortcut tests compare it with a build without any shortcut."""
+    return (
+        result.files,
+        result.digest_week,
+        result.warnings,
+        [(str(a.source), a.slug, a.title, a.date, a.draft) for a in result.published],
+        [(str(a.source), a.slug, a.title, a.date, a.draft) for a in result.drafts],
+        [(str(a.source), a.slug, a.title, a.date, a.draft) for a in result.scheduled],
+    )
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Return every file below ``root`` by relative path, with its bytes."""
     return {

@@ -26,23 +26,12 @@ from typing import Any
 import pytest
 
 from conftest import NOW, NOW_DT, set_setting, tree_bytes, write_article
+from conftest import build_report as report
 from nieuwsbrief import build as build_module
 from nieuwsbrief import shortcut
 from nieuwsbrief.build import BuildResult, build
 from nieuwsbrief.cache import CACHE_DIR
 from nieuwsbrief.shortcut import SHORTCUT_FILE
-
-
-def report(result: BuildResult) -> tuple[Any, ...]:
-    """Everything a build reports (but what it removed: a fresh --out has nothing to remove)."""
-    return (
-        result.files,
-        result.digest_week,
-        result.warnings,
-        [(str(a.source), a.slug, a.title, a.date, a.draft) for a in result.published],
-        [(str(a.source), a.slug, a.title, a.date, a.draft) for a in result.drafts],
-        [(str(a.source), a.slug, a.title, a.date, a.draft) for a in result.scheduled],
-    )
 
 
 class Loads:

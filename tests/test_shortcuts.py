@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from conftest import NOW_DT, tree_bytes
+from conftest import build_report as report
 from nieuwsbrief import build as build_module
 from nieuwsbrief.build import BuildResult, build
 from nieuwsbrief.cache import CACHE_DIR
@@ -38,17 +39,6 @@ class Renders:
 
         monkeypatch.setattr(build_module, "render_site", counted)
 
-
-def report(result: BuildResult) -> tuple[Any, ...]:
-    """What a build reports, but what it removed: a fresh --out has nothing to remove."""
-    return (
-        result.files,
-        result.digest_week,
-        result.warnings,
-        [a.slug for a in result.published],
-        [a.slug for a in result.drafts],
-        [a.slug for a in result.scheduled],
-    )
 
 
 def clean(project: Path, root: Path, name: str, now: dt.datetime = NOW_DT) -> BuildResult:

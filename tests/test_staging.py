@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from conftest import NOW_DT, copy_example_project, tree_bytes, write_article
+from conftest import build_report as report
 from nieuwsbrief import archive, feeds, output
-from nieuwsbrief.build import BuildResult, build
+from nieuwsbrief.build import build
 from nieuwsbrief.errors import BuildError
 from nieuwsbrief.output import RECORD_FILE, STAGING_DIR, claim, publish, publish_claimed
 
@@ -36,17 +37,6 @@ def grown_project(root: Path) -> Path:
         )
     return project
 
-
-def report(result: BuildResult) -> tuple[Any, ...]:
-    """What a build reports, but what it removed (a fresh --out has nothing to remove)."""
-    return (
-        result.files,
-        result.digest_week,
-        result.warnings,
-        [a.slug for a in result.published],
-        [a.slug for a in result.drafts],
-        [a.slug for a in result.scheduled],
-    )
 
 
 def reference(project: Path, root: Path, *nows: dt.datetime) -> tuple[dict[str, bytes], Any]:
