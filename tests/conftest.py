@@ -62,6 +62,21 @@ def run_cli() -> RunCli:
     return run
 
 
+class CallCounter:
+    """Count the calls of ``module.name`` for the rest of a test (e.g. the builds that
+    render, or that load articles: a build that stops early does neither)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
+        self.count = 0
+        real = getattr(module, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+
 def build_report(result: Any) -> tuple[Any, ...]:
     """Everything a build reports (a BuildResult) but what it removed: a fresh --out has
     nothing to remove. Shortcut tests compare it with a build without any shortcut."""

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from conftest import NOW, NOW_DT, set_setting, tree_bytes, write_article
+from conftest import NOW, NOW_DT, CallCounter, set_setting, tree_bytes, write_article
 from conftest import build_report as report
 from nieuwsbrief import build as build_module
 from nieuwsbrief import shortcut
@@ -34,18 +34,11 @@ from nieuwsbrief.cache import CACHE_DIR
 from nieuwsbrief.shortcut import SHORTCUT_FILE
 
 
-class Loads:
+class Loads(CallCounter):
     """Count the builds that load the articles (a build stopped by stat loads none)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        real = build_module.load_site
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.count += 1
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(build_module, "load_site", counted)
+        super().__init__(monkeypatch, build_module, "load_site")
 
 
 @pytest.fixture
@@ -443,6 +436,8 @@ def test_an_upgraded_library_is_rendered_again(
     # A library upgrade rewrites its files. Neither stop may replay, and no reused group
     # may come back: the new version could render other bytes.
     from nieuwsbrief import dependencies
+    from nieuwsbrief.config import load_settings
+    from nieuwsbrief.reuse import base_fingerprint
 
     library = tmp_path / "site-packages" / "markdown_it" / "__init__.py"
     library.parent.mkdir(parents=True)
@@ -458,22 +453,18 @@ def test_an_upgraded_library_is_rendered_again(
     out = tmp_path / "out"
     settle(project, out)
     assert "stop" in recorded(project)
-    renders = 0
-    real_render = build_module.render_site
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal renders
-        renders += 1
-        return real_render(*args, **kwargs)
-
-    monkeypatch.setattr(build_module, "render_site", counted)
+    renders = CallCounter(monkeypatch, build_module, "render_site")
+    settings = load_settings(project / "schedule.yaml")
+    key_before = base_fingerprint(settings)
     build(project, out, NOW_DT)
-    assert renders == 0  # unchanged: stopped
+    assert renders.count == 0  # unchanged: stopped
     before = dependencies.fingerprint()  # what the reuse and article-cache keys hold
     library.unlink()
     library.write_text("__version__ = '4.0.0'\n", "utf-8")  # a new file, as pip writes it
     assert dependencies.fingerprint() != before
     loads = Loads(monkeypatch)
     result = build(project, out, NOW_DT)
-    assert loads.count == 1 and renders == 1
+    assert loads.count == 1 and renders.count == 1
+    # The key of every reused group changed with it: none is taken from the old build.
+    assert base_fingerprint(settings) != key_before
     same_as_clean(project, out, result, tmp_path)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import NOW_DT, tree_bytes
+from conftest import NOW_DT, CallCounter, tree_bytes
 from conftest import build_report as report
 from nieuwsbrief import build as build_module
 from nieuwsbrief.build import BuildResult, build
@@ -26,18 +25,11 @@ from nieuwsbrief.shortcut import SHORTCUT_FILE
 BUILT = "/".join(["tags", "index.json"])
 
 
-class Renders:
+class Renders(CallCounter):
     """Count the renders of a build: a build that stops early renders nothing."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        real = build_module.render_site
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.count += 1
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(build_module, "render_site", counted)
+        super().__init__(monkeypatch, build_module, "render_site")
 
 
 
