@@ -238,6 +238,31 @@ def test_every_broken_article_is_reported_at_once(
     assert tree_bytes(out) == before
 
 
+def test_a_folder_of_broken_articles_is_counted_past_the_first_problems(
+    project: Path, previous: tuple[Path, dict[str, bytes]], run_cli: RunCli
+) -> None:
+    """A whole folder gone wrong names 100 problems and counts the rest; check lists them all."""
+    from nieuwsbrief.articles import SHOWN_PROBLEMS
+
+    count = SHOWN_PROBLEMS + 7
+    for number in range(count):
+        name = f"2025-01-{number % 28 + 1:02d}-kapot-{number:03d}.md"
+        text = "---\ntitle: Kapot\ndate: 2025-13-45\n---\nTekst.\n"
+        (project / "articles" / name).write_text(text, "utf-8")
+    out, before = previous
+    result = run_cli("build", "-p", project, "-o", out, "--now", NOW)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert f"{count} articles are invalid" in lines[0]
+    named = [line for line in lines if "kapot-" in line]
+    assert len(named) == SHOWN_PROBLEMS
+    assert lines[-1].strip() == "... and 7 more problems in 7 more files; check lists every one"
+    assert tree_bytes(out) == before
+    checked = run_cli("check", "-p", project, "--now", NOW)
+    assert checked.exit_code == 1
+    assert all(f"kapot-{number:03d}" in checked.output for number in range(count))
+
+
 def test_missing_settings_file(
     project: Path, previous: tuple[Path, dict[str, bytes]], run_cli: RunCli
 ) -> None:

@@ -105,6 +105,9 @@ class Article:
         return render_markdown(self.body, self.url)
 
 
+SHOWN_PROBLEMS = 100  # problem lines in one build error; the rest are counted
+
+
 class InvalidArticles(NieuwsbriefError):
     """One or more article files are invalid; holds every problem found."""
 
@@ -114,8 +117,17 @@ class InvalidArticles(NieuwsbriefError):
 
     def __str__(self) -> str:
         count = len({error.path for error in self.errors})  # one line per problem, many a file
-        head = "1 article is invalid" if count == 1 else f"{count} articles are invalid"
-        return head + ":\n" + "\n".join(f"  {error}" for error in self.errors)
+        head = "1 article is invalid" if count == 1 else f"{count:,} articles are invalid"
+        shown = self.errors[:SHOWN_PROBLEMS]
+        lines = [head + ":"] + [f"  {error}" for error in shown]
+        if rest := self.errors[SHOWN_PROBLEMS:]:
+            # A whole folder gone wrong (a bad import, a wrong date format) would otherwise be a
+            # message of tens of thousands of lines; check reports every problem, one per line.
+            files = len({error.path for error in rest} - {error.path for error in shown})
+            more = f"{len(rest):,} more problem{'s' if len(rest) > 1 else ''}"
+            where = f" in {files:,} more file{'s' if files != 1 else ''}" if files else ""
+            lines.append(f"  ... and {more}{where}; check lists every one")
+        return "\n".join(lines)
 
 
 def read_source(path: Path) -> str:
