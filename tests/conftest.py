@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +30,37 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("nieuwsbrief")
 
 REPO = Path(__file__).resolve().parent.parent
+# A run that has not finished after this long never will: tens of times a normal run on a
+# loaded CI machine. It is a liveness guard for hostile input (a FIFO opened blocking, a
+# pattern that backtracks without end), not a speed claim; speed is measured in bench/.
+HANG_SECONDS = 60
+
+
+class NeverFinished(BaseException):
+    """Raised into a run that hung; a BaseException so no ``except Exception`` swallows it."""
+
+
+@contextmanager
+def finishes(what: str, seconds: float = HANG_SECONDS) -> Iterator[None]:
+    """Interrupt the block if it hangs, and fail naming ``what``, instead of hanging pytest.
+
+    An elapsed-time check after the call can only see a slow run that did end; a real hang
+    (a blocking open, an endless loop) never returns to it. SIGALRM interrupts the block
+    itself: Python runs the handler between bytecodes and inside blocking system calls.
+    """
+
+    def hung(signum: int, frame: object) -> None:
+        raise NeverFinished(f"{what} did not finish within {seconds:.0f} s: it hangs")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 # The moment the README and the issues use: Monday of ISO week 48, 2025, after the send time.
 NOW = "2025-11-24T09:00:00+01:00"
 NOW_DT = dt.datetime.fromisoformat(NOW)

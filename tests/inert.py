@@ -3,7 +3,7 @@
 Either the run succeeds and what it wrote is inert (feeds parse, no ``javascript:``, no raw
 control characters, the ``.eml`` parses with only the headers we write, each on one line),
 or it fails with exit code 1 and one clean line per problem naming the file at fault. Never
-a traceback, never another exception, never longer than ``TIME_LIMIT`` seconds.
+a traceback, never another exception, never a hang (``conftest.finishes``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import email.policy
 import json
 import re
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,10 +20,9 @@ import feedparser
 from click.testing import CliRunner, Result
 from hypothesis import strategies as st
 
-from conftest import REPO
+from conftest import REPO, finishes
 from nieuwsbrief.cli import cli
 
-TIME_LIMIT = 20.0
 NOW = "2025-11-24T09:00:00+01:00"
 RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -53,11 +51,10 @@ def fresh_project(root: Path) -> Path:
     return project
 
 
-def run(*args: str | Path) -> tuple[Result, float]:
-    """Run the CLI in-process; return the result and how long it took."""
-    started = time.monotonic()
-    result = CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=True)
-    return result, time.monotonic() - started
+def run(*args: str | Path) -> Result:
+    """Run the CLI in-process; a run that hangs fails the test instead of stopping pytest."""
+    with finishes(f"nieuwsbrief {args[0]}"):
+        return CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=True)
 
 
 def assert_clean_failure(result: Result, names: Callable[[str], bool]) -> None:
@@ -133,11 +130,9 @@ def assert_clean_message(data: bytes) -> None:
 
 
 def build_and_check(project: Path, out: Path) -> tuple[Result, Result]:
-    """Build and check the project at the same moment; both within the time limit."""
-    built, seconds = run("build", "-p", project, "-o", out, "--now", NOW, "--no-cache")
-    assert seconds < TIME_LIMIT, f"build took {seconds:.1f} s"
-    checked, seconds = run("check", "-p", project, "--now", NOW)
-    assert seconds < TIME_LIMIT, f"check took {seconds:.1f} s"
+    """Build and check the project at the same moment; neither may hang."""
+    built = run("build", "-p", project, "-o", out, "--now", NOW, "--no-cache")
+    checked = run("check", "-p", project, "--now", NOW)
     assert checked.exception is None or isinstance(checked.exception, SystemExit), repr(
         checked.exception
     )

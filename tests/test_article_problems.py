@@ -40,7 +40,7 @@ def test_every_broken_field_is_one_line(broken: set[str]) -> None:
         (project / "articles" / name).write_text(text, encoding="utf-8")
         for command in ("check", "build"):
             extra = ["-o", str(Path(folder) / "out")] if command == "build" else []
-            result, _ = run(command, "-p", project, *extra, "--now", NOW)
+            result = run(command, "-p", project, *extra, "--now", NOW)
             assert result.exit_code == 1, result.output
             mine = [line for line in result.output.splitlines() if name in line]
             fields = [re.search(r"field '([a-z_]+)'", line) for line in mine]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import feedparser
@@ -19,7 +18,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 import nieuwsbrief.markup as markup
-from conftest import NOW, RunCli, write_article
+from conftest import NOW, RunCli, finishes, write_article
 from nieuwsbrief.markup import (
     MAX_HTML_DEPTH,
     MAX_MARKDOWN_DEPTH,
@@ -398,11 +397,10 @@ def test_any_body_builds_inert_feeds_through_the_cli(
     (project / "articles" / "2025-11-20-proef.md").write_text(
         f"---\ntitle: Proef\n---\n\n{body}\n", "utf-8"
     )
-    started = time.perf_counter()
-    result = CliRunner().invoke(
-        cli, ["build", "-p", str(project), "-o", str(root / "out"), "--now", NOW, "--no-cache"]
-    )
-    assert time.perf_counter() - started < 30
+    with finishes("a build of a hostile body"):
+        result = CliRunner().invoke(
+            cli, ["build", "-p", str(project), "-o", str(root / "out"), "--now", NOW, "--no-cache"]
+        )
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
     )

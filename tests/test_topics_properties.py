@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from conftest import NOW, REPO, write_article
+from conftest import NOW, REPO, finishes, write_article
 from test_topics import run
 
 HOSTILE_TEXT = st.one_of(
@@ -86,9 +85,8 @@ def test_any_tags_give_inert_topic_outputs_or_one_clear_error(
     project = fresh_project(root / "project")
     write_article(project, "2025-11-20-een.md", f"Tekst {other}.", title="Een", tags=tags)
     write_article(project, "2025-11-21-twee.md", "Tekst.", title="Twee", tags=[*tags, other])
-    started = time.monotonic()
-    result = run("build", "-p", project, "-o", root / "out", "--now", NOW)
-    assert time.monotonic() - started < 30
+    with finishes("a build with hostile topics"):
+        result = run("build", "-p", project, "-o", root / "out", "--now", NOW)
     if result.exit_code == 0:
         assert_inert(root / "out")
         if "{{ 7*7 }}" in tags:
@@ -131,9 +129,8 @@ def test_any_topic_setting_gives_output_or_one_clear_error(
     data = yaml.safe_load((project / "schedule.yaml").read_text("utf-8"))
     data.setdefault(key[0], {})[key[1]] = value
     (project / "schedule.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
-    started = time.monotonic()
-    result = run("build", "-p", project, "-o", root / "out", "--now", NOW)
-    assert time.monotonic() - started < 30
+    with finishes("a build with hostile topics"):
+        result = run("build", "-p", project, "-o", root / "out", "--now", NOW)
     if result.exit_code == 0:
         assert_inert(root / "out")
         assert all(path.stat().st_size < 2_000_000 for path in (root / "out").rglob("*.*"))
