@@ -170,12 +170,25 @@ def test_any_old_manifest_gives_inert_output_or_one_line(
     shutil.rmtree(root)
 
 
-def site_with_record(root: Path, record: bytes) -> tuple[Path, dict[str, bytes], Path]:
-    """Return a website folder with a forged record, its foreign files, and a file outside."""
+OWN_LIST = "<ul><li>van de webbouwer</li></ul>\n"
+
+
+def site_with_record(
+    root: Path, record: bytes, *, at_output_names: bool = False
+) -> tuple[Path, dict[str, bytes], Path]:
+    """Return a website folder with a forged record, its foreign files, and a file outside.
+
+    ``at_output_names`` adds foreign files where a build writes its own (a site's own
+    feed.xml, a topic list it made itself): only the record can say they are not ours.
+    """
     site = root / "site"
     (site / "digests").mkdir(parents=True)
     (site / "index.html").write_text("<h1>Eigen site</h1>\n", encoding="utf-8")
     (site / "digests" / "eigen.txt").write_text("van de webbouwer\n", encoding="utf-8")
+    if at_output_names:
+        (site / "feed.xml").write_text("<rss>van de webbouwer</rss>\n", encoding="utf-8")
+        (site / "tags" / "mine").mkdir(parents=True)
+        (site / "tags" / "mine" / "list.html").write_text(OWN_LIST, encoding="utf-8")
     outside = root / "outside.txt"
     outside.write_text(OUTSIDE, encoding="utf-8")
     (site / RECORD_FILE).write_bytes(record)
@@ -198,6 +211,7 @@ PATHS = st.sampled_from(
         "./feed.xml",
         "feed.xml",
         "digests/2025-W40/digest.html",
+        "tags/mine/list.html",
         "",
         "a\x1b[2Jb",
         RECORD_FILE,
@@ -331,7 +345,12 @@ def journals(draw: st.DrawFn) -> bytes:
         return json.dumps(draw(JSON)).encode()
     targets = draw(st.lists(PATHS, min_size=1, max_size=3))
     digests = st.sampled_from(
-        [hash_of("<h1>Eigen site</h1>\n"), hash_of("van de webbouwer\n"), hash_of(EVIL.decode())]
+        [
+            hash_of("<h1>Eigen site</h1>\n"),
+            hash_of("van de webbouwer\n"),
+            hash_of(OWN_LIST),
+            hash_of(EVIL.decode()),
+        ]
     )
     journal = {
         "format": draw(st.sampled_from([JOURNAL_FORMAT, JOURNAL_FORMAT, "x"])),
@@ -352,7 +371,7 @@ def test_a_forged_journal_changes_no_foreign_file(
     from nieuwsbrief.cli import cli
 
     root = tmp_path_factory.mktemp("journal")
-    site, foreign, outside = site_with_record(root, b"")
+    site, foreign, outside = site_with_record(root, b"", at_output_names=True)
     (site / RECORD_FILE).unlink()
     del foreign[RECORD_FILE]
     (site / STAGING_DIR).mkdir()
@@ -369,6 +388,35 @@ def test_a_forged_journal_changes_no_foreign_file(
     assert outside.read_text(encoding="utf-8") == OUTSIDE
     assert all(EVIL not in content for name, content in after.items() if name in foreign)
     shutil.rmtree(root)
+
+
+def test_a_journal_without_a_record_cannot_replace_a_file_at_an_output_name(
+    project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """A journal left in (or copied into) a site without a record must not act on its files.
+
+    Found by an outside probe: recovery took every path that looks like an output as
+    nieuwsbrief's, replaced the site's own feed.xml and removed its own topic list.
+    """
+    site, foreign, _ = site_with_record(tmp_path, b"", at_output_names=True)
+    (site / RECORD_FILE).unlink()
+    del foreign[RECORD_FILE]
+    (site / STAGING_DIR).mkdir()
+    (site / STAGING_DIR / "0").write_bytes(EVIL)
+    journal = {
+        "format": JOURNAL_FORMAT,
+        "files": {"feed.xml": hash_of(EVIL.decode())},
+        "moves": [["0", "feed.xml"]],
+        "remove": [["tags/mine/list.html", hash_of(OWN_LIST)]],
+    }
+    (site / JOURNAL_FILE).write_text(json.dumps(journal), encoding="utf-8")
+    result = run_cli("build", "-p", project, "-o", site, "--now", NOW)
+    after = tree_bytes(site)
+    assert {name: after.get(name) for name in foreign} == foreign
+    # The site's feed.xml is in the way of the build's own, as it would be without the
+    # journal: the build is refused, naming it.
+    assert result.exit_code == 1
+    assert "'feed.xml' exists" in result.output and "move that file elsewhere" in result.output
 
 
 def test_a_journal_cannot_remove_or_replace_a_foreign_file(

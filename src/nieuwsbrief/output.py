@@ -458,7 +458,8 @@ def _adopt_legacy(out: Path) -> dict[str, str]:
     """
     if not out.exists():
         return {}
-    names = {child.name for child in out.iterdir()}
+    # The journal and staging folder of a killed first build are judged by recover().
+    names = {child.name for child in out.iterdir()} - RESERVED_NAMES
     ours = names & OUTPUT_NAMES
     if not ours:
         return {}
@@ -474,7 +475,7 @@ def _adopt_legacy(out: Path) -> dict[str, str]:
             f"so nieuwsbrief cannot tell whose they are; {fix}"
         )
     record: dict[str, str] = {}
-    for path in sorted(out.rglob("*")):
+    for path in sorted(path for name in names for path in [out / name, *(out / name).rglob("*")]):
         relative = path.relative_to(out).as_posix()
         if path.is_symlink() or not (path.is_dir() or path.is_file()):
             raise BuildError(
@@ -549,13 +550,20 @@ def recover(out: Path) -> None:
         )
         journal = _read_journal(journal_path, fix)
         record = read_record(out)
+        if record is None:
+            # Before the first record, the journal may change only what a build would adopt
+            # (a folder of nothing but nieuwsbrief's paths); beside anyone else's files it
+            # may only fill empty places. A journal is read back from disk: a planted or
+            # copied one must not replace or remove a file nieuwsbrief never wrote.
+            try:
+                record = _adopt_legacy(out)
+            except BuildError:
+                record = {}
+        known = record
 
         def owns(name: str, digest: str) -> bool:
-            # The journal is read back from disk too: it may only change what the record on
-            # disk says is nieuwsbrief's (or, before the first record, nieuwsbrief's names).
-            if record is None:
-                return bool(_OUTPUT_PATH.match(name))
-            return record.get(name) == digest
+            # The journal may only change what the record on disk says is nieuwsbrief's.
+            return known.get(name) == digest
 
         _apply(out, journal, owns, strict=True)
     _drop_staging(out)
