@@ -263,6 +263,24 @@ def test_a_folder_of_broken_articles_is_counted_past_the_first_problems(
     assert all(f"kapot-{number:03d}" in checked.output for number in range(count))
 
 
+def test_a_file_name_whose_slug_spells_out_too_long_is_refused(
+    project: Path, previous: tuple[Path, dict[str, bytes]], run_cli: RunCli
+) -> None:
+    """'㎉' is one character of a file name and four of its slug: the name fits, the slug not.
+
+    An outside probe found a 300-character slug stopped a fresh build on renaming
+    related/<slug>.html (longer than a file name may be) after it had published half.
+    """
+    name = "2025-11-20-" + "\u3389" * 70 + ".md"  # 224 bytes; the slug 'kcal' * 70
+    (project / "articles" / name).write_text("---\ntitle: Calorieen\n---\nTekst.\n", "utf-8")
+    out, before = previous
+    assert_fails_cleanly(
+        run_cli, project, previous, ["field 'slug'", "280 characters", "shorter 'slug:'"], name
+    )
+    assert tree_bytes(out) == before
+    assert_check_reports(run_cli, project, ["field 'slug'", "280 characters"], name)
+
+
 def test_missing_settings_file(
     project: Path, previous: tuple[Path, dict[str, bytes]], run_cli: RunCli
 ) -> None:

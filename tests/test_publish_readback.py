@@ -276,6 +276,36 @@ def test_a_broken_record_names_the_file_and_the_fix(
     assert tree_bytes(site) == before
 
 
+@pytest.mark.parametrize("what", ["record", "journal"])
+def test_a_name_no_file_system_takes_is_refused_in_record_and_journal(
+    what: str, project: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """A path part over 255 bytes could never be written: refused on reading, not on renaming.
+
+    A journal naming one stopped every later build with "File name too long ... check that
+    the folder is writable", with no word of deleting the plan.
+    """
+    long_name = "related/" + "a" * 300 + ".html"
+    files = {long_name: hash_of(EVIL.decode())}
+    site, before, _ = site_with_record(
+        tmp_path, json.dumps({"format": "nieuwsbrief-written/1", "files": files}).encode()
+    )
+    if what == "journal":
+        (site / RECORD_FILE).unlink()
+        (site / STAGING_DIR).mkdir()
+        (site / STAGING_DIR / "0").write_bytes(EVIL)
+        journal = {"format": JOURNAL_FORMAT, "files": files, "moves": [["0", long_name]]}
+        (site / JOURNAL_FILE).write_text(json.dumps({**journal, "remove": []}), "utf-8")
+        before = tree_bytes(site)
+    result = run_cli("build", "-p", project, "-o", site, "--now", NOW)
+    assert result.exit_code == 1
+    line = result.output.strip()
+    assert "\n" not in line and "longer than 255 bytes" in line, line
+    named = RECORD_FILE if what == "record" else JOURNAL_FILE
+    assert named in line and "delete it" in line, line  # names the file and the way out
+    assert tree_bytes(site) == before
+
+
 def test_a_record_that_escapes_through_a_symlink_is_refused(
     project: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:

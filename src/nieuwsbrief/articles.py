@@ -48,6 +48,9 @@ KNOWN_KEYS = frozenset(
 IGNORED_KEYS = frozenset({"layout", "categories", "description", "lastmod", "weight", "aliases"})
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A slug names files (related/<slug>.json) and a URL: well inside a file name's 255 bytes,
+# which a file name like 'Ⅷ㎉…' can pass once its letters are spelled out in ASCII.
+ARTICLE_SLUG_LIMIT = 200
 DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TEXT_LIMIT = 1000
@@ -404,20 +407,26 @@ def _date(path: Path, front: Mapping[str, Any], key: str, zone: ZoneInfo) -> dt.
 
 
 def _slug(path: Path, front: Mapping[str, Any]) -> str:
-    explicit = _text(path, front, "slug")
-    if explicit is not None:
-        if not SLUG.match(explicit):
-            raise ArticleError(
-                path,
-                f"{quote(explicit)} is not a valid slug",
-                field="slug",
-                fix="use lowercase letters, digits and hyphens only, e.g. winterdip-tips",
-            )
-        return explicit
-    match = DATED_NAME.match(path.stem)
-    slug = slugify(match[2] if match else path.stem)
+    slug = _text(path, front, "slug")
+    if slug is not None and not SLUG.match(slug):
+        raise ArticleError(
+            path,
+            f"{quote(slug)} is not a valid slug",
+            field="slug",
+            fix="use lowercase letters, digits and hyphens only, e.g. winterdip-tips",
+        )
+    if slug is None:
+        match = DATED_NAME.match(path.stem)
+        slug = slugify(match[2] if match else path.stem)
     if not slug:
         raise ArticleError(path, "file name gives an empty slug", field="slug", fix="add slug: ...")
+    if len(slug) > ARTICLE_SLUG_LIMIT:
+        raise ArticleError(
+            path,
+            f"the slug is {len(slug)} characters, more than {ARTICLE_SLUG_LIMIT}",
+            field="slug",
+            fix=f"set a shorter 'slug:' (at most {ARTICLE_SLUG_LIMIT} characters)",
+        )
     return slug
 
 

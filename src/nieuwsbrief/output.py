@@ -72,6 +72,7 @@ OUTPUT_LIST = "feed.xml, atom.xml, feed.json, feed.xsl, archive/, digests/, tags
 MAX_RECORD_BYTES = 128_000_000
 MAX_RECORD_ENTRIES = 500_000
 MAX_PATH_CHARS = 1024
+MAX_NAME_BYTES = 255  # one part of a path (NAME_MAX of ext4, XFS, APFS, NTFS in UTF-16 units)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _STAGED_NAME = re.compile(r"^\d{1,6}$")
@@ -139,6 +140,10 @@ def build_lock(out: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def _name_bytes(part: str) -> int:
+    return len(part.encode("utf-8", "surrogatepass"))
+
+
 def safe_relative(name: object) -> PurePosixPath:
     """Return ``name`` as a clean relative path inside --out; raise ValueError otherwise."""
     return PurePosixPath(safe_relative_text(name))
@@ -158,6 +163,12 @@ def safe_relative_text(name: object) -> str:
     parts = name.split("/")
     if any(part in ("", ".", "..") for part in parts):  # an absolute name starts with ""
         raise ValueError(f"{quote(name)} is not a plain relative path inside the output folder")
+    if any(
+        len(part) > MAX_NAME_BYTES // 4 and _name_bytes(part) > MAX_NAME_BYTES for part in parts
+    ):
+        # No file system takes a longer name: a record or journal naming one could never be
+        # carried out, and a build would stop on it every time.
+        raise ValueError(f"{quote(name)} has a part longer than {MAX_NAME_BYTES} bytes")
     if parts[0] in RESERVED_NAMES:
         raise ValueError(f"{quote(name)} is nieuwsbrief's own bookkeeping file")
     return name
@@ -565,7 +576,16 @@ def recover(out: Path) -> None:
             # The journal may only change what the record on disk says is nieuwsbrief's.
             return known.get(name) == digest
 
-        _apply(out, journal, owns, strict=True)
+        try:
+            _apply(out, journal, owns, strict=True)
+        except OSError as error:
+            # What cannot be carried out now will not be next time either: say which file
+            # stops it and that deleting the plan is the way out, not only "is it writable".
+            where = quote(str(error.filename or out))
+            raise BuildError(
+                f"{journal_path}: cannot finish the interrupted build it plans: "
+                f"{error.strerror or error} ({where}); {fix}"
+            ) from None
     _drop_staging(out)
 
 
