@@ -365,12 +365,45 @@ def test_rendering_any_body_is_inert_and_loses_no_prose(body: str) -> None:
         return
     assert not XML_ILLEGAL.search(html)
     assert_inert(html) if html.strip() else None
-    etree.fromstring(
-        f"<root>{html}</root>".encode(), etree.XMLParser(recover=False)
-    ) if False else None
     seen = visible_words(html)
     for word in prose_words(body):
         assert any(word in token for token in seen), (word, html)
+
+
+def element_depth(html: str) -> int:
+    """Return how deep the elements of well-formed ``html`` nest (void elements not counted)."""
+    depth = deepest = 0
+    for closing, tag in re.findall(r"<(/?)([a-z][a-z0-9]*)[^>]*>", html):
+        if tag in ("br", "hr", "img"):
+            continue
+        depth += -1 if closing else 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    delimiters=st.lists(
+        st.sampled_from(["*", "_", "**", "__", "~~", "*_"]), min_size=1, max_size=3
+    ),
+    count=st.integers(100, 2500),
+)
+def test_emphasis_nested_any_depth_renders_its_text(delimiters: list[str], count: int) -> None:
+    """Found by an outside probe: '_' * 1700 + 'a' + '_' * 1700 ended in a RecursionError.
+
+    Emphasis nests one level per pair of delimiters, below every source limit; deeper than
+    MAX_TREE_DEPTH the elements keep their text and lose their formatting.
+    """
+    opening = "".join(delimiters) * (count // len("".join(delimiters)))
+    body = f"Over {opening}angst{opening[::-1]}"  # not at the start: "~~~" opens a fence
+    try:
+        html = render_markdown(body, BASE)
+    except ValueError as exc:  # beyond the source limits: one line naming the line
+        assert re.match(r"^line \d+ of the body ", str(exc)) and "\n" not in str(exc)
+        return
+    assert "angst" in html
+    assert element_depth(html) <= markup.MAX_TREE_DEPTH
+    assert_inert(html)
 
 
 @settings(

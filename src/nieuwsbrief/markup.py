@@ -47,6 +47,10 @@ _URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 # HTML elements an article may have. html5ever's tree building is superlinear in depth.
 MAX_MARKDOWN_DEPTH = 32
 MAX_HTML_DEPTH = 64
+# Elements nested deeper after rendering keep their text, not their formatting. Nesting of
+# raw HTML and of quotes and lists is refused well before this; emphasis is not counted by
+# depth ('_' * 1700 + 'a' + '_' * 1700 nests 850 deep) and overflowed the tree's recursion.
+MAX_TREE_DEPTH = 160
 # markdown-it scans from every unmatched '[' to the end of its paragraph: the sum over
 # paragraphs of ('[' count x paragraph length) bounds that work.
 MAX_BRACKET_WORK = 2_000_000
@@ -429,8 +433,12 @@ class _TreeBuilder(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.root = _Node("")
         self.stack = [self.root]
+        self.dropped = 0  # elements open below MAX_TREE_DEPTH, kept as their text only
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _VOID and len(self.stack) > MAX_TREE_DEPTH:
+            self.dropped += 1
+            return
         node = _Node(tag, {key: value or "" for key, value in attrs})
         self.stack[-1].children.append(node)
         if tag not in _VOID:
@@ -440,6 +448,10 @@ class _TreeBuilder(HTMLParser):
         self.stack[-1].children.append(_Node(tag, {key: value or "" for key, value in attrs}))
 
     def handle_endtag(self, tag: str) -> None:
+        if self.dropped:
+            # nh3's output is well-formed: the innermost open element is a dropped one.
+            self.dropped -= 1
+            return
         for index in range(len(self.stack) - 1, 0, -1):
             if self.stack[index].tag == tag:
                 del self.stack[index:]
