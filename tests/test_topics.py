@@ -471,6 +471,31 @@ def test_the_notice_is_in_the_digest_item_about_suicide(topical: tuple[Path, Pat
     assert "https://www.113.nl/" in plain
 
 
+def test_an_article_about_suicide_listed_by_title_only_keeps_the_notice(tmp_path: Path) -> None:
+    """Found by an outside probe: past max_items the title was listed, the help line not."""
+    project = topic_project(tmp_path)
+    set_setting(project, "digest", "max_items", 1)
+    # Newer than the article about suicide, so that one is listed by title only.
+    write_article(project, "2025-11-22-slaap-in-de-winter.md", "Over slapen.", title="Slaap")
+    out = tmp_path / "out"
+    assert run("build", "-p", project, "-o", out, "--now", NOW).exit_code == 0
+    message = read_eml(out / "digests" / WEEK / "digest.eml")
+    html_part, text_part = message.get_body(("html",)), message.get_body(("plain",))
+    assert isinstance(html_part, EmailMessage) and isinstance(text_part, EmailMessage)
+    page = lxml_html.fromstring(html_part.get_content())
+    titles = [h2.text_content() for h2 in page.iter("h2")]
+    assert titles == ["Slaap"]  # the article about suicide is one of the titles listed below
+    assert "Praten over zelfdoding" in page.text_content()
+    notices = page.find_class("nb-crisis")
+    assert len(notices) == 1
+    assert [a.get("href") for a in notices[0].iter("a")][:2] == ["tel:113", "tel:08000113"]
+    text = page.text_content()
+    assert text.index("Ook nieuw deze week") < text.index(NOTICE_START)
+    plain = text_part.get_content()
+    assert plain.count("Bel 113 of gratis 0800-0113") == 1
+    assert plain.index("Praten over zelfdoding") < plain.index("Bel 113")
+
+
 # --- Per-topic digests ------------------------------------------------------------------
 
 
@@ -622,7 +647,7 @@ def test_an_old_digest_template_without_the_notice_is_reported(tmp_path: Path) -
     template = project / "templates" / "digest.mjml.j2"
     source = template.read_text("utf-8")
     start = source.index("{%- if item.crisis %}")
-    end = source.index("{%- endif %}", start) + len("{%- endif %}")
+    end = source.index("{% endif %}", start) + len("{% endif %}")
     template.write_text(source[:start] + source[end:], encoding="utf-8")
     result = run("build", "-p", project, "-o", tmp_path / "out", "--now", NOW)
     assert result.exit_code == 0, result.output
