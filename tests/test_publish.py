@@ -461,6 +461,20 @@ def test_the_reported_case_cd_site_and_out_dot_is_refused(
     assert tree_bytes(site) == before
 
 
+@pytest.mark.parametrize("out", [".nieuwsbrief-cache", ".nieuwsbrief-cache/site"])
+def test_the_cache_folder_is_never_the_output_folder(
+    out: str, project: Path, run_cli: RunCli
+) -> None:
+    """Found by an outside probe: the feeds could be written beside articles.json, whose
+    drafts' and future articles' titles and summaries a website would then publish."""
+    assert run_cli("build", "-p", project, "-o", project / "public", "--now", NOW).exit_code == 0
+    before = tree_bytes(project)
+    result = run_cli("build", "-p", project, "-o", project / out, "--now", NOW)
+    assert result.exit_code == 1
+    assert ".nieuwsbrief-cache" in result.output and "choose" in result.output
+    assert tree_bytes(project) == before
+
+
 def test_a_build_lock_that_is_a_symbolic_link_is_refused_not_followed(
     project: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:

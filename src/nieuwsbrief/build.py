@@ -298,7 +298,13 @@ def build(
     """
     from nieuwsbrief import shortcut
 
-    protect = (project, project / shortcut.ARTICLES_DIR, project / shortcut.TEMPLATES_DIR)
+    # The cache holds drafts' and future articles' titles and summaries: never a website.
+    protect = (
+        project,
+        project / shortcut.ARTICLES_DIR,
+        project / shortcut.TEMPLATES_DIR,
+        project / shortcut.CACHE_DIR,
+    )
     check_out(out, protect)
     # Stat every input before reading any: what is loaded below is at least as new.
     inputs = (

@@ -439,7 +439,7 @@ def _check_out(out: Path, protect: Iterable[Path]) -> None:
                 "writes over the project's own files: choose a folder outside it or one such "
                 "as public inside the project"
             )
-        if real.name in ("articles", "templates") and _contains(real, out):
+        if real.name in ("articles", "templates", ".nieuwsbrief-cache") and _contains(real, out):
             raise BuildError(
                 f"the output folder {out} is inside the project's {real.name}/ folder; "
                 "choose a folder "
