@@ -223,6 +223,27 @@ def test_leftovers_are_dropped(empty_project: Path, run_cli: RunCli) -> None:
         assert "zonder href" in tree.text_content() and "kwaad" in tree.text_content()
 
 
+def test_a_markdown_link_to_a_refused_scheme_reads_as_its_text(
+    empty_project: Path, run_cli: RunCli
+) -> None:
+    """Found by an outside probe: readers saw '[hulp](javascript:...)' as Markdown source."""
+    body = (
+        "Zoek [hulp](javascript:alert(1)) of [steun](  VBScript:x  ) of <javascript:alert(2)>."
+        "\n\n![kaart van de wijk](data:image/png;base64,AAAA)\n\n![](data:x)"
+    )
+    result, out = build_one(run_cli, empty_project, body)
+    assert result.exit_code == 0, result.output
+    for fragment in feed_html(out):
+        tree = lxml_html.fragment_fromstring(fragment, create_parent="div")
+        text = tree.text_content()
+        assert "Zoek hulp of steun of javascript:alert(2)." in text, text
+        assert "kaart van de wijk" in text and "](" not in text
+        assert [a.get("href") for a in tree.iter("a")] == []
+        assert list(tree.iter("img")) == []
+    item = json.loads((out / "feed.json").read_text("utf-8"))["items"][0]
+    assert "](" not in item["summary"] and "Zoek hulp of steun" in item["summary"]
+
+
 def test_anchor_links_point_at_prefixed_ids(empty_project: Path, run_cli: RunCli) -> None:
     body = (
         "[Naar hulp](#hulp-nodig) en [naar de lijst](#lijst) en [nergens](#bestaat-niet)\n\n"
