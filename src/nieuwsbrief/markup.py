@@ -301,14 +301,16 @@ def _scan_for_problem(body: str) -> tuple[int, str, str] | None:
         if opened and bracket_work + len(opened) * offset - opened_sum > MAX_BRACKET_WORK:
             return (
                 number,
-                f"has {len(opened):,} '[' that no ']' closes in one paragraph, too costly to "
-                "render",
+                # The scan stops counting once the markup budget is spent: "at least".
+                f"has at least {len(opened):,} '[' that no ']' closes in one paragraph, too "
+                "costly to render",
                 "split the paragraph, or write '\\[' for a bracket that is no link",
             )
         if markup > MAX_MARKUP:
             return (
                 number,
-                f"has more than {MAX_MARKUP:,} pieces of markup (*, _, `, [, ], <, |, &, ~) "
+                # Counted over the whole body: this line is where the count passes the limit.
+                f"takes the body past {MAX_MARKUP:,} pieces of markup (*, _, `, [, ], <, |, &, ~) "
                 "outside code blocks, too costly to render",
                 "split the article, or move data to a linked file",
             )
