@@ -24,7 +24,6 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +45,25 @@ RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 FOREIGN = "website/index.html"
 
 
-@dataclass
 class Settled:
-    project: Path
-    out: Path
-    pristine: bytes  # the record as the confirming build wrote it
-    expected: dict[str, bytes]  # --out of a clean build, plus the file of someone else
-    clean_report: tuple[Any, ...]
+    """A settled project and --out, its record, and what a clean build writes and says."""
+
+    def __init__(
+        self,
+        project: Path,
+        out: Path,
+        pristine: bytes,
+        expected: dict[str, bytes],
+        clean_report: tuple[Any, ...],
+    ) -> None:
+        self.project = project
+        self.out = out
+        self.pristine = pristine  # the record as the confirming build wrote it
+        self.expected = expected  # --out of a clean build, plus the file of someone else
+        self.clean_report = clean_report
+
+    def __repr__(self) -> str:  # what hypothesis prints of a failing example: not the bytes
+        return f"Settled({self.out})"
 
 
 def aged() -> int:

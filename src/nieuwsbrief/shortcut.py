@@ -38,6 +38,12 @@ before the signature was taken, and every output at least that long before the s
 nothing it records the signature then. A file edited later than that moment has newer
 times, so it cannot go unseen.
 
+The file starts with the SHA-256 of the bytes after it: a damaged file (a flipped byte, a
+cut-off write, an edit by hand) is never replayed. One forged with a right checksum is
+validated field by field (the default templates folder must be one of the package's, the
+articles must lie in the articles folder); at worst it replays a wrong report, never a
+byte into ``--out``: a stopped build writes nothing.
+
 The record is saved only after a confirming build (one that wrote nothing), so the
 warnings it replays are the ones a full build gives in that state, not those of the build
 that last changed ``--out``. Anything else (a changed article, setting, template or
