@@ -643,11 +643,21 @@ def _read_journal(path: Path, fix: str) -> _Journal:
 
 
 def _drop_staging(out: Path) -> None:
+    """Remove the staging folder, or whatever else is in its place (never what it leads to).
+
+    Anything but a real folder (a file, a link, a FIFO, a socket) is unlinked; a folder is
+    removed with what it holds, links in it removed as links (``shutil.rmtree`` never
+    follows them).
+    """
     staging = out / STAGING_DIR
-    if staging.is_symlink() or staging.is_file():
-        staging.unlink()
-    elif staging.is_dir():
+    try:
+        info = staging.lstat()
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(info.st_mode):
         shutil.rmtree(staging)
+    else:
+        staging.unlink()
 
 
 def _apply(
@@ -755,6 +765,9 @@ class StagedFiles(MutableMapping[str, bytes]):
         self.folder = folder
         # name -> (size, sha256, name in the staging folder or None when not staged)
         self._entries: dict[str, tuple[int, str, str | None]] = {}
+        # staged name -> a hash of its lstat right after it was written (inode, size, times):
+        # a staged file changed, replaced or removed since has another (see staged_name).
+        self._written: dict[str, int] = {}
         self._staged_count = 0
         self._staging: Path | None = None
         self._made_out = False
@@ -813,8 +826,27 @@ class StagedFiles(MutableMapping[str, bytes]):
         return {name: entry[1] for name, entry in self._entries.items()}
 
     def staged_name(self, name: str) -> str | None:
-        """Return the name of ``name``'s bytes in the staging folder (None: not staged)."""
-        return self._entries[name][2]
+        """Return the name of ``name``'s bytes in the staging folder (None: not staged).
+
+        A publish asks this just before its journal names the staged file: so raise
+        BuildError if that file is no longer the regular file this build wrote there (it
+        was removed, replaced, or written to since). A journal must never name other bytes
+        than the record it carries says, nor a link or a FIFO.
+        """
+        staged = self._entries[name][2]
+        if staged is not None and self._staging is not None:
+            path = self._staging / staged
+            try:
+                info = os.lstat(path)
+            except OSError:
+                info = None
+            if info is None or _stat_hash(info) != self._written.get(staged):
+                raise BuildError(
+                    f"{self.folder.path / name}: its new bytes, staged in {path}, were changed "
+                    "or removed during the build (the staging folder is nieuwsbrief's own); "
+                    "nothing was published, build again"
+                )
+        return staged
 
     def staging_folder(self) -> Path:
         """Return the staging folder, creating it (and the output folder) on first use."""
@@ -854,6 +886,7 @@ class StagedFiles(MutableMapping[str, bytes]):
         with _os_errors(self.folder.path):
             # Flushed all at once before the journal names it (see _sync_files).
             _write_new(staging / staged, data, sync=False)
+            self._written[staged] = _stat_hash(os.lstat(staging / staged))
         if self._staged_count == 1:
             _reached("mid-write")
         return staged
@@ -861,8 +894,14 @@ class StagedFiles(MutableMapping[str, bytes]):
     def _unstage(self, name: str) -> None:
         entry = self._entries.pop(name, None)
         if entry is not None and entry[2] is not None and self._staging is not None:
+            self._written.pop(entry[2], None)
             with contextlib.suppress(FileNotFoundError):
                 (self._staging / entry[2]).unlink()
+
+
+def _stat_hash(info: os.stat_result) -> int:
+    """Return a hash of what changes when a file is written, replaced or touched (and its kind)."""
+    return hash((info.st_mode, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
 
 
 def _read_staged(path: Path, size: int) -> bytes | None:

@@ -38,6 +38,12 @@ before the signature was taken, and every output at least that long before the s
 nothing it records the signature then. A file edited later than that moment has newer
 times, so it cannot go unseen.
 
+The file starts with the SHA-256 of the bytes after it: a damaged file (a flipped byte, a
+cut-off write, an edit by hand) is never replayed. One forged with a right checksum is
+validated field by field (the default templates folder must be one of the package's, the
+articles must lie in the articles folder); at worst it replays a wrong report, never a
+byte into ``--out``: a stopped build writes nothing.
+
 The record is saved only after a confirming build (one that wrote nothing), so the
 warnings it replays are the ones a full build gives in that state, not those of the build
 that last changed ``--out``. Anything else (a changed article, setting, template or
@@ -52,16 +58,19 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from nieuwsbrief import __version__, dependencies
+from nieuwsbrief.errors import MAX_YEAR, MIN_YEAR
 from nieuwsbrief.output import RECORD_FILE, OutputFolder
 
 if TYPE_CHECKING:
@@ -69,7 +78,11 @@ if TYPE_CHECKING:
     from nieuwsbrief.config import Settings
 
 SHORTCUT_FILE = "shortcut.json"
-FORMAT = 2
+FORMAT = 3
+# The file starts with the SHA-256 of the bytes after it: damage anywhere (a flipped byte, a
+# cut-off write, a hand edit) means a full build, never a replayed report it did not say.
+_CHECK_HEAD = b'{"check":"'
+_CHECK_END = len(_CHECK_HEAD) + 64 + 2
 MAX_BYTES = 50_000_000
 # Inputs (and outputs) modified or changed less than this before their stat was taken are
 # not trusted: a second change within the file system's timestamp granularity could hide.
@@ -82,6 +95,7 @@ TEMPLATES_DIR = "templates"
 SETTINGS_FILE = "schedule.yaml"
 CACHE_DIR = ".nieuwsbrief-cache"
 ARTICLE_CACHE_FILE = "articles.json"
+_WEEK = re.compile(r"^\d{4}-W\d{2}$")
 
 
 @dataclass
@@ -318,6 +332,19 @@ def _package_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
+def _skeleton_candidates() -> tuple[str, ...]:
+    """Return the folders ``templating.skeleton_dir`` can find the default templates in.
+
+    Spelled here (the package's ``skeleton/`` or the source checkout's top level) so that a
+    stopped build imports no settings module; only one of these is taken from the record.
+    """
+    package = Path(__file__).parent
+    return tuple(
+        str(folder / TEMPLATES_DIR)
+        for folder in (package / "skeleton", _package_dir() / "skeleton", _package_dir().parents[1])
+    )
+
+
 @dataclass
 class Inputs:
     """The stat signature of a build's inputs, taken before any of them is read."""
@@ -328,6 +355,8 @@ class Inputs:
     newest_ns: int
     skeleton: str
     recorded: dict[str, Any] | None
+    # The articles folder as the loader names it: every recorded source lies inside.
+    articles: str
 
     def trusted(self) -> bool:
         """Return whether no input changed so recently that a later change could hide."""
@@ -358,7 +387,8 @@ def take_inputs(
     """
     recorded = _read_record(project)
     skeleton = recorded.get("skeleton") if recorded is not None else None
-    if not isinstance(skeleton, str):
+    if skeleton not in _skeleton_candidates():
+        # Any other folder (the file system's root, say) would be walked: never taken.
         from nieuwsbrief.templating import skeleton_dir
 
         skeleton = str(skeleton_dir() / TEMPLATES_DIR)
@@ -388,7 +418,7 @@ def take_inputs(
             hashlib.sha256("\n".join(found.rows).encode("utf-8", "surrogatepass")).hexdigest(),
         ]
     )
-    return Inputs(signature, taken, found.newest, skeleton, recorded)
+    return Inputs(signature, taken, found.newest, skeleton, recorded, str(project / ARTICLES_DIR))
 
 
 def _clock() -> int:
@@ -400,7 +430,11 @@ def _listed_rows(articles: Sequence[Listed]) -> list[list[object]]:
     return [[str(a.source), a.slug, a.title, a.date.isoformat(), a.draft] for a in articles]
 
 
-def _read_listed(rows: object) -> list[Listed] | None:
+def _read_listed(rows: object, articles: str) -> list[Listed] | None:
+    """Return the articles of a record's list, or None unless each is one loading could give.
+
+    ``articles`` is the articles folder, ending in a slash: every source is in it.
+    """
     if not isinstance(rows, list):
         return None
     found: list[Listed] = []
@@ -410,13 +444,15 @@ def _read_listed(rows: object) -> list[Listed] | None:
             and len(row) == 5
             and all(isinstance(part, str) for part in row[:4])
             and isinstance(row[4], bool)
+            and row[0].startswith(articles)
         ):
             return None
         try:
             date = dt.datetime.fromisoformat(row[3])
         except ValueError:
             return None
-        if date.tzinfo is None:
+        # The loader's bounds: a year past them cannot be shown in another time zone.
+        if date.tzinfo is None or not MIN_YEAR <= date.year <= MAX_YEAR:
             return None
         found.append(Recorded(row[0], row[1], row[2], date, row[4]))
     return found
@@ -439,7 +475,7 @@ def _read_report(data: Mapping[str, Any], folder: OutputFolder) -> Report | None
             and size >= 0
             for name, size in files.items()
         )
-        and (week is None or isinstance(week, str))
+        and (week is None or (isinstance(week, str) and _WEEK.match(week) is not None))
         and _strings(warnings)
     ):
         return None
@@ -458,7 +494,10 @@ def replay(inputs: Inputs, folder: OutputFolder) -> Replay | None:
         return None
     report = _read_report(data, folder)
     warnings = stop.get("warnings")
-    lists = [_read_listed(stop.get(part)) for part in ("published", "drafts", "scheduled")]
+    lists = [
+        _read_listed(stop.get(part), f"{inputs.articles}/")
+        for part in ("published", "drafts", "scheduled")
+    ]
     if report is None or not _strings(warnings):
         return None
     published, drafts, scheduled = lists
@@ -481,14 +520,25 @@ def _path(settings: Settings) -> Path:
 
 
 def _read_record(project: Path) -> dict[str, Any] | None:
-    """Return the shortcut file of ``project`` if it is a JSON object of this format."""
+    """Return the shortcut file of ``project`` if it is whole, a JSON object of this format."""
     try:
-        data = json.loads(_read_bounded(_path_in(project)).decode("utf-8"))
+        raw = _read_bounded(_path_in(project))
+        check, rest = raw[len(_CHECK_HEAD) : _CHECK_END], raw[_CHECK_END:]
+        if not raw.startswith(_CHECK_HEAD) or check != f'{sha256(rest).hexdigest()}",'.encode():
+            return None
+        data = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return None
     return data
+
+
+def _record_bytes(data: Mapping[str, Any]) -> bytes:
+    """Return ``data`` as the shortcut file holds it: JSON led by the hash of what follows."""
+    body = json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    rest = body[1:]  # after the "{": data is never empty (it holds "format")
+    return _CHECK_HEAD + f'{hashlib.sha256(rest).hexdigest()}",'.encode() + rest
 
 
 def lookup(settings: Settings, key: str, folder: OutputFolder) -> Report | None:
@@ -560,7 +610,7 @@ def save(
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".shortcut-")
         with os.fdopen(handle, "wb") as stream:
-            stream.write(json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+            stream.write(_record_bytes(data))
         Path(temporary).replace(path)
         temporary = None
     except (OSError, ValueError):
