@@ -45,6 +45,7 @@ from inert import assert_clean_failure
 from nieuwsbrief import output
 from nieuwsbrief.build import build
 from nieuwsbrief.cli import cli
+from nieuwsbrief.errors import BuildError
 from nieuwsbrief.output import JOURNAL_FILE, RECORD_FILE, STAGING_DIR
 
 LATER = "2025-12-09T09:00:00+01:00"
@@ -201,16 +202,42 @@ def test_a_staging_folder_left_by_a_crashed_build_is_dropped(
             make_entry(staging / name, kind, payload, case.outside)
     else:
         make_entry(staging, {"file": "bytes"}.get(itself, itself), b"oud", case.outside)
+    listing = staging_listing(case.out)
+    before = tree_bytes(case.out)
     result = run_build(case)
-    # The staging folder's name is nieuwsbrief's own: whatever is found there goes, and
-    # never what a link there leads to.
-    assert result.exit_code == 0, result.output
-    assert differing(tree_bytes(case.out), site.expected) == []
-    assert not os.path.lexists(case.out / STAGING_DIR)
+    # What a build stages sits under numbered names: found there, whatever it became, it
+    # goes (never what a link there leads to). Anything else nieuwsbrief never wrote: the
+    # build stops naming it and changes nothing.
+    ours = itself == "folder" and all(name.isdigit() for name, _, _ in entries)
+    if ours:
+        assert result.exit_code == 0, result.output
+        assert differing(tree_bytes(case.out), site.expected) == []
+        assert not os.path.lexists(case.out / STAGING_DIR)
+    else:
+        assert_clean_failure(result, lambda line: STAGING_DIR in line and "never writes" in line)
+        assert staging_listing(case.out) == listing
+        assert tree_bytes(case.out) == before
     assert case.outside_state() == {
         "bewaar.txt": b"niet van nieuwsbrief",
         "map/binnen.txt": b"ook niet",
     }
+
+
+def staging_listing(out: Path) -> list[tuple[str, int, int]]:
+    """Return every entry below the staging folder by name, type and size (never its bytes:
+    a sparse 3 GB file is among them)."""
+    staging = out / STAGING_DIR
+    if not os.path.lexists(staging):
+        return []
+    found = [("", staging.lstat().st_mode, 0)]
+    if staging.is_dir() and not staging.is_symlink():
+        for top, folders, files in os.walk(staging):
+            for name in [*folders, *files]:
+                info = Path(top, name).lstat()
+                found.append(
+                    (str(Path(top, name).relative_to(staging)), info.st_mode, info.st_size)
+                )
+    return sorted(found)
 
 
 # --- A build killed after its journal ---------------------------------------------------
@@ -301,6 +328,17 @@ def test_a_journal_whose_staged_files_were_damaged_is_finished_safely(
             make_entry(staging / name, kind, payload, case.outside)
     kept = case.outside_state()
     # Finish the journal as every build does first (claiming --out), then look at --out.
+    if any(not name.isdigit() for name, _, _ in strays):
+        # Not a name a build stages under: the journal is finished, then the claim stops
+        # on what nieuwsbrief never wrote, and every later build says the same.
+        with pytest.raises(BuildError, match="never writes"), output.claim(case.out):
+            pass
+        assert not os.path.lexists(case.out / JOURNAL_FILE)
+        assert tree_of(case.out)[FOREIGN] == FOREIGN_BYTES
+        result = run_build(case)
+        assert_clean_failure(result, lambda line: STAGING_DIR in line)
+        assert case.outside_state() == kept
+        return
     with output.claim(case.out):
         pass
     assert not os.path.lexists(staging) and not os.path.lexists(case.out / JOURNAL_FILE)

@@ -643,21 +643,40 @@ def _read_journal(path: Path, fix: str) -> _Journal:
 
 
 def _drop_staging(out: Path) -> None:
-    """Remove the staging folder, or whatever else is in its place (never what it leads to).
+    """Remove the staging folder and what a build staged in it, under numbered names.
 
-    Anything but a real folder (a file, a link, a FIFO, a socket) is unlinked; a folder is
-    removed with what it holds, links in it removed as links (``shutil.rmtree`` never
-    follows them).
+    A numbered entry goes whatever it became (a crash or someone may have damaged it: a
+    link is removed as a link, never followed). A name a build never stages under (someone's
+    notes.txt), or something other than a folder in the folder's place, is not
+    nieuwsbrief's: the build stops, naming it, rather than remove it.
     """
     staging = out / STAGING_DIR
     try:
         info = staging.lstat()
     except FileNotFoundError:
         return
-    if stat.S_ISDIR(info.st_mode):
-        shutil.rmtree(staging)
-    else:
-        staging.unlink()
+    if not stat.S_ISDIR(info.st_mode):
+        raise BuildError(_foreign_in_staging(out, STAGING_DIR))
+    with os.scandir(staging) as entries:
+        names = sorted(entry.name for entry in entries)
+    for name in names:
+        if not _STAGED_NAME.match(name):
+            raise BuildError(_foreign_in_staging(out, f"{STAGING_DIR}/{name}"))
+    for name in names:
+        path = staging / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)  # never follows the links it holds
+        else:
+            path.unlink()
+    staging.rmdir()
+
+
+def _foreign_in_staging(out: Path, name: str) -> str:
+    return (
+        f"the output folder {out} holds {quote(name)}, which nieuwsbrief never writes: "
+        f"{STAGING_DIR}/ is where a build stages its numbered files; move it out of the "
+        "way and build again"
+    )
 
 
 def _apply(
