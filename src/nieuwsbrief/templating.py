@@ -108,7 +108,6 @@ def _wrap_loops(template: Any) -> Any:
     return template
 
 
-
 # --- Bounds on the size of one value -------------------------------------------------------
 # The output bound is checked on what a render writes; a value a template makes and keeps (in
 # a namespace, a macro's argument, a {% set %} block) is never written, and one call such as
@@ -156,7 +155,7 @@ def _text_length(value: object, limit: int = MAX_TEMPLATE_VALUE) -> int:
             total += item.bit_length() // 3 + 4  # log10(2) < 1/3: digits, from above
         elif isinstance(item, Namespace):
             total += 16
-            stack.append(iter(item._Namespace__attrs.items()))  # type: ignore[attr-defined]
+            stack.append(iter(item._Namespace__attrs.items()))
         elif isinstance(item, Mapping):
             total += 4
             stack.append(iter(item.items()))
@@ -184,9 +183,7 @@ def _check_output(value: Any) -> Any:
     if not isinstance(value, str | int | float) and (
         _text_length(value, MAX_TEMPLATE_OUTPUT) > MAX_TEMPLATE_OUTPUT
     ):
-        raise OverflowError(
-            f"printing a value makes more than {MAX_TEMPLATE_OUTPUT:,} characters"
-        )
+        raise OverflowError(f"printing a value makes more than {MAX_TEMPLATE_OUTPUT:,} characters")
     return value
 
 
@@ -262,9 +259,7 @@ def _check_replace(text: Any, old: Any, new: Any, count: Any = -1, what: str = "
     _bound(len(text) + times * max(grows, 0), what)
 
 
-def _check_text_method(
-    text: str | bytes, name: str, args: tuple[Any, ...]
-) -> tuple[Any, ...]:
+def _check_text_method(text: str | bytes, name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     """Refuse a str (or bytes) method call whose result would be too long; return its args.
 
     ``join`` gets its items as a list, so a one-time iterator is not used up by the check.
@@ -349,8 +344,14 @@ def _bounded_filters(filters: dict[str, Any]) -> dict[str, Any]:
         text(s)
         _check_replace(str(s), str(old), new, -1 if count is None else count)
 
-    def urlize(value: Any, trim_url_limit: Any = None, nofollow: bool = False,
-               target: Any = None, rel: Any = None, extra_schemes: Any = None) -> None:
+    def urlize(
+        value: Any,
+        trim_url_limit: Any = None,
+        nofollow: bool = False,
+        target: Any = None,
+        rel: Any = None,
+        extra_schemes: Any = None,
+    ) -> None:
         text(value)
         extra = _text_length(target or "") + _text_length(rel or "")
         _bound((_text_length(value) + 1) // 2 * extra, "urlize")
@@ -398,11 +399,24 @@ def _bounded_filters(filters: dict[str, Any]) -> dict[str, Any]:
             return kind(itertools.chain(start, *items))  # sum() would copy once per item
         return sum_original(environment, items, start=start)
 
-    bounded = {
+    bounded: dict[str, Any] = {
         name: checked(name, text_of(name))
         for name in (
-            "string", "pprint", "escape", "e", "forceescape", "safe", "upper", "lower",
-            "capitalize", "title", "trim", "striptags", "truncate", "wordcount", "urlencode",
+            "string",
+            "pprint",
+            "escape",
+            "e",
+            "forceescape",
+            "safe",
+            "upper",
+            "lower",
+            "capitalize",
+            "title",
+            "trim",
+            "striptags",
+            "truncate",
+            "wordcount",
+            "urlencode",
             "xmlattr",
         )
         if name in filters
@@ -490,7 +504,7 @@ def _environment(folders: tuple[Path, ...], autoescape: bool) -> jinja2.Environm
                     raise LoopLimit()
                 yield item
 
-        def concat(self, parts: Iterable[str]) -> str:  # type: ignore[override]
+        def concat(self, parts: Iterable[str]) -> str:
             """Join what a macro, a {% set %} block or a {% filter %} block wrote, bounded."""
             kept: list[str] = []
             size = 0
