@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
+from types import BuiltinMethodType
 from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.errors import BuildError, template_error
@@ -32,6 +33,7 @@ MAX_TEMPLATE_OUTPUT = 5_000_000  # characters one render may produce
 MAX_TEMPLATE_VALUE = 1_000_000  # items or characters one * or ** may produce
 MAX_TEMPLATE_BYTES = 1_000_000  # size of one template file
 MAX_LOOP_ITERATIONS = 1_000_000  # iterations of all loops of one render together
+MAX_NUMBER_BITS = 100_000  # size of one number a * or ** may make (about 30,000 digits)
 
 
 class TemplateOutside(Exception):
@@ -106,9 +108,340 @@ def _wrap_loops(template: Any) -> Any:
     return template
 
 
+# --- Bounds on the size of one value -------------------------------------------------------
+# The output bound is checked on what a render writes; a value a template makes and keeps (in
+# a namespace, a macro's argument, a {% set %} block) is never written, and one call such as
+# "x".center(10**9) allocates its whole result at once. So every operation that can make a
+# value much longer than its inputs (~, +, *, %, str.format, the padding and joining methods
+# and filters) first works out how long the result would be, and refuses before it allocates.
+
+_END = object()
+
+
+def _too_long(what: str) -> OverflowError:
+    return OverflowError(f"{what} makes a value longer than {MAX_TEMPLATE_VALUE:,} characters")
+
+
+def _bound(size: int, what: str) -> None:
+    if size > MAX_TEMPLATE_VALUE:
+        raise _too_long(what)
+
+
+def _text_length(value: object, limit: int = MAX_TEMPLATE_VALUE) -> int:
+    """Estimate ``len(str(value))`` from above, without making the text.
+
+    Containers are walked (a list holding one long string a million times is short to hold and
+    huge to print), and the walk stops once the count passes ``limit``. Quotes, escapes and
+    separators of ``repr`` are counted within a small factor, which is all a bound needs.
+    """
+    from collections.abc import ItemsView, KeysView, Mapping, ValuesView
+
+    from jinja2.utils import Namespace
+
+    if isinstance(value, str):
+        return len(value)
+    total = 0
+    stack: list[Iterator[object]] = [iter((value,))]
+    while stack:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+            continue
+        if isinstance(item, str):
+            total += len(item) + 4
+        elif isinstance(item, bytes):
+            total += 4 * len(item) + 4
+        elif isinstance(item, int):
+            total += item.bit_length() // 3 + 4  # log10(2) < 1/3: digits, from above
+        elif isinstance(item, Namespace):
+            total += 16
+            stack.append(iter(item._Namespace__attrs.items()))
+        elif isinstance(item, Mapping):
+            total += 4
+            stack.append(iter(item.items()))
+        elif isinstance(item, list | tuple | set | frozenset | KeysView | ValuesView | ItemsView):
+            total += 4
+            stack.append(iter(item))
+        else:  # a number, None, a date, an article: short, and not made by the template
+            total += 64
+        if total > limit:
+            break
+    return total
+
+
+def _check_concat(parts: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Refuse a ``~`` whose result would be too long; return the parts to join."""
+    total = 0
+    for part in parts:
+        total += len(part) if isinstance(part, str) else _text_length(part)
+    _bound(total, "~")
+    return parts
+
+
+def _check_output(value: Any) -> Any:
+    """Refuse to print a container whose text is longer than a render may write."""
+    if not isinstance(value, str | int | float) and (
+        _text_length(value, MAX_TEMPLATE_OUTPUT) > MAX_TEMPLATE_OUTPUT
+    ):
+        raise OverflowError(f"printing a value makes more than {MAX_TEMPLATE_OUTPUT:,} characters")
+    return value
+
+
+# A %-conversion: key, flags, width, precision, length modifier, type (printf-style).
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.)", re.DOTALL)
+_DIGITS = re.compile(r"\d+")
+
+
+def _width(digits: str, what: str) -> int:
+    if len(digits) > 7 or int(digits) > MAX_TEMPLATE_VALUE:
+        raise _too_long(what)
+    return int(digits)
+
+
+def _check_percent(template: Any, values: Any) -> None:
+    """Refuse ``template % values`` (and the ``format`` filter) whose result would be too long."""
+    if not isinstance(template, str):
+        return
+    given = values if isinstance(values, tuple) else (values,)
+    conversions, widest, star = 0, 0, False
+    for match in _PERCENT.finditer(template):
+        if match[3] == "%":
+            continue
+        conversions += 1
+        for number in (match[1], match[2]):
+            if number == "*":
+                star = True
+            elif number:
+                widest = max(widest, _width(number, "%"))
+    if star:  # the width comes from the values
+        widest = max([widest, *(abs(v) for v in given if isinstance(v, int))])
+        _bound(widest, "%")
+    if conversions:
+        longest = max((_text_length(v) for v in given), default=0)
+        _bound(len(template) + conversions * (longest + widest), "%")
+
+
+def _check_str_format(template: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """Refuse ``str.format``/``format_map`` whose result would be too long."""
+    from string import Formatter
+
+    try:
+        fields = [spec for _, name, spec, _ in Formatter().parse(template) if name is not None]
+    except ValueError:
+        return  # malformed: the call itself says so
+    if not fields:
+        return
+    given = [*args, *kwargs.values()]
+    widest = 0
+    for spec in fields:
+        for digits in _DIGITS.findall(spec or ""):
+            widest = max(widest, _width(digits, "format"))
+        if spec and "{" in spec:  # a nested field: the width comes from the values
+            widest = max([widest, *(abs(v) for v in given if isinstance(v, int))])
+            _bound(widest, "format")
+    longest = max((_text_length(v) for v in given), default=0)
+    _bound(len(template) + len(fields) * (longest + widest), "format")
+
+
+def _count(text: str | bytes, old: Any) -> int:
+    if isinstance(old, type(text)):
+        return text.count(old) if old else len(text) + 1  # type: ignore[arg-type]
+    return 0
+
+
+def _check_replace(text: Any, old: Any, new: Any, count: Any = -1, what: str = "replace") -> None:
+    if not isinstance(text, str | bytes):
+        return
+    times = _count(text, old)
+    if isinstance(count, int) and count >= 0:
+        times = min(times, count)
+    grows = _text_length(new) - (len(old) if isinstance(old, str | bytes) else 0)
+    _bound(len(text) + times * max(grows, 0), what)
+
+
+def _check_text_method(text: str | bytes, name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Refuse a str (or bytes) method call whose result would be too long; return its args.
+
+    ``join`` gets its items as a list, so a one-time iterator is not used up by the check.
+    """
+    if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int):
+        _bound(args[0], name)
+    elif name == "expandtabs":
+        size = args[0] if args and isinstance(args[0], int) else 8
+        _bound(len(text) + _count(text, "\t" if isinstance(text, str) else b"\t") * size, name)
+    elif name == "replace" and len(args) >= 2:
+        _check_replace(text, *args[:3])
+    elif name == "translate" and args and isinstance(args[0], Mapping):
+        longest = max((_text_length(v) for v in args[0].values()), default=1)
+        _bound(len(text) * max(longest, 1), name)
+    elif name == "join" and args:
+        items = list(args[0])
+        _bound(
+            sum(len(i) for i in items if isinstance(i, str | bytes))
+            + len(text) * max(len(items) - 1, 0),
+            "join",
+        )
+        return (items, *args[1:])
+    return args
+
+
+def _bounded_filters(filters: dict[str, Any]) -> dict[str, Any]:
+    """Return the filters that can make a long value, each checking its result's size first."""
+    import functools
+    import itertools
+
+    from jinja2 import pass_environment, pass_eval_context
+    from jinja2.filters import make_attrgetter
+    from jinja2.utils import _PassArg
+
+    def checked(name: str, check: Callable[..., None]) -> Any:
+        original = filters[name]
+        passes = _PassArg.from_obj(original) is not None  # its first argument is Jinja's
+
+        @functools.wraps(original)
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            check(*(args[1:] if passes else args), **kwargs)
+            return original(*args, **kwargs)
+
+        return bounded
+
+    def text(value: Any, *args: Any, what: str = "the filter", **kwargs: Any) -> None:
+        if not isinstance(value, str):
+            _bound(_text_length(value), what)
+
+    def text_of(name: str) -> Callable[..., None]:
+        return lambda value, *args, **kwargs: text(value, what=name)
+
+    def center(value: Any, width: Any = 80) -> None:
+        text(value)
+        if isinstance(width, int):
+            _bound(width, "center")
+
+    def indent(s: Any, width: Any = 4, first: bool = False, blank: bool = False) -> None:
+        text(s)
+        if isinstance(width, int):
+            _bound(width, "indent")
+        size = width if isinstance(width, int) else _text_length(width)
+        lines = s.count("\n") + 1 if isinstance(s, str) else 1
+        _bound(_text_length(s) + lines * size, "indent")
+
+    def wordwrap(
+        s: Any,
+        width: Any = 79,
+        break_long_words: bool = True,
+        wrapstring: Any = None,
+        break_on_hyphens: bool = True,
+    ) -> None:
+        text(s)
+        extra = _text_length(wrapstring or "\n") - 1  # a break of one character replaces one
+        if extra > 0 and isinstance(s, str):
+            # Two lines after each other hold more than `width` characters (else the second
+            # line's first word would have fitted on the first): at most 2 len/width breaks.
+            breaks = 2 * len(s) // max(width if isinstance(width, int) else 1, 1)
+            _bound(len(s) + (breaks + s.count("\n") + 1) * extra, "wordwrap")
+
+    def replace(s: Any, old: Any, new: Any, count: Any = None) -> None:
+        text(s)
+        _check_replace(str(s), str(old), new, -1 if count is None else count)
+
+    def urlize(
+        value: Any,
+        trim_url_limit: Any = None,
+        nofollow: bool = False,
+        target: Any = None,
+        rel: Any = None,
+        extra_schemes: Any = None,
+    ) -> None:
+        text(value)
+        extra = _text_length(target or "") + _text_length(rel or "")
+        _bound((_text_length(value) + 1) // 2 * extra, "urlize")
+
+    def tojson(value: Any, indent: Any = None) -> None:
+        size = _text_length(value)
+        _bound(size, "tojson")
+        step = indent if isinstance(indent, int) else _text_length(indent or "")
+        _bound(size * max(step, 1), "tojson")
+
+    def batch(value: Any, linecount: Any, fill_with: Any = None) -> None:
+        if fill_with is not None and isinstance(linecount, int):
+            _bound(linecount, "batch")
+
+    def slice_(value: Any, slices: Any, fill_with: Any = None) -> None:
+        if isinstance(slices, int):
+            _bound(slices, "slice")
+
+    def format_(value: Any, *args: Any, **kwargs: Any) -> None:
+        _check_percent(str(value) if not isinstance(value, str) else value, kwargs or args)
+
+    join_original = filters["join"]
+
+    @pass_eval_context
+    def join(eval_ctx: Any, value: Any, d: Any = "", attribute: Any = None) -> Any:
+        if attribute is not None:
+            value = map(make_attrgetter(eval_ctx.environment, attribute), value)
+        items = list(value)
+        _bound(
+            sum(_text_length(i) for i in items) + _text_length(d) * max(len(items) - 1, 0),
+            "join",
+        )
+        return join_original(eval_ctx, items, d)
+
+    sum_original = filters["sum"]
+
+    @pass_environment
+    def sum_(environment: Any, iterable: Any, attribute: Any = None, start: Any = 0) -> Any:
+        if attribute is not None:
+            iterable = map(make_attrgetter(environment, attribute), iterable)
+        items = list(iterable)
+        kind = type(start)
+        if kind in (list, tuple) and all(type(i) is kind for i in items):
+            _bound(len(start) + sum(len(i) for i in items), "sum")
+            return kind(itertools.chain(start, *items))  # sum() would copy once per item
+        return sum_original(environment, items, start=start)
+
+    bounded: dict[str, Any] = {
+        name: checked(name, text_of(name))
+        for name in (
+            "string",
+            "pprint",
+            "escape",
+            "e",
+            "forceescape",
+            "safe",
+            "upper",
+            "lower",
+            "capitalize",
+            "title",
+            "trim",
+            "striptags",
+            "truncate",
+            "wordcount",
+            "urlencode",
+            "xmlattr",
+        )
+        if name in filters
+    }
+    bounded.update(
+        center=checked("center", center),
+        indent=checked("indent", indent),
+        wordwrap=checked("wordwrap", wordwrap),
+        replace=checked("replace", replace),
+        urlize=checked("urlize", urlize),
+        tojson=checked("tojson", tojson),
+        batch=checked("batch", batch),
+        slice=checked("slice", slice_),
+        format=checked("format", format_),
+        join=functools.update_wrapper(join, join_original),
+        sum=functools.update_wrapper(sum_, sum_original),
+    )
+    return bounded
+
+
 @cache
 def _environment(folders: tuple[Path, ...], autoescape: bool) -> jinja2.Environment:
     import jinja2
+    from jinja2 import nodes
+    from jinja2.compiler import CodeGenerator
     from jinja2.runtime import LoopContext
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -137,10 +470,28 @@ def _environment(folders: tuple[Path, ...], autoescape: bool) -> jinja2.Environm
                 return data.decode("utf-8"), str(path), uptodate
             raise jinja2.TemplateNotFound(template)
 
-    class Sandbox(ImmutableSandboxedEnvironment):
-        """No attribute tricks, no mutation, bounded range(), * and **, and loops."""
+    class Concat(CodeGenerator):
+        """Compile ``a ~ b`` so the parts are checked (``_check_concat``) before the join."""
 
-        intercepted_binops = frozenset({"*", "**"})
+        def visit_Concat(self, node: nodes.Concat, frame: Any) -> None:
+            if frame.eval_ctx.volatile:
+                func_name = "(markup_join if context.eval_ctx.volatile else str_join)"
+            elif frame.eval_ctx.autoescape:
+                func_name = "markup_join"
+            else:
+                func_name = "str_join"
+            self.write(f"{func_name}(environment.check_concat((")
+            for arg in node.nodes:
+                self.visit(arg, frame)
+                self.write(", ")
+            self.write(")))")
+
+    class Sandbox(ImmutableSandboxedEnvironment):
+        """No attribute tricks, no mutation, bounded range(), loops and values (see _bound)."""
+
+        intercepted_binops = frozenset({"*", "**", "+", "%"})
+        code_generator_class = Concat
+        check_concat = staticmethod(_check_concat)
 
         def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
             return _wrap_loops(super()._parse(source, name, filename))
@@ -153,15 +504,55 @@ def _environment(folders: tuple[Path, ...], autoescape: bool) -> jinja2.Environm
                     raise LoopLimit()
                 yield item
 
+        def concat(self, parts: Iterable[str]) -> str:
+            """Join what a macro, a {% set %} block or a {% filter %} block wrote, bounded."""
+            kept: list[str] = []
+            size = 0
+            for part in parts:
+                size += len(part)
+                if size > MAX_TEMPLATE_VALUE:
+                    raise _too_long("a macro or {% set %} block")
+                kept.append(part)
+            return "".join(kept)
+
         def call(self, context: Any, obj: Any, *args: Any, **kwargs: Any) -> Any:
             if isinstance(obj, LoopContext) and args:  # loop(children) of a recursive loop
                 args = (self.count_loop(args[0]), *args[1:])
+            elif isinstance(obj, BuiltinMethodType) and isinstance(obj.__self__, str | bytes):
+                args = _check_text_method(obj.__self__, obj.__name__, args)
             return super().call(context, obj, *args, **kwargs)
 
+        def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+            wrapper = super().wrap_str_format(value)
+            if wrapper is None:
+                return None
+            template: str = value.__self__
+            by_map = value.__name__ == "format_map"
+
+            def bounded(*args: Any, **kwargs: Any) -> str:
+                if by_map and len(args) == 1 and isinstance(args[0], Mapping):
+                    _check_str_format(template, (), args[0])
+                else:
+                    _check_str_format(template, args, kwargs)
+                return wrapper(*args, **kwargs)
+
+            return bounded
+
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            ints = isinstance(left, int) and isinstance(right, int)
             numbers = isinstance(left, int | float) and isinstance(right, int | float)
             if operator == "**" and numbers and abs(right) > 64 and abs(left) > 1:
                 raise OverflowError("** makes a number too big for a template")
+            if ints and (
+                (operator == "*" and left.bit_length() + right.bit_length() > MAX_NUMBER_BITS)
+                or (operator == "**" and left.bit_length() * max(right, 0) > MAX_NUMBER_BITS)
+            ):  # a number squared over and over in a loop grows without end too
+                raise OverflowError(f"{operator} makes a number too big for a template")
+            if operator == "+" and not numbers:
+                if hasattr(left, "__len__") and hasattr(right, "__len__"):
+                    _bound(len(left) + len(right), "+")
+            elif operator == "%" and isinstance(left, str):
+                _check_percent(left, right)
             for one, other in ((left, right), (right, left)):
                 if (
                     operator == "*"
@@ -169,9 +560,7 @@ def _environment(folders: tuple[Path, ...], autoescape: bool) -> jinja2.Environm
                     and isinstance(other, int)
                     and len(one) * other > MAX_TEMPLATE_VALUE
                 ):
-                    raise OverflowError(
-                        f"* makes a value longer than {MAX_TEMPLATE_VALUE:,} characters"
-                    )
+                    raise _too_long("*")
             return super().call_binop(context, operator, left, right)
 
     environment = Sandbox(
@@ -181,7 +570,9 @@ def _environment(folders: tuple[Path, ...], autoescape: bool) -> jinja2.Environm
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
+        finalize=_check_output,
     )
+    environment.filters.update(_bounded_filters(environment.filters))
     # lipsum(n) has no bound on time; nothing nieuwsbrief renders needs placeholder text.
     environment.globals.pop("lipsum", None)
     return environment
