@@ -163,3 +163,23 @@ def test_a_build_with_the_spool_equals_one_without(tmp_path: Path) -> None:
     assert sorted(spooled[1]) == sorted(in_memory[1])
     for name in sorted(in_memory[1]):
         assert spooled[1][name] == in_memory[1][name], name
+
+
+def test_threads_writing_at_once_each_read_back_their_own() -> None:
+    # The preview checks articles in a thread while a build loads them.
+    import threading
+
+    found: dict[int, list[SpooledText]] = {}
+
+    def write(number: int) -> None:
+        found[number] = [SpooledText(f"draad {number} tekst {index} " * 20) for index in range(200)]
+
+    threads = [threading.Thread(target=write, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for number, texts in found.items():
+        assert [text.text for text in texts] == [
+            f"draad {number} tekst {index} " * 20 for index in range(200)
+        ]

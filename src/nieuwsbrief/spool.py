@@ -12,6 +12,7 @@ written, the caller keeps the bytes in memory instead.
 from __future__ import annotations
 
 import os
+import threading
 import weakref
 
 # A spool grows to at most this before the next write starts a new one.
@@ -73,10 +74,17 @@ class Spooled:
 
 # The spool written to now (at most one); full ones stay open while their bytes are used.
 _CURRENT: list[Spool] = []
+# The preview checks articles in a thread while a build may load them: one writer at a time.
+_WRITING = threading.Lock()
 
 
 def spool_bytes(data: bytes) -> Spooled | None:
     """Append ``data`` to the current spool; None when it cannot be written."""
+    with _WRITING:
+        return _append(data)
+
+
+def _append(data: bytes) -> Spooled | None:
     current = _CURRENT[0] if _CURRENT else None
     if current is None or current.pid != os.getpid() or current.size + len(data) > SPOOL_LIMIT:
         try:
