@@ -120,12 +120,14 @@ class SpooledText:
     one compares and hashes as it would holding the text itself.
     """
 
-    __slots__ = ("_kept", "_place")
+    __slots__ = ("_hash", "_kept", "_place")
 
     def __init__(self, text: str) -> None:
         # surrogatepass: a text with lone surrogates reads back as exactly that text.
         self._place = spool_bytes(text.encode("utf-8", "surrogatepass"))
         self._kept = text if self._place is None else None
+        # Kept: articles are hashed (dict keys, sets) far more often than their bodies read.
+        self._hash = hash(text)
 
     @property
     def text(self) -> str:
@@ -147,4 +149,4 @@ class SpooledText:
         return self is other or self.text == other.text
 
     def __hash__(self) -> int:
-        return hash(self.text)
+        return self._hash
