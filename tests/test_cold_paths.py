@@ -281,6 +281,37 @@ def test_url_value_scan_finds_what_the_former_pattern_found(page: str) -> None:
     assert found == [(match.span(), match.group(1)) for match in _OLD_URL_VALUE.finditer(page)]
 
 
+_SPACES = st.sampled_from([" ", "\t", "\n", "\u00a0", "\u2003", "\x1c", "  "])
+
+
+@settings(max_examples=500)
+@given(
+    page=st.lists(
+        _PAGE_PIECE | _SPACES | st.sampled_from(["xlink:href", "aHref", "srcset=", '="', "'"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_url_values_are_the_patterns_matches(page: str) -> None:
+    # Only where a match can start is the pattern tried: the same matches, in order.
+    expected = [(match.span(), match.group(1)) for match in templating._URL_VALUE.finditer(page)]
+    found = [(match.span(), match.group(1)) for match in templating._url_values(page)]
+    assert found == expected
+
+
+def test_url_values_of_a_rendered_list_are_the_patterns_matches(project: Path) -> None:
+    items = [
+        {"title": f"T{n}", "url": f"https://a.nl/{n}", "date": "2025-11-20", "date_text": "x",
+         "teaser": "Een = teken, src = 'x' en href=\"javascript:y\"", "notice": None}
+        for n in range(5)
+    ]  # fmt: skip
+    context = {"kind": "all", "heading": "H", "topic": None, "address_form": "je", "items": items}
+    page = templating.WebRenderer(project, "list.html.j2").render(context)
+    page += " <a HREF = \"javascript:x\" data=1 xlink:href='y'>"
+    expected = [(match.span(), match.group(1)) for match in templating._URL_VALUE.finditer(page)]
+    assert len(expected) > 10
+    assert [(match.span(), match.group(1)) for match in templating._url_values(page)] == expected
+
+
 # -- whole builds --------------------------------------------------------------------------
 
 
@@ -314,6 +345,7 @@ def test_a_build_writes_what_it_wrote_without_the_faster_paths(
         mock.patch.object(markup, "_first_try", lambda opening: None),
         mock.patch.object(markup, "_block_tokens", _eager_block_tokens),
         mock.patch.object(templating, "_URL_VALUE", _OLD_URL_VALUE),
+        mock.patch.object(templating, "_url_values", _OLD_URL_VALUE.finditer),
         mock.patch.object(WebRenderer, "render", plain_render_web),
         mock.patch.object(lists, "_list_json", _plain_list_json),
     ):

@@ -24,6 +24,7 @@ from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
 from nieuwsbrief.jsonout import json_bytes
 from nieuwsbrief.markup import strip_xml_illegal
+from nieuwsbrief.spool import Spooled, spool_pieces
 from nieuwsbrief.urls import show
 
 if TYPE_CHECKING:
@@ -281,10 +282,21 @@ def _dates(generator: Any, articles: Sequence[Article]) -> None:
 # lxml elements, the HTML with image and notice) was most of a cold build. Keyed by the
 # article object, which is frozen, and dropped when the article is (weakref.finalize),
 # so the memo lives at most as long as a build holds its articles (topic_feeds drops it
-# sooner). It holds serialized items, as views into the page that first held them (see
-# _join), not lxml trees: those took ~150 MB at 10,000 articles. Only the current JSON
-# Feed page's few items are dicts.
+# sooner). It holds serialized items, not lxml trees (those took ~150 MB at 10,000
+# articles), and those not in memory but in a temporary file (spool.py): held from the main
+# feed to an article's last topic, they were ~30 MB of a 10,000-article build's peak. Only
+# the current JSON Feed page's few items are dicts.
 _ITEMS: dict[int, dict[tuple[object, ...], Any]] = {}
+
+
+def _stored_bytes(found: Any) -> bytes | memoryview | None:
+    """Return a memo entry's bytes, read back from its spool; None when that fails."""
+    if not isinstance(found, Spooled):
+        return found  # type: ignore[no-any-return]
+    try:
+        return found.read()
+    except OSError:
+        return None  # the caller builds the item again
 
 
 def _memo(article: Article) -> dict[tuple[object, ...], Any]:
@@ -455,7 +467,7 @@ def _xml_page(settings: Settings, kind: str, page: Page) -> bytes:
         memo = _memo(article)
         notice = item.notice(article)
         key = (*context, notice)
-        found: bytes | memoryview | None = memo.get(key)
+        found = _stored_bytes(memo.get(key))
         if found is None:
             element = _element(article, item, kind, archived)
             parent.append(element)
@@ -478,17 +490,20 @@ def _join(
 ) -> bytes:
     """Return the page's parts joined; remember each fresh part (index, memo, key) in memo.
 
-    As a view into the page: the build keeps the page until it is published anyway, and a
-    copy of every item of 10,000 articles stays in the process's memory after it is freed.
+    The fresh parts go into the spool in one write; where that fails, each is kept as a
+    view into the page (the page then stays in memory as long as the item).
     """
     data = b"".join(parts)
-    if fresh:
-        view = memoryview(data)
-        starts = [0]
-        for part in parts:
-            starts.append(starts[-1] + len(part))
-        for index, memo, key in fresh:
-            memo[key] = view[starts[index] : starts[index + 1]]
+    if not fresh:
+        return data
+    view = memoryview(data)
+    starts = [0]
+    for part in parts:
+        starts.append(starts[-1] + len(part))
+    pieces = [view[starts[index] : starts[index + 1]] for index, _, _ in fresh]
+    places: Sequence[Spooled | memoryview] = spool_pieces(pieces) or pieces
+    for place, (_, memo, key) in zip(places, fresh, strict=True):
+        memo[key] = place
     return data
 
 
@@ -552,7 +567,7 @@ def _json_archive(item: _ItemSettings, page: Page, document: dict[str, Any]) -> 
             parts.append(b",")
         memo = _memo(article)
         key = (*context, item.notice(article))
-        found: bytes | memoryview | None = memo.get(key)
+        found = _stored_bytes(memo.get(key))
         if found is None:
             data = _json_item(article, item, True)
             found = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
