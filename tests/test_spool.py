@@ -183,3 +183,22 @@ def test_threads_writing_at_once_each_read_back_their_own() -> None:
         assert [text.text for text in texts] == [
             f"draad {number} tekst {index} " * 20 for index in range(200)
         ]
+
+
+def test_a_body_that_cannot_be_read_back_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spool is this process's own file, but a failing disk must still end in one line."""
+    from click.testing import CliRunner
+
+    from nieuwsbrief.cli import cli
+
+    project = copy_example_project(tmp_path / "project")
+    monkeypatch.setattr(spool.Spool, "read", refuse_spool)
+    result = CliRunner().invoke(
+        cli, ["build", "-p", str(project), "-o", str(tmp_path / "out"), "--now", NOW]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: a text kept in a temporary file cannot be read back")
+    assert "TMPDIR" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()

@@ -139,8 +139,13 @@ class SpooledText:
             data = self._place.read()
         except OSError as exc:
             # The file was readable a moment ago and is this process's own: nothing the
-            # editor's input can cause or fix, so not a clean input error either.
-            raise RuntimeError(f"a text kept in a temporary file cannot be read: {exc}") from None
+            # editor's input can cause, but still one line and exit 1, never a traceback.
+            from nieuwsbrief.errors import BuildError
+
+            raise BuildError(
+                f"a text kept in a temporary file cannot be read back ({exc}); check that "
+                "the temporary folder (TMPDIR) has room and build again"
+            ) from None
         return data.decode("utf-8", "surrogatepass")
 
     def __eq__(self, other: object) -> bool:
