@@ -326,9 +326,11 @@ def build(
     now = site.settings.localize(now)
     if date_errors(site.articles, now):
         raise InvalidArticles(date_errors(site.articles, now))
+    from nieuwsbrief.reuse import shared_fingerprints
+
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
-    # from the archive.
-    with claim(out, protect) as folder:
+    # from the archive. The stop key and the topic files hash each article once.
+    with claim(out, protect) as folder, shared_fingerprints():
         key = (
             shortcut.build_key(
                 site.settings, site.articles, folder.path, now, digest_week, allow_empty_feeds
@@ -367,7 +369,10 @@ def build(
 
         # Each file is staged as soon as it is rendered; memory keeps its size and hash only.
         files = folder.stage()
-        reuse = Reuse(site.settings, own if cache else None, files.update)
+        # Unchanged files whose lstat is as the last build found them stay in place unread.
+        reuse = Reuse(
+            site.settings, own if cache else None, files.update, files.keep if cache else None
+        )
         rendered = render_site(
             site,
             now,
@@ -410,7 +415,7 @@ def build(
         }
         rendered.warnings.extend(feed_changes(old_feeds, published(site.articles, now)))
         wrote = publish_claimed(folder, rendered.files, removed)
-        reuse.save()
+        reuse.save(folder.proven_files())
         if wrote or removed or not cache:
             shortcut.forget(site.settings)
         else:

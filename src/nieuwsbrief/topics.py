@@ -9,9 +9,11 @@ digests; :mod:`nieuwsbrief.lists` renders the website's lists. See docs/topics.m
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -91,25 +93,77 @@ def related_articles(published: Sequence[Article], limit: int) -> dict[str, list
     for rank, slugs in enumerate(slugs_of):
         for slug in slugs:
             by_topic.setdefault(slug, []).append(rank)
+    # Each topic's members as a set, made once: the ranking intersects them.
+    members = {slug: frozenset(ranks) for slug, ranks in by_topic.items()}
     result: dict[str, list[Article]] = {}
     # Articles with the same topics share their ranking; only the article itself differs.
     ranked: dict[frozenset[str], list[int]] = {}
     for rank, article in enumerate(published):
         key = frozenset(slugs_of[rank])
         if key not in ranked:
-            ranked[key] = _top_ranks([by_topic[slug] for slug in sorted(key)], limit + 1)
+            ordered = sorted(key)
+            ranked[key] = _top_ranks(
+                [by_topic[slug] for slug in ordered],
+                limit + 1,
+                [members[slug] for slug in ordered],
+            )
         result[article.slug] = [published[other] for other in ranked[key] if other != rank][:limit]
     return result
 
 
-def _top_ranks(lists: Sequence[list[int]], count: int) -> list[int]:
+# Above this many topics an article's ranking counts every candidate (_ranks_by_count):
+# the layers below cost a set operation per topic and layer.
+_MAX_LAYERED_TOPICS = 8
+
+
+def _top_ranks(
+    lists: Sequence[list[int]], count: int, sets: Sequence[AbstractSet[int]] | None = None
+) -> list[int]:
     """Return the ``count`` ranks found in most of ``lists`` (each sorted), lowest rank first.
 
     The same order as sorting every rank by (-number of lists holding it, rank), without
-    sorting them all: only the ranks at or above the count's threshold are sorted.
+    looking at most of them: ``layers[n]`` holds the ranks in more than ``n`` of the lists,
+    built with set operations (``sets`` are the lists as sets, when the caller has them).
+    The ranks in two or more lists are few and sorted layer by layer; the rest, each in
+    exactly one list, come from merging the sorted lists, and only until ``count`` are found.
     """
     if len(lists) == 1:
         return lists[0][:count]
+    if count <= 0:
+        return []
+    if len(lists) > _MAX_LAYERED_TOPICS:
+        return _ranks_by_count(lists, count)
+    layers: list[set[int]] = []
+    for members in sets if sets is not None else [set(ranks) for ranks in lists]:
+        # From the top down, so each layer grows from the layer below as it was before.
+        for level in range(len(layers), 0, -1):
+            more = layers[level - 1] & members
+            if level == len(layers):
+                if more:
+                    layers.append(more)
+            else:
+                layers[level] |= more
+        if layers:
+            layers[0] |= members
+        else:
+            layers.append(set(members))
+    found: list[int] = []
+    for level in range(len(layers) - 1, 0, -1):
+        tier = layers[level] - layers[level + 1] if level + 1 < len(layers) else layers[level]
+        found += sorted(tier)
+        if len(found) >= count:
+            return found[:count]
+    shared = layers[1] if len(layers) > 1 else set()
+    for rank in heapq.merge(*lists):
+        if rank not in shared:
+            found.append(rank)
+            if len(found) == count:
+                break
+    return found
+
+
+def _ranks_by_count(lists: Sequence[list[int]], count: int) -> list[int]:
+    """Return what :func:`_top_ranks` returns by counting every rank (many lists)."""
     counts: Counter[int] = Counter()
     for ranks in lists:
         counts.update(ranks)
