@@ -426,17 +426,17 @@ def test_related_articles_equal_the_counting_reference(published: list[Any], lim
         max_size=12,
     ),
     count=st.integers(min_value=0, max_value=20),
-    as_sets=st.booleans(),
+    as_masks=st.booleans(),
 )
 def test_top_ranks_equal_sorting_every_candidate(
-    lists: list[list[int]], count: int, as_sets: bool
+    lists: list[list[int]], count: int, as_masks: bool
 ) -> None:
     shared: Counter[int] = Counter()
     for ranks in lists:
         shared.update(ranks)
     expected = sorted(shared, key=lambda rank: (-shared[rank], rank))[:count]
-    sets = [frozenset(ranks) for ranks in lists] if as_sets else None
-    assert topics._top_ranks(lists, count, sets) == expected
+    masks = [topics._bits(ranks) for ranks in lists] if as_masks else None
+    assert topics._top_ranks(lists, count, masks) == expected
     assert reference_top_ranks(lists, count) == expected
 
 
@@ -460,3 +460,69 @@ def test_a_changed_build_reads_back_no_kept_output(
     build(project, out, NOW_DT)
     assert kept.count > 0
     assert [name for name in reads if name.startswith("related/")] == []
+
+
+@given(st.lists(st.integers(min_value=0, max_value=5000), unique=True))
+def test_bits_hold_exactly_the_ranks(ranks: list[int]) -> None:
+    assert topics._bits(ranks) == sum(1 << rank for rank in ranks)
+
+
+# --- Cached front matter: is_plain --------------------------------------------------------
+
+
+def reference_is_plain(value: object, depth: int = 0) -> bool:
+    """cache.is_plain as it was before its exact-type fast path."""
+    import math
+
+    if depth > 20:
+        return False
+    if value is None or isinstance(value, str | bool | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(reference_is_plain(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and reference_is_plain(item, depth + 1)
+            for key, item in value.items()
+        )
+    return False
+
+
+class Text(str):
+    __slots__ = ()
+
+
+def nested(value: object, depth: int) -> object:
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=3)
+    | st.text(max_size=3).map(Text)
+    | st.tuples(st.integers())
+    | st.dates()
+)
+KEYS = st.text(max_size=2) | st.integers() | st.none()
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(value=VALUES, depth=st.integers(min_value=0, max_value=23))
+def test_is_plain_equals_the_reference(value: object, depth: int) -> None:
+    from nieuwsbrief.cache import is_plain
+
+    deep = nested(value, depth)
+    assert is_plain(deep) == reference_is_plain(deep)
+    assert is_plain(value, depth) == reference_is_plain(value, depth)

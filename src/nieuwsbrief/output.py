@@ -271,38 +271,43 @@ class Blocked(Exception):
     """A path nieuwsbrief wants to write or remove is not its own file."""
 
 
-def _inside(out: Path, relative: PurePosixPath, checked: set[str] | None = None) -> Path:
-    """Return ``out/relative``; raise Blocked if any folder on the way is not a real folder.
+def _inside(out: Path, relative: PurePosixPath) -> Path:
+    """Return ``out/relative``; raise Blocked if any folder on the way is not a real folder."""
+    return Path(_inside_text(str(out), relative.as_posix()))
 
-    ``checked`` holds folders (relative, as text) found real by an earlier call of the same
-    step, which are not looked at again; each folder found real here is added to it.
+
+def _inside_text(out: str, name: str, checked: set[str] | None = None) -> str:
+    """Return ``out/name`` as text; raise Blocked if a folder on the way is not a real folder.
+
+    ``name`` is a clean relative path (safe_relative_text). ``checked`` holds folders (as
+    relative text) found real by an earlier call of the same step, which are not looked at
+    again; each folder found real here is added to it. Joined as text: at 22,000 files a
+    build's path objects cost more than its ``lstat`` calls.
     """
-    current = out
-    parts = relative.parts
-    for depth in range(1, len(parts)):
-        current = current / parts[depth - 1]
-        if checked is not None:
-            way = "/".join(parts[:depth])
-            if way in checked:
-                continue
-        try:
-            info = current.lstat()
-        except FileNotFoundError:
-            # The rest of the way does not exist yet; nothing there can be a link.
-            return out.joinpath(*parts)
-        if stat.S_ISLNK(info.st_mode):
-            raise Blocked(f"{current} is a symbolic link")
-        if not stat.S_ISDIR(info.st_mode):
-            raise Blocked(f"{current} is a file where nieuwsbrief needs a folder")
-        if checked is not None:
-            checked.add(way)
-    return out.joinpath(*parts)
+    cut = name.find("/")
+    while cut > 0:
+        way = name[:cut]
+        if checked is None or way not in checked:
+            current = f"{out}/{way}"
+            try:
+                info = os.lstat(current)
+            except FileNotFoundError:
+                # The rest of the way does not exist yet; nothing there can be a link.
+                break
+            if stat.S_ISLNK(info.st_mode):
+                raise Blocked(f"{current} is a symbolic link")
+            if not stat.S_ISDIR(info.st_mode):
+                raise Blocked(f"{current} is a file where nieuwsbrief needs a folder")
+            if checked is not None:
+                checked.add(way)
+        cut = name.find("/", cut + 1)
+    return f"{out}/{name}"
 
 
-def _current_hash(path: Path) -> str | None:
+def _current_hash(path: Path | str) -> str | None:
     """Return the SHA-256 of the regular file at ``path``, None if absent; Blocked otherwise."""
     try:
-        info = path.lstat()
+        info = os.lstat(path)
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(info.st_mode):
@@ -415,7 +420,9 @@ class OutputFolder:
         if digest is None:
             return None
         try:
-            path = _inside(self.path, safe_relative(name), self.checked_folders)
+            path = _inside_text(
+                str(self.path), safe_relative_text(name), self.checked_folders
+            )
             # Read once, then hash what was read: what is returned is what was checked.
             descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             with os.fdopen(descriptor, "rb") as handle:
@@ -445,7 +452,9 @@ class OutputFolder:
         if digest is None or seen.sha256 != digest:
             return False
         try:
-            path = _inside(self.path, safe_relative(name), self.checked_folders)
+            path = _inside_text(
+                str(self.path), safe_relative_text(name), self.checked_folders
+            )
             info = os.lstat(path)
         except (Blocked, ValueError, OSError):
             return False
@@ -1040,12 +1049,12 @@ def _publish_staged(staged: StagedFiles, remove: Iterable[str]) -> bool:
     return True
 
 
-def _known_hash(folder: OutputFolder, name: str, path: Path) -> str | None:
+def _known_hash(folder: OutputFolder, name: str, path: str) -> str | None:
     """Return the hash of an output, trusting this build's check of it while unchanged."""
     seen = folder.verified.get(name)
     if seen is not None:
         try:
-            info = path.lstat()
+            info = os.lstat(path)
         except FileNotFoundError:
             return None
         if stat.S_ISREG(info.st_mode) and _signature(info) == seen:
@@ -1068,7 +1077,7 @@ def _plan(
     checked: set[str] = set()
     for name, digest in sorted(targets.items()):
         try:
-            path = _inside(out, PurePosixPath(name), checked)
+            path = _inside_text(str(out), name, checked)
             if name not in folder.record and os.path.lexists(path):
                 blocked.append(f"{quote(name)} exists but nieuwsbrief did not write it")
                 continue
@@ -1083,14 +1092,13 @@ def _plan(
             blocked.append(f"{quote(name)} was changed since nieuwsbrief wrote it")
             continue
         if current != digest:
-            changes.append((name, stat.S_IMODE(path.stat().st_mode)))
+            changes.append((name, stat.S_IMODE(Path(path).stat().st_mode)))
     planned: list[str] = []
     for name in removals:
         if name not in folder.record:
             continue  # never remove what nieuwsbrief did not write
         try:
-            path = _inside(out, PurePosixPath(name))
-            current = _current_hash(path)
+            current = _current_hash(_inside_text(str(out), name, checked))
         except Blocked as exc:
             blocked.append(f"{exc}, where nieuwsbrief would remove {quote(name)}")
             continue

@@ -172,7 +172,10 @@ class Reuse:
     def fingerprint(self, *parts: object, articles: Sequence[Article] = ()) -> str:
         if self.read is None:
             return ""  # Nothing is reused or saved without a reader: skip the hashing.
-        return _hash(self.base, parts, [self.article(article) for article in articles])
+        # The article fingerprints are fixed-length hex: joined, they need no JSON encoding.
+        digest = hashlib.sha256(_hash(self.base, parts).encode())
+        digest.update("".join([self.article(article) for article in articles]).encode())
+        return digest.hexdigest()
 
     def get(self, key: str, fingerprint: str, names: Sequence[str]) -> dict[str, bytes] | None:
         """Return the files of ``key`` from ``--out`` if their fingerprint is unchanged.

@@ -9,11 +9,9 @@ digests; :mod:`nieuwsbrief.lists` renders the website's lists. See docs/topics.m
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -93,8 +91,8 @@ def related_articles(published: Sequence[Article], limit: int) -> dict[str, list
     for rank, slugs in enumerate(slugs_of):
         for slug in slugs:
             by_topic.setdefault(slug, []).append(rank)
-    # Each topic's members as a set, made once: the ranking intersects them.
-    members = {slug: frozenset(ranks) for slug, ranks in by_topic.items()}
+    # Each topic's members as a bit set (bit n: the article of rank n), made once.
+    members = {slug: _bits(ranks) for slug, ranks in by_topic.items()}
     result: dict[str, list[Article]] = {}
     # Articles with the same topics share their ranking; only the article itself differs.
     ranked: dict[frozenset[str], list[int]] = {}
@@ -111,21 +109,33 @@ def related_articles(published: Sequence[Article], limit: int) -> dict[str, list
     return result
 
 
+def _bits(ranks: Iterable[int]) -> int:
+    """Return the ranks as one integer with bit ``rank`` set for each."""
+    found = bytearray()
+    for rank in ranks:
+        byte = rank >> 3
+        if byte >= len(found):
+            found.extend(bytes(byte + 1 - len(found)))
+        found[byte] |= 1 << (rank & 7)
+    return int.from_bytes(found, "little")
+
+
 # Above this many topics an article's ranking counts every candidate (_ranks_by_count):
-# the layers below cost a set operation per topic and layer.
+# the layers below cost an operation per topic and layer.
 _MAX_LAYERED_TOPICS = 8
 
 
 def _top_ranks(
-    lists: Sequence[list[int]], count: int, sets: Sequence[AbstractSet[int]] | None = None
+    lists: Sequence[list[int]], count: int, masks: Sequence[int] | None = None
 ) -> list[int]:
-    """Return the ``count`` ranks found in most of ``lists`` (each sorted), lowest rank first.
+    """Return the ``count`` ranks found in most of ``lists`` (each sorted, without repeats),
+    lowest rank first.
 
     The same order as sorting every rank by (-number of lists holding it, rank), without
-    looking at most of them: ``layers[n]`` holds the ranks in more than ``n`` of the lists,
-    built with set operations (``sets`` are the lists as sets, when the caller has them).
-    The ranks in two or more lists are few and sorted layer by layer; the rest, each in
-    exactly one list, come from merging the sorted lists, and only until ``count`` are found.
+    looking at most of them. ``masks`` are the lists as bit sets (:func:`_bits`; made here
+    when not given): ``layers[n]`` has the bits of the ranks in more than ``n`` lists, built
+    with a few integer operations per list. From the top layer down, each layer's own ranks
+    are taken lowest first until ``count`` are found.
     """
     if len(lists) == 1:
         return lists[0][:count]
@@ -133,8 +143,8 @@ def _top_ranks(
         return []
     if len(lists) > _MAX_LAYERED_TOPICS:
         return _ranks_by_count(lists, count)
-    layers: list[set[int]] = []
-    for members in sets if sets is not None else [set(ranks) for ranks in lists]:
+    layers: list[int] = []
+    for members in masks if masks is not None else [_bits(ranks) for ranks in lists]:
         # From the top down, so each layer grows from the layer below as it was before.
         for level in range(len(layers), 0, -1):
             more = layers[level - 1] & members
@@ -146,19 +156,16 @@ def _top_ranks(
         if layers:
             layers[0] |= members
         else:
-            layers.append(set(members))
+            layers.append(members)
     found: list[int] = []
-    for level in range(len(layers) - 1, 0, -1):
-        tier = layers[level] - layers[level + 1] if level + 1 < len(layers) else layers[level]
-        found += sorted(tier)
-        if len(found) >= count:
-            return found[:count]
-    shared = layers[1] if len(layers) > 1 else set()
-    for rank in heapq.merge(*lists):
-        if rank not in shared:
-            found.append(rank)
-            if len(found) == count:
-                break
+    for level in range(len(layers) - 1, -1, -1):
+        tier = layers[level] & ~layers[level + 1] if level + 1 < len(layers) else layers[level]
+        while tier and len(found) < count:
+            lowest = tier & -tier
+            found.append(lowest.bit_length() - 1)
+            tier ^= lowest
+        if len(found) == count:
+            break
     return found
 
 
