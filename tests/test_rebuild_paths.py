@@ -526,3 +526,23 @@ def test_is_plain_equals_the_reference(value: object, depth: int) -> None:
     deep = nested(value, depth)
     assert is_plain(deep) == reference_is_plain(deep)
     assert is_plain(value, depth) == reference_is_plain(value, depth)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False),
+        lambda inner: st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=10,
+    )
+)
+def test_fingerprint_text_is_what_json_dumps_gives(value: object) -> None:
+    """reuse._hash encodes with one encoder made once: the text json.dumps makes per call."""
+    import hashlib
+
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    assert reuse._ENCODER.encode(value) == text
+    assert reuse._hash(value) == hashlib.sha256(
+        json.dumps([value], ensure_ascii=False, sort_keys=True, default=str).encode()
+    ).hexdigest()

@@ -452,9 +452,8 @@ class OutputFolder:
         if digest is None or seen.sha256 != digest:
             return False
         try:
-            path = _inside_text(
-                str(self.path), safe_relative_text(name), self.checked_folders
-            )
+            # A recorded name is clean: the record's names passed safe_relative_text.
+            path = _inside_text(str(self.path), name, self.checked_folders)
             info = os.lstat(path)
         except (Blocked, ValueError, OSError):
             return False
