@@ -1112,7 +1112,8 @@ def _plan(
         raise BuildError(
             f"the output folder {out}: {blocked[0]}{more}; "
             "nieuwsbrief never overwrites or removes a file "
-            "it did not write: move that file elsewhere (or restore nieuwsbrief's version) "
+            f"it did not write (its record {RECORD_FILE} lists those it did): move that file "
+            "elsewhere (or restore nieuwsbrief's version) "
             "and build again, or choose another output folder"
         )
     return changes, planned
