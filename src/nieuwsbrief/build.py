@@ -148,8 +148,10 @@ def render_site(
 
     settings = site.settings
     rendered = Rendered(files={} if files is None else files)
-    rendered.files.update(render_feeds(settings, published(site.articles, now), topic_reuse))
-    rendered.files.update(render_topics(settings, published(site.articles, now), topic_reuse))
+    # Selected and sorted once (10,000 articles: 50 ms a time); each stage gets its own list.
+    readable = published(site.articles, now)
+    rendered.files.update(render_feeds(settings, list(readable), topic_reuse))
+    rendered.files.update(render_topics(settings, list(readable), topic_reuse))
     topic_manifests = {(m["week"], m["topic"]["slug"]): m for m in topic_archive}
     rendered.warnings += [f"{f}: field '{k}': {m}" for f, k, m in notice_warnings(settings)]
     window = digest_window(settings, now, digest_week)
@@ -168,7 +170,7 @@ def render_site(
         rendered.warnings.extend(warnings)
         rendered.digest = digest
         manifests[digest.week] = digest.manifest
-        found = topics.group_topics(settings, published(site.articles, now))
+        found = topics.group_topics(settings, list(readable))
         topic_digests, warnings = topics.render_topic_digests(settings, window, articles, found)
         for topic_digest in [digest, *topic_digests]:
             rendered.warnings.extend(topics.missing_notices(settings, topic_digest))
@@ -194,7 +196,7 @@ def render_site(
         manifests.pop(week, None)
     shown = [m for (week, _), m in sorted(topic_manifests.items()) if week in manifests]
     extras = {
-        "feeds": topics.archive_feeds(settings, published(site.articles, now)),
+        "feeds": topics.archive_feeds(settings, list(readable)),
         "digests": topics.archive_topics(shown),
     }
     rendered.files[f"{DIGESTS_DIR}/index.html"] = render_archive(
@@ -332,9 +334,12 @@ def build(
     now = site.settings.localize(now)
     if date_errors(site.articles, now):
         raise InvalidArticles(date_errors(site.articles, now))
+    readable = published(site.articles, now)  # each use below gets its own copy
+    from nieuwsbrief.reuse import shared_fingerprints
+
     # Read the old digests under the lock, so a build that finishes meanwhile is not lost
-    # from the archive.
-    with claim(out, protect) as folder:
+    # from the archive. The stop key and the topic files hash each article once.
+    with claim(out, protect) as folder, shared_fingerprints():
         key = (
             shortcut.build_key(
                 site.settings, site.articles, folder.path, now, digest_week, allow_empty_feeds
@@ -348,7 +353,7 @@ def build(
             drafts, scheduled = held_back(site.articles, now)
             if shortcut.worth_recording(inputs):
                 loaded = shortcut.Loaded(
-                    site.warnings, published(site.articles, now), drafts, scheduled
+                    site.warnings, list(readable), drafts, scheduled
                 )
                 shortcut.save(site.settings, key, folder, known, inputs, loaded)
             return BuildResult(
@@ -356,7 +361,7 @@ def build(
                 scheduled=scheduled,
                 out=out,
                 files=known.files,
-                published=published(site.articles, now),
+                published=list(readable),
                 digest_week=known.digest_week,
                 warnings=[*site.warnings, *known.warnings],
                 removed=[],
@@ -373,7 +378,10 @@ def build(
 
         # Each file is staged as soon as it is rendered; memory keeps its size and hash only.
         files = folder.stage()
-        reuse = Reuse(site.settings, own if cache else None, files.update)
+        # Unchanged files whose lstat is as the last build found them stay in place unread.
+        reuse = Reuse(
+            site.settings, own if cache else None, files.update, files.keep if cache else None
+        )
         rendered = render_site(
             site,
             now,
@@ -414,15 +422,15 @@ def build(
             for name in FEED_FILES
             if (data := folder.read_own(name, MAX_OLD_FEED_BYTES)) is not None
         }
-        rendered.warnings.extend(feed_changes(old_feeds, published(site.articles, now)))
+        rendered.warnings.extend(feed_changes(old_feeds, list(readable)))
         wrote = publish_claimed(folder, rendered.files, removed)
-        reuse.save()
+        reuse.save(folder.proven_files())
         if wrote or removed or not cache:
             shortcut.forget(site.settings)
         else:
             report = shortcut.Report(files.sizes(), rendered.digest_week, rendered.warnings)
             loaded = shortcut.Loaded(
-                site.warnings, published(site.articles, now), *held_back(site.articles, now)
+                site.warnings, list(readable), *held_back(site.articles, now)
             )
             shortcut.save(site.settings, key, folder, report, inputs, loaded)
     drafts, scheduled = held_back(site.articles, now)
@@ -431,7 +439,7 @@ def build(
         scheduled=scheduled,
         out=out,
         files=files.sizes(),
-        published=published(site.articles, now),
+        published=list(readable),
         digest_week=rendered.digest_week,
         warnings=[*site.warnings, *rendered.warnings],
         removed=removed,

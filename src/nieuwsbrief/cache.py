@@ -16,6 +16,7 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,32 @@ def settings_key(site: SiteSettings) -> str:
 
 def is_plain(value: object, depth: int = 0) -> bool:
     """Return whether ``value`` survives a JSON round trip unchanged (types included)."""
+    if depth > _MAX_NESTING:
+        return False
+    kind = type(value)
+    # Exact types first: a cached front matter (10,000 in a large build) is all of them.
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is dict:
+        items: Iterable[object] = value.values()  # type: ignore[attr-defined]
+        if not all(type(key) is str for key in value):  # type: ignore[attr-defined]
+            return _is_plain_slowly(value, depth)
+    elif kind is list:
+        items = value  # type: ignore[assignment]
+    else:
+        return _is_plain_slowly(value, depth)
+    for item in items:
+        inner = type(item)
+        if inner is str or inner is int or inner is bool or item is None:
+            if depth >= _MAX_NESTING:
+                return False
+        elif not is_plain(item, depth + 1):
+            return False
+    return True
+
+
+def _is_plain_slowly(value: object, depth: int) -> bool:
+    """Do what :func:`is_plain` does for any type (subclasses, floats)."""
     if depth > _MAX_NESTING:
         return False
     if value is None or isinstance(value, str | bool | int):

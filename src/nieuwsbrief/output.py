@@ -28,10 +28,11 @@ import re
 import shutil
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from nieuwsbrief.errors import BuildError
 
@@ -76,6 +77,21 @@ MAX_NAME_BYTES = 255  # one part of a path (NAME_MAX of ext4, XFS, APFS, NTFS in
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _STAGED_NAME = re.compile(r"^\d{1,6}$")
+# A file changed within this many nanoseconds before it was checked may change again
+# within the same timestamp tick unseen (git's "racily clean" files): its stat is not
+# trusted in a later build.
+RACY_MARGIN_NS = 2_000_000_000
+
+
+class Seen(NamedTuple):
+    """An own file as a build found it: the SHA-256 it checked, and its ``lstat`` then."""
+
+    sha256: str
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
 
 # Named points of a publish. Production passes them by; the crash tests replace
 # :func:`_reached` to stop a real build at one of them and kill it there. "mid-write" is
@@ -268,25 +284,41 @@ class Blocked(Exception):
 
 def _inside(out: Path, relative: PurePosixPath) -> Path:
     """Return ``out/relative``; raise Blocked if any folder on the way is not a real folder."""
-    current = out
-    for part in relative.parts[:-1]:
-        current = current / part
-        try:
-            info = current.lstat()
-        except FileNotFoundError:
-            # The rest of the way does not exist yet; nothing there can be a link.
-            return out.joinpath(*relative.parts)
-        if stat.S_ISLNK(info.st_mode):
-            raise Blocked(f"{current} is a symbolic link")
-        if not stat.S_ISDIR(info.st_mode):
-            raise Blocked(f"{current} is a file where nieuwsbrief needs a folder")
-    return out.joinpath(*relative.parts)
+    return Path(_inside_text(str(out), relative.as_posix()))
 
 
-def _current_hash(path: Path) -> str | None:
+def _inside_text(out: str, name: str, checked: set[str] | None = None) -> str:
+    """Return ``out/name`` as text; raise Blocked if a folder on the way is not a real folder.
+
+    ``name`` is a clean relative path (safe_relative_text). ``checked`` holds folders (as
+    relative text) found real by an earlier call of the same step, which are not looked at
+    again; each folder found real here is added to it. Joined as text: at 22,000 files a
+    build's path objects cost more than its ``lstat`` calls.
+    """
+    cut = name.find("/")
+    while cut > 0:
+        way = name[:cut]
+        if checked is None or way not in checked:
+            current = f"{out}/{way}"
+            try:
+                info = os.lstat(current)
+            except FileNotFoundError:
+                # The rest of the way does not exist yet; nothing there can be a link.
+                break
+            if stat.S_ISLNK(info.st_mode):
+                raise Blocked(f"{current} is a symbolic link")
+            if not stat.S_ISDIR(info.st_mode):
+                raise Blocked(f"{current} is a file where nieuwsbrief needs a folder")
+            if checked is not None:
+                checked.add(way)
+        cut = name.find("/", cut + 1)
+    return f"{out}/{name}"
+
+
+def _current_hash(path: Path | str) -> str | None:
     """Return the SHA-256 of the regular file at ``path``, None if absent; Blocked otherwise."""
     try:
-        info = path.lstat()
+        info = os.lstat(path)
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(info.st_mode):
@@ -376,6 +408,12 @@ class OutputFolder:
     verified: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     # What this build stages; claim() discards it on the way out unless a publish journaled it.
     staged: StagedFiles | None = None
+    # Own files whose bytes this build found as recorded (read and hashed, or kept by their
+    # Seen of an earlier build), last changed long enough before that a later change
+    # cannot hide in the same timestamp: a later build may trust their lstat (keep_own).
+    proven: dict[str, Seen] = field(default_factory=dict)
+    # Folders of --out found to be real folders (no links) by read_own and keep_own.
+    checked_folders: set[str] = field(default_factory=set)
 
     def stage(self) -> StagedFiles:
         """Return this build's staged files (empty at first): render straight into them."""
@@ -389,10 +427,13 @@ class OutputFolder:
 
     def read_own(self, name: str, limit: int) -> bytes | None:
         """Return the bytes of an own file if they are still what nieuwsbrief wrote."""
-        if name not in self.record:
+        digest = self.record.get(name)
+        if digest is None:
             return None
         try:
-            path = _inside(self.path, safe_relative(name))
+            path = _inside_text(
+                str(self.path), safe_relative_text(name), self.checked_folders
+            )
             # Read once, then hash what was read: what is returned is what was checked.
             descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             with os.fdopen(descriptor, "rb") as handle:
@@ -400,12 +441,62 @@ class OutputFolder:
                 if not stat.S_ISREG(info.st_mode):
                     return None
                 data = handle.read(limit + 1)
-            if len(data) > limit or sha256(data) != self.record[name]:
+            if len(data) > limit or sha256(data) != digest:
                 return None
             self.verified[name] = _signature(info)
+            self._prove(name, digest, info)
             return data
         except (Blocked, ValueError, OSError):
             return None
+
+    def keep_own(self, name: str, seen: Seen) -> bool:
+        """Say whether an own file is, by ``lstat`` alone, the one an earlier build checked.
+
+        ``seen`` is what that build found (its ``proven``, read back from a cache, so it is
+        checked here like any input): the recorded hash must still be the one it checked,
+        every folder on the way a real folder, and the file a regular file with the same
+        device, inode, size, modification and change time. Editing, replacing, touching or
+        linking the file changes one of them; a file changed within the racy margin before
+        it was checked is never in ``proven``. Then the publish keeps it without reading it.
+        """
+        digest = self.record.get(name)
+        if digest is None or seen.sha256 != digest:
+            return False
+        try:
+            # A recorded name is clean: the record's names passed safe_relative_text.
+            path = _inside_text(str(self.path), name, self.checked_folders)
+            info = os.lstat(path)
+        except (Blocked, ValueError, OSError):
+            return False
+        if not stat.S_ISREG(info.st_mode) or _seen(digest, info) != seen:
+            return False
+        self.verified[name] = _signature(info)
+        self.proven[name] = seen
+        return True
+
+    def proven_files(self) -> dict[str, Seen]:
+        """Return ``proven`` for the files the record (after a publish) still lists so."""
+        return {
+            name: seen
+            for name, seen in self.proven.items()
+            if self.record.get(name) == seen.sha256
+        }
+
+    def _prove(self, name: str, digest: str, info: os.stat_result) -> None:
+        # The change time, not the modification time: only the kernel sets it.
+        if info.st_ctime_ns < _clock() - RACY_MARGIN_NS:
+            self.proven[name] = _seen(digest, info)
+
+
+def _clock() -> int:
+    """Return the time now (a function, so a test can move it)."""
+    return time.time_ns()
+
+
+def _seen(digest: str, info: os.stat_result) -> Seen:
+    return Seen(
+        digest, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+    )
 
 
 def _signature(info: os.stat_result) -> tuple[int, int, int, int]:
@@ -822,6 +913,19 @@ class StagedFiles(MutableMapping[str, bytes]):
             )
         return data
 
+    def keep(self, name: str, seen: Seen) -> bool:
+        """Take the own file ``name`` as it is in the output folder, without reading it.
+
+        Only when :meth:`OutputFolder.keep_own` finds it in place as ``seen`` (the bytes
+        the record lists): nothing is staged, as when its bytes are set and found in place.
+        Return whether it was taken.
+        """
+        if not self.folder.keep_own(name, seen):
+            return False
+        self._unstage(name)
+        self._entries[name] = (seen.size, seen.sha256, None)
+        return True
+
     def __delitem__(self, name: str) -> None:
         if name not in self._entries:
             raise KeyError(name)
@@ -1030,12 +1134,12 @@ def _publish_staged(staged: StagedFiles, remove: Iterable[str]) -> bool:
     return True
 
 
-def _known_hash(folder: OutputFolder, name: str, path: Path) -> str | None:
+def _known_hash(folder: OutputFolder, name: str, path: str) -> str | None:
     """Return the hash of an output, trusting this build's check of it while unchanged."""
     seen = folder.verified.get(name)
     if seen is not None:
         try:
-            info = path.lstat()
+            info = os.lstat(path)
         except FileNotFoundError:
             return None
         if stat.S_ISREG(info.st_mode) and _signature(info) == seen:
@@ -1054,9 +1158,11 @@ def _plan(
     out = folder.path
     blocked: list[str] = []
     changes: list[tuple[str, int | None]] = []
+    # Each folder on the way is looked at once in this plan, not once per file in it.
+    checked: set[str] = set()
     for name, digest in sorted(targets.items()):
         try:
-            path = _inside(out, PurePosixPath(name))
+            path = _inside_text(str(out), name, checked)
             if name not in folder.record and os.path.lexists(path):
                 blocked.append(f"{quote(name)} exists but nieuwsbrief did not write it")
                 continue
@@ -1071,14 +1177,13 @@ def _plan(
             blocked.append(f"{quote(name)} was changed since nieuwsbrief wrote it")
             continue
         if current != digest:
-            changes.append((name, stat.S_IMODE(path.stat().st_mode)))
+            changes.append((name, stat.S_IMODE(Path(path).stat().st_mode)))
     planned: list[str] = []
     for name in removals:
         if name not in folder.record:
             continue  # never remove what nieuwsbrief did not write
         try:
-            path = _inside(out, PurePosixPath(name))
-            current = _current_hash(path)
+            current = _current_hash(_inside_text(str(out), name, checked))
         except Blocked as exc:
             blocked.append(f"{exc}, where nieuwsbrief would remove {quote(name)}")
             continue
@@ -1093,7 +1198,8 @@ def _plan(
         raise BuildError(
             f"the output folder {out}: {blocked[0]}{more}; "
             "nieuwsbrief never overwrites or removes a file "
-            "it did not write: move that file elsewhere (or restore nieuwsbrief's version) "
+            f"it did not write (its record {RECORD_FILE} lists those it did): move that file "
+            "elsewhere (or restore nieuwsbrief's version) "
             "and build again, or choose another output folder"
         )
     return changes, planned

@@ -14,9 +14,10 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +25,46 @@ from nieuwsbrief import __version__, dependencies
 from nieuwsbrief.articles import Article
 from nieuwsbrief.cache import CACHE_DIR, code_key, read_bounded
 from nieuwsbrief.config import Settings
+from nieuwsbrief.output import Seen
 
 CACHE_FILE = "topics.json"
-FORMAT = 2
+FORMAT = 3
 Read = Callable[[str], "bytes | None"]
 HandOff = Callable[[Mapping[str, bytes]], None]
+# Takes an own file as it is in --out when its lstat is the one recorded (StagedFiles.keep).
+Keep = Callable[[str, Seen], bool]
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+# Article fingerprints shared by every Reuse while a build runs (see shared_fingerprints):
+# by the article object's identity, the object kept with it so an id is never reused.
+_shared: dict[int, tuple[Article, str]] | None = None
+
+
+@contextlib.contextmanager
+def shared_fingerprints() -> Iterator[None]:
+    """Let every :class:`Reuse` made inside share its article fingerprints.
+
+    A build hashes each article for its stop key (shortcut.build_key) and again for the
+    topic files; the articles are the same objects, not changed in between, so one hash
+    serves both. Outside this block each Reuse hashes for itself.
+    """
+    # One build at a time per process; put back on the way out.
+    global _shared
+    before = _shared
+    _shared = {} if before is None else before
+    try:
+        yield
+    finally:
+        _shared = before
+
+
+# What json.dumps(..., ensure_ascii=False, sort_keys=True, default=str) makes per call,
+# made once: 20,000 fingerprints a build spent more on making encoders than on encoding.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _hash(*parts: object) -> str:
-    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_ENCODER.encode(parts).encode("utf-8")).hexdigest()
 
 
 def _folder_hashes(folder: Path) -> list[list[object]]:
@@ -88,29 +119,48 @@ def base_fingerprint(settings: Settings) -> str:
 
 
 class Reuse:
-    """Fingerprints of the previous build's topic files, and a reader of ``--out``."""
+    """Fingerprints of the previous build's topic files, and a reader of ``--out``.
+
+    With ``keep`` (a build that stages its files, so ``hand_off`` too), an unchanged
+    group's file whose ``lstat`` is the one the cache recorded for it (its ``seen``) is
+    kept in place without being read; any other is read back and its hash checked.
+    """
 
     def __init__(
-        self, settings: Settings, read: Read | None, hand_off: HandOff | None = None
+        self,
+        settings: Settings,
+        read: Read | None,
+        hand_off: HandOff | None = None,
+        keep: Keep | None = None,
     ) -> None:
         self.read = read
         # A build passes its staged files here: each group's files go there as soon as they
         # exist, so no caller's dict holds them all until the end (see group()).
         self.hand_off = hand_off
+        self.keep = keep if hand_off is not None else None
         self.path = settings.project_dir / CACHE_DIR / CACHE_FILE
         self.base = base_fingerprint(settings)
         self.old: dict[str, Any] = {}
         self.new: dict[str, Any] = {}
+        # What the last build found of each own file (read back: checked in _seen()).
+        self.seen: dict[str, Any] = {}
         self.articles: dict[str, str] = {}
         self.hits = 0
+        self.kept = 0
         if read is not None:
             with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
                 data = json.loads(read_bounded(self.path).decode("utf-8"))
                 if data.get("base") == self.base and isinstance(data.get("groups"), dict):
                     self.old = data["groups"]
+                    if isinstance(data.get("seen"), dict):
+                        self.seen = data["seen"]
 
     def article(self, article: Article) -> str:
         """Return the fingerprint of everything an output can show of an article."""
+        if _shared is not None:
+            shared = _shared.get(id(article))
+            if shared is not None and shared[0] is article:
+                return shared[1]
         found = self.articles.get(article.source.name)
         if found is None:
             # Every field (the dataclass repr leaves out only the body), and the body's hash.
@@ -119,18 +169,24 @@ class Reuse:
                 hashlib.sha256(article.body.encode("utf-8", "surrogatepass")).hexdigest(),
             )
             self.articles[article.source.name] = found
+        if _shared is not None:
+            _shared[id(article)] = (article, found)
         return found
 
     def fingerprint(self, *parts: object, articles: Sequence[Article] = ()) -> str:
         if self.read is None:
             return ""  # Nothing is reused or saved without a reader: skip the hashing.
-        return _hash(self.base, parts, [self.article(article) for article in articles])
+        # The article fingerprints are fixed-length hex: joined, they need no JSON encoding.
+        digest = hashlib.sha256(_hash(self.base, parts).encode())
+        digest.update("".join([self.article(article) for article in articles]).encode())
+        return digest.hexdigest()
 
     def get(self, key: str, fingerprint: str, names: Sequence[str]) -> dict[str, bytes] | None:
         """Return the files of ``key`` from ``--out`` if their fingerprint is unchanged.
 
         ``names`` are the files the group renders: the cache file is read back from disk, so
-        an entry listing other names (a damaged or edited cache) is not taken.
+        an entry listing other names (a damaged or edited cache) is not taken. Files kept in
+        place by ``keep`` are not in the dict returned (they are handed off already).
         """
         entry = self.old.get(key)
         if self.read is None or not isinstance(entry, dict) or entry.get("fp") != fingerprint:
@@ -139,13 +195,33 @@ class Reuse:
             return None
         files: dict[str, bytes] = {}
         for name in names:
-            data = self.read(name) if isinstance(name, str) else None
+            if not isinstance(name, str):
+                return None
+            if self.keep is not None:
+                seen = self._seen(name)
+                if seen is not None and self.keep(name, seen):
+                    self.kept += 1
+                    continue
+            data = self.read(name)
             if data is None:
                 return None
             files[name] = data
         self.new[key] = entry
         self.hits += 1
         return files
+
+    def _seen(self, name: str) -> Seen | None:
+        """Return the cache's ``seen`` of ``name`` if it has the form of one; else None."""
+        found = self.seen.get(name)
+        if (
+            isinstance(found, list)
+            and len(found) == len(Seen._fields)
+            and isinstance(found[0], str)
+            and _SHA256.match(found[0])
+            and all(type(number) is int for number in found[1:])
+        ):
+            return Seen(*found)
+        return None
 
     def put(self, key: str, fingerprint: str, files: Mapping[str, bytes]) -> None:
         self.new[key] = {"fp": fingerprint, "files": sorted(files)}
@@ -172,11 +248,22 @@ class Reuse:
             return {}
         return found
 
-    def save(self) -> None:
-        """Record this build's fingerprints (after it published); never fail a build."""
+    def save(self, proven: Mapping[str, Seen] | None = None) -> None:
+        """Record this build's fingerprints (after it published); never fail a build.
+
+        ``proven`` is what this build found of its own files (OutputFolder.proven_files);
+        the next build may keep those of them its groups still name without reading them.
+        """
         if self.read is None:
             return
-        data = {"base": self.base, "groups": self.new}
+        seen: dict[str, list[object]] = {}
+        if proven:
+            for entry in self.new.values():
+                for name in entry.get("files", ()):
+                    found = proven.get(name) if isinstance(name, str) else None
+                    if found is not None:
+                        seen[name] = list(found)
+        data = {"base": self.base, "groups": self.new, "seen": seen}
         temporary: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
