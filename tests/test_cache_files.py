@@ -99,6 +99,7 @@ def reused(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, bytes]
     return project, out, (project / CACHE_DIR / reuse.CACHE_FILE).read_bytes()
 
 
+JSON_VALUES = st.none() | st.integers() | st.text(max_size=70)
 NAMES = st.lists(
     st.sampled_from(
         ["feed.xml", "tags/hulp/list.html", "lists/all.json", "../schedule.yaml", "x", ""]
@@ -120,11 +121,17 @@ def test_any_entry_of_the_topic_cache_gives_the_bytes_of_a_clean_build(
     recorded = json.loads(pristine)
     key = data.draw(st.sampled_from(group_names(recorded)))
     entry = recorded["groups"][key]
-    change = data.draw(st.sampled_from(["files", "subset", "fp", "entry"]))
+    change = data.draw(st.sampled_from(["files", "names", "subset", "hash", "fp", "entry"]))
+    hashes = entry["files"]
     if change == "files":
-        entry["files"] = data.draw(NAMES)
+        entry["files"] = data.draw(NAMES | st.dictionaries(st.text(max_size=10), JSON_VALUES))
+    elif change == "names":  # the form before format 4: names without their hashes
+        entry["files"] = sorted(hashes)
     elif change == "subset":  # the edit the probe made: fewer files than the group writes
-        entry["files"] = entry["files"][: data.draw(st.integers(0, len(entry["files"]) - 1))]
+        entry["files"] = dict(list(hashes.items())[: data.draw(st.integers(0, len(hashes) - 1))])
+    elif change == "hash":  # the bytes of another build, or of another file of the group
+        name = data.draw(st.sampled_from(sorted(hashes)))
+        hashes[name] = data.draw(st.sampled_from([*hashes.values(), "0" * 64, None, 7]))
     elif change == "fp":
         entry["fp"] = data.draw(st.text(max_size=70))
     else:

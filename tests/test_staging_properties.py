@@ -425,12 +425,6 @@ def test_staged_files_changed_during_the_build_are_never_published(
     assert case.outside_state() == kept
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reuse.py (another module's part): a topics.json entry lists its files' names but "
-    "not their hashes, so a group saved by a build into one --out is taken from another --out "
-    "(or one restored from a backup) that holds an older build's bytes of those files",
-)
 def test_one_project_built_into_two_copies_of_out_writes_the_same_bytes(site: Site) -> None:
     """Found by the properties above when the examples shared one project."""
     first, second = example(site), example(site)

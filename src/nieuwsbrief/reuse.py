@@ -28,7 +28,7 @@ from nieuwsbrief.config import Settings
 from nieuwsbrief.output import Seen
 
 CACHE_FILE = "topics.json"
-FORMAT = 3
+FORMAT = 4  # 4: each group lists its files' hashes, not only their names
 Read = Callable[[str], "bytes | None"]
 HandOff = Callable[[Mapping[str, bytes]], None]
 # Takes an own file as it is in --out when its lstat is the one recorded (StagedFiles.keep).
@@ -191,19 +191,24 @@ class Reuse:
         entry = self.old.get(key)
         if self.read is None or not isinstance(entry, dict) or entry.get("fp") != fingerprint:
             return None
-        if entry.get("files") != sorted(names):
+        hashes = entry.get("files")
+        if not isinstance(hashes, dict) or sorted(hashes) != sorted(names):
             return None
         files: dict[str, bytes] = {}
         for name in names:
-            if not isinstance(name, str):
+            # The bytes this group's render gave last time: what is in --out now may be
+            # another build's (one project built into two folders, a folder restored from
+            # a backup), still nieuwsbrief's but not these.
+            digest = hashes[name]
+            if not isinstance(name, str) or not isinstance(digest, str):
                 return None
             if self.keep is not None:
                 seen = self._seen(name)
-                if seen is not None and self.keep(name, seen):
+                if seen is not None and seen.sha256 == digest and self.keep(name, seen):
                     self.kept += 1
                     continue
             data = self.read(name)
-            if data is None:
+            if data is None or hashlib.sha256(data).hexdigest() != digest:
                 return None
             files[name] = data
         self.new[key] = entry
@@ -224,7 +229,10 @@ class Reuse:
         return None
 
     def put(self, key: str, fingerprint: str, files: Mapping[str, bytes]) -> None:
-        self.new[key] = {"fp": fingerprint, "files": sorted(files)}
+        if self.read is None:
+            return  # nothing is saved without a reader (see fingerprint())
+        hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+        self.new[key] = {"fp": fingerprint, "files": hashes}
 
     def group(
         self,
