@@ -840,11 +840,19 @@ def _apply(
             _fsync_path(folder, directory=True)
     record = journal.record
     if strict:
-        record = {
-            name: digest
-            for name, digest in record.items()
-            if name in placed or owns(name, digest)
-        }
+        kept: dict[str, str] = {}
+        for name, digest in record.items():
+            if name in placed or owns(name, digest):
+                kept[name] = digest
+                continue
+            # A move that could not be made (its staged file lost or damaged): a file that
+            # still holds the bytes the record on disk names stays nieuwsbrief's, at those
+            # bytes, so the next build replaces it instead of refusing it as foreign.
+            with contextlib.suppress(Blocked, OSError):
+                current = _current_hash(_inside(out, PurePosixPath(name)))
+                if current is not None and owns(name, current):
+                    kept[name] = current
+        record = kept
     _write_atomic(out / RECORD_FILE, _record_bytes(record))
     _reached("committed")
     (out / JOURNAL_FILE).unlink()
