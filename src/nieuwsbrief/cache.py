@@ -3,7 +3,12 @@
 Only the expensive step is cached: parsing the YAML front matter. Every build validates
 what it reads back with exactly the rules it applies to a freshly parsed file
 (``parse_article``), and derives everything else (URL, id, dates in their zone) again, so a
-tampered or stale cache can change neither what is accepted nor a single output byte.
+stale cache (an article, the code or the settings changed since) can change neither what is
+accepted nor a single output byte, and a damaged or tampered one nothing an article's own
+front matter could not: it can hold no value fresh input could not. An entry edited to
+other valid front matter is taken for that file (an outside probe turned a draft into a
+published article that way): the cache is as trusted as the articles beside it, and
+``--no-cache`` or deleting the folder builds from the articles alone.
 """
 
 from __future__ import annotations
