@@ -95,6 +95,30 @@ def run_cli() -> RunCli:
     return run
 
 
+def assert_same_paged_builds(tmp_path: Path, patches: Callable[[pytest.MonkeyPatch], None]) -> None:
+    """Build the example (feeds of 2 items, archive pages of 1) as is and with ``patches``
+    applied; assert the same report and the same bytes in every file, archives included."""
+    project = copy_example_project(tmp_path / "project")
+    set_setting(project, "feeds", "limit", 2)
+    set_setting(project, "feeds", "archive_size", 1)
+
+    def build(out: Path) -> tuple[str, dict[str, bytes]]:
+        arguments = ["build", "-p", str(project), "-o", str(out), "--now", NOW, "--no-cache"]
+        result = CliRunner().invoke(cli, arguments, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output.replace(str(out), "OUT"), tree_bytes(out)
+
+    plain = build(tmp_path / "plain")
+    with pytest.MonkeyPatch.context() as patch:
+        patches(patch)
+        patched = build(tmp_path / "patched")
+    assert any("/archive/" in name for name in plain[1])
+    assert plain[0] == patched[0]
+    assert sorted(plain[1]) == sorted(patched[1])
+    for name in sorted(patched[1]):
+        assert plain[1][name] == patched[1][name], name
+
+
 class CallCounter:
     """Count the calls of ``module.name`` for the rest of a test (e.g. the builds that
     render, or that load articles: a build that stops early does neither)."""

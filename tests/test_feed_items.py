@@ -25,7 +25,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import NOW, REPO, copy_example_project, set_setting, tree_bytes
+from conftest import (
+    REPO,
+    assert_same_paged_builds,
+)
 from nieuwsbrief import feeds
 from nieuwsbrief.articles import Article, parse_article
 from nieuwsbrief.config import Settings, load_settings
@@ -421,28 +424,10 @@ def test_any_articles_give_the_reference_bytes(
 
 def test_a_build_with_shared_items_equals_one_without(tmp_path: Path) -> None:
     """The whole build: every output file and the build's report, with the reference feeds."""
-    from click.testing import CliRunner
 
-    from nieuwsbrief.cli import cli
-
-    project = copy_example_project(tmp_path / "project")
-    set_setting(project, "feeds", "limit", 2)
-    set_setting(project, "feeds", "archive_size", 1)
-
-    def build(out: Path) -> tuple[str, dict[str, bytes]]:
-        arguments = ["build", "-p", str(project), "-o", str(out), "--now", NOW, "--no-cache"]
-        result = CliRunner().invoke(cli, arguments, catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output.replace(str(out), "OUT"), tree_bytes(out)
-
-    shared = build(tmp_path / "shared")
-    with pytest.MonkeyPatch.context() as patch:
+    def reference_feeds(patch: pytest.MonkeyPatch) -> None:
         patch.setattr(feeds, "render_rss", reference_rss)
         patch.setattr(feeds, "render_atom", reference_atom)
         patch.setattr(feeds, "render_json_feed", reference_json)
-        reference = build(tmp_path / "reference")
-    assert any("/archive/" in name for name in shared[1])
-    assert shared[0] == reference[0]
-    assert sorted(shared[1]) == sorted(reference[1])
-    for name in sorted(reference[1]):
-        assert shared[1][name] == reference[1][name], name
+
+    assert_same_paged_builds(tmp_path, reference_feeds)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import NOW, copy_example_project, set_setting, tree_bytes
+from conftest import NOW, assert_same_paged_builds, copy_example_project
 from nieuwsbrief import feeds, spool
 from nieuwsbrief.spool import Spooled, SpooledText, spool_bytes, spool_pieces
 from test_feed_items import (
@@ -139,30 +139,12 @@ def test_an_item_that_cannot_be_read_back_is_built_again(monkeypatch: pytest.Mon
 
 def test_a_build_with_the_spool_equals_one_without(tmp_path: Path) -> None:
     """The whole build: every output and the report, with bodies and items in memory."""
-    from click.testing import CliRunner
 
-    from nieuwsbrief.cli import cli
-
-    project = copy_example_project(tmp_path / "project")
-    set_setting(project, "feeds", "limit", 2)
-    set_setting(project, "feeds", "archive_size", 1)
-
-    def build(out: Path) -> tuple[str, dict[str, bytes]]:
-        arguments = ["build", "-p", str(project), "-o", str(out), "--now", NOW, "--no-cache"]
-        result = CliRunner().invoke(cli, arguments, catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output.replace(str(out), "OUT"), tree_bytes(out)
-
-    spooled = build(tmp_path / "spooled")
-    with pytest.MonkeyPatch.context() as patch:
+    def in_memory(patch: pytest.MonkeyPatch) -> None:
         patch.setattr(spool, "_CURRENT", [])
         patch.setattr(spool.Spool, "__init__", refuse_spool)
-        in_memory = build(tmp_path / "in-memory")
-    assert any("/archive/" in name for name in spooled[1])
-    assert spooled[0] == in_memory[0]
-    assert sorted(spooled[1]) == sorted(in_memory[1])
-    for name in sorted(in_memory[1]):
-        assert spooled[1][name] == in_memory[1][name], name
+
+    assert_same_paged_builds(tmp_path, in_memory)
 
 
 def test_threads_writing_at_once_each_read_back_their_own() -> None:
