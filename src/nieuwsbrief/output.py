@@ -179,7 +179,8 @@ def safe_relative_text(name: object) -> str:
     parts = name.split("/")
     if any(part in ("", ".", "..") for part in parts):  # an absolute name starts with ""
         raise ValueError(f"{quote(name)} is not a plain relative path inside the output folder")
-    if any(
+    # A part can be no longer than the name: most names are too short to check part by part.
+    if len(name) > MAX_NAME_BYTES // 4 and any(
         len(part) > MAX_NAME_BYTES // 4 and _name_bytes(part) > MAX_NAME_BYTES for part in parts
     ):
         # No file system takes a longer name: a record or journal naming one could never be
