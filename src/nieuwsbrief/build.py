@@ -380,7 +380,11 @@ def build(
         files = folder.stage()
         # Unchanged files whose lstat is as the last build found them stay in place unread.
         reuse = Reuse(
-            site.settings, own if cache else None, files.update, files.keep if cache else None
+            site.settings,
+            own if cache else None,
+            files.update,
+            files.keep if cache else None,
+            files.digest,
         )
         rendered = render_site(
             site,

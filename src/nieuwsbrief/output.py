@@ -953,6 +953,10 @@ class StagedFiles(MutableMapping[str, bytes]):
         """Return the size of every file, by name, sorted (without reading any back)."""
         return {name: entry[0] for name, entry in sorted(self._entries.items())}
 
+    def digest(self, name: str) -> str:
+        """Return the SHA-256 of the file staged (or kept) as ``name``."""
+        return self._entries[name][1]
+
     def hashes(self) -> dict[str, str]:
         """Return the SHA-256 of every file, by name."""
         return {name: entry[1] for name, entry in self._entries.items()}

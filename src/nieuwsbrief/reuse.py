@@ -132,8 +132,11 @@ class Reuse:
         read: Read | None,
         hand_off: HandOff | None = None,
         keep: Keep | None = None,
+        staged_hash: Callable[[str], str] | None = None,
     ) -> None:
         self.read = read
+        # The SHA-256 staging took of a file handed off (StagedFiles.digest): not hashed twice.
+        self.staged_hash = staged_hash if hand_off is not None else None
         # A build passes its staged files here: each group's files go there as soon as they
         # exist, so no caller's dict holds them all until the end (see group()).
         self.hand_off = hand_off
@@ -229,10 +232,11 @@ class Reuse:
         return None
 
     def put(self, key: str, fingerprint: str, files: Mapping[str, bytes]) -> None:
+        """Record a group's files by hash; call it after ``hand_off`` (its hashes are reused)."""
         if self.read is None:
             return  # nothing is saved without a reader (see fingerprint())
-        hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-        self.new[key] = {"fp": fingerprint, "files": hashes}
+        digest = self.staged_hash or (lambda name: hashlib.sha256(files[name]).hexdigest())
+        self.new[key] = {"fp": fingerprint, "files": {name: digest(name) for name in files}}
 
     def group(
         self,
@@ -248,13 +252,14 @@ class Reuse:
         only what did not pass through here.
         """
         found = self.get(key, fingerprint, names)
+        rendered = found is None
         if found is None:
             found = render()
-            self.put(key, fingerprint, found)
         if self.hand_off is not None:
             self.hand_off(found)
-            return {}
-        return found
+        if rendered:
+            self.put(key, fingerprint, found)
+        return {} if self.hand_off is not None else found
 
     def save(self, proven: Mapping[str, Seen] | None = None) -> None:
         """Record this build's fingerprints (after it published); never fail a build.
