@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, REPO
+from conftest import NOW, REPO, copy_example_project, write_article
 from nieuwsbrief.articles import scan_articles
 from nieuwsbrief.build import Site, render_site
 from nieuwsbrief.config import Logo, load_settings
@@ -153,10 +153,21 @@ def digests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Digest]:
     golden = tmp_path_factory.mktemp("golden") / "project"
     shutil.copytree(Path(__file__).parent / "golden" / "project", golden)
     shutil.copytree(REPO / "templates", golden / "templates")
+    # An article about suicide listed by title only: the crisis notice under that list.
+    crisis = copy_example_project(tmp_path_factory.mktemp("crisis") / "project")
+    write_article(
+        crisis,
+        "2025-11-20-praten-over-zelfdoding.md",
+        "Erover praten helpt.",
+        title="Praten over zelfdoding",
+        date="2025-11-20",
+        tags=["zelfdoding"],
+    )
     found = {
         "example": render(REPO),
         "golden": render(golden),
         "overflow": render(REPO, digest_max_items=1),
+        "overflow-crisis": render(crisis, digest_max_items=1),
         "empty-week": render(REPO, digest_empty_week="send", no_articles=True),
         "logo-u": render(
             REPO,
@@ -168,6 +179,7 @@ def digests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Digest]:
         if service != "generic":
             found[f"profile-{service}"] = render(REPO, digest_mail_service=service)
     assert found["overflow"].overflow and not found["empty-week"].items
+    assert 'class="nb-crisis"' in found["overflow-crisis"].mjml
     return found
 
 
