@@ -347,3 +347,34 @@ def test_a_url_with_a_raw_text_tag_keeps_its_escape() -> None:
     )
     assert 'href="https://www.example.nl/zoek?q=%3Cstyle%3E"' in html
     assert 'href="mailto:a@b.nl?body=%3Cscript%3E"' in html
+
+
+# Letters that NFKD spells out longer in ASCII ('㎉' -> 'kcal', 'ﬃ' -> 'ffi', 'Ⅷ' -> 'VIII').
+LONG_SPELLED = st.text(
+    st.sampled_from([*"a9-", "\u3389", "\ufb03", "\u2167", "\u00e9"]), min_size=1
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stem=LONG_SPELLED.filter(lambda text: len(text.encode()) <= 240).map(lambda t: t[:80]),
+    slug=st.none() | st.text(st.sampled_from("ab9-"), min_size=150, max_size=400),
+)
+def test_any_long_slug_or_file_name_is_inert_or_a_clean_error(stem: str, slug: str | None) -> None:
+    """A slug names files (related/<slug>.json): long ones, typed or spelled out from a file
+    name, end in one line naming the article, never in a publish that cannot finish."""
+    name = f"2025-11-20-{stem}.md"
+    with tempfile.TemporaryDirectory() as folder:
+        project = fresh_project(Path(folder))
+        front = "---\ntitle: Lang\n" + (f"slug: {slug}\n" if slug is not None else "") + "---\n"
+        (project / "articles" / name).write_text(front + "Tekst.\n", encoding="utf-8")
+        built, checked = build_and_check(project, Path(folder) / "out")
+        if built.exit_code == 0:
+            assert_inert(Path(folder) / "out")
+            assert checked.exit_code == 0, checked.output
+        else:
+            assert_clean_failure(
+                built, lambda line: "2025-11-20-" in line and "field 'slug'" in line
+            )
+            assert checked.exit_code == 1, ("check passed what build refused", built.output)
+            assert not (Path(folder) / "out" / ".nieuwsbrief-journal.json").exists()
