@@ -449,6 +449,40 @@ def test_a_journal_without_a_record_cannot_replace_a_file_at_an_output_name(
     assert "'feed.xml' exists" in result.output and "move that file elsewhere" in result.output
 
 
+def test_a_journal_that_cannot_be_carried_out_says_to_delete_it(
+    project: Path, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A move the file system refuses (here: permission) names the journal and the way out,
+    not only "check that the folder is writable", which would not end it."""
+    import errno
+
+    site, _, _ = site_with_record(tmp_path, b"")
+    (site / RECORD_FILE).unlink()
+    (site / STAGING_DIR).mkdir()
+    (site / STAGING_DIR / "0").write_bytes(EVIL)
+    journal = {
+        "format": JOURNAL_FORMAT,
+        "files": {"feed.xml": hash_of(EVIL.decode())},
+        "moves": [["0", "feed.xml"]],
+        "remove": [],
+    }
+    (site / JOURNAL_FILE).write_text(json.dumps(journal), encoding="utf-8")
+    real_replace = Path.replace
+
+    def refused(self: Path, target: Any) -> Any:
+        if self.parent.name == STAGING_DIR:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", refused)
+    result = run_cli("build", "-p", project, "-o", site, "--now", NOW)
+    assert result.exit_code == 1
+    line = result.output.strip()
+    assert "\n" not in line and JOURNAL_FILE in line and "Permission denied" in line, line
+    assert "delete it and .nieuwsbrief-staging/" in line, line
+    assert not (site / "feed.xml").exists()
+
+
 def test_a_journal_cannot_remove_or_replace_a_foreign_file(
     project: Path, tmp_path: Path, run_cli: RunCli
 ) -> None:
