@@ -103,6 +103,9 @@ BOMBS = [
     '{{ (["a" * 999999] * 1000)|upper|length }}',
     "{{ ([[1] * 1000000] * 1000)|sum(start=[])|length }}",
     "{{ [1]|batch(10**9, 0)|list|length }}",
+    # found by a second outside probe: a width given as text, and % on bytes
+    '{{ ("{0:>{1}}".format("x", "2900000000")) | length }}',
+    '{{ ("%2900000000d".encode() % 1) | length }}',
 ]
 
 

@@ -164,6 +164,9 @@ def template_error(exc: BaseException, template: Path) -> TemplateError:
         "TemplateNotFound": "includes a template that is not in templates/",
         "UndefinedError": "uses an unknown variable",
         "TemplateSyntaxError": "syntax error",
+        "MemoryError": "needs more memory than this machine has",
     }.get(type(exc).__name__, f"cannot be rendered ({type(exc).__name__})")
     detail = str(getattr(exc, "message", None) or exc).split("\n")[0]
+    if not detail and isinstance(exc, MemoryError):
+        detail = "make the values it builds smaller"
     return TemplateError(where, line, f"{kind}: {detail[:200]}")

@@ -200,6 +200,8 @@ def _width(digits: str, what: str) -> int:
 
 def _check_percent(template: Any, values: Any) -> None:
     """Refuse ``template % values`` (and the ``format`` filter) whose result would be too long."""
+    if isinstance(template, bytes):  # b"%9d" % 1 pads as a str does
+        template = template.decode("latin-1")
     if not isinstance(template, str):
         return
     given = values if isinstance(values, tuple) else (values,)
@@ -221,6 +223,15 @@ def _check_percent(template: Any, values: Any) -> None:
         _bound(len(template) + conversions * (longest + widest), "%")
 
 
+def _number_in(value: object) -> int:
+    """Return the width ``value`` gives as a nested format field ('{0:>{1}}'), or 0."""
+    if isinstance(value, int):
+        return abs(value)
+    if isinstance(value, str) and value.strip().isdigit():  # "2900000000" is a width too
+        return MAX_TEMPLATE_VALUE + 1 if len(value.strip()) > 7 else int(value)
+    return 0
+
+
 def _check_str_format(template: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
     """Refuse ``str.format``/``format_map`` whose result would be too long."""
     from string import Formatter
@@ -237,7 +248,7 @@ def _check_str_format(template: str, args: tuple[Any, ...], kwargs: Mapping[str,
         for digits in _DIGITS.findall(spec or ""):
             widest = max(widest, _width(digits, "format"))
         if spec and "{" in spec:  # a nested field: the width comes from the values
-            widest = max([widest, *(abs(v) for v in given if isinstance(v, int))])
+            widest = max([widest, *(_number_in(v) for v in given)])
             _bound(widest, "format")
     longest = max((_text_length(v) for v in given), default=0)
     _bound(len(template) + len(fields) * (longest + widest), "format")
@@ -551,7 +562,7 @@ def _environment(folders: tuple[Path, ...], autoescape: bool) -> jinja2.Environm
             if operator == "+" and not numbers:
                 if hasattr(left, "__len__") and hasattr(right, "__len__"):
                     _bound(len(left) + len(right), "+")
-            elif operator == "%" and isinstance(left, str):
+            elif operator == "%" and isinstance(left, str | bytes):
                 _check_percent(left, right)
             for one, other in ((left, right), (right, left)):
                 if (
