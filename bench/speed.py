@@ -8,6 +8,7 @@ PATH, skipped with a note where it is missing; Pelican from ``bench/.venv``, whi
     .venv/bin/python bench/speed.py --sizes 100 1000 --runs 5
     .venv/bin/python bench/speed.py --setup-pelican      # first make bench/.venv with Pelican
     .venv/bin/python bench/speed.py --sizes 100000 --large-runs 1 --output speed-100k
+    .venv/bin/python bench/speed.py --where /var/tmp        # corpora on another folder's disk
 
 For each size it writes one corpus (bench/realistic.py) three times over, then alternates
 the tools round by round (nieuwsbrief, Hugo, Pelican, cat; then again), so that a change in
@@ -22,7 +23,16 @@ RSS. nieuwsbrief is timed as:
 * one article changed: one article's text edited before each build.
 
 Hugo writes its per-tag RSS (home, section, taxonomy and term feeds, no pages); Pelican
-its RSS and Atom feeds only. Writes bench/results/speed.md and speed.json.
+its RSS and Atom feeds only. Beside them, in the same rounds, the floors of bench/floor.py:
+the interpreter with the CLI's imports, and (at 100 articles and below, where a build
+renders every published body) that plus loading every article and rendering the published
+ones' Markdown.
+
+A cold build writes thousands of files, Hugo here a few dozen: how fast the disk creates
+files moves nieuwsbrief's figures alone. On the machine these results come from, creating
+a file in a folder under /tmp took 0.5 ms, under /var/tmp 0.03 ms (the same ext4 disk):
+each size records the folder and its own measure (``file_create_ms``) before it runs.
+Writes bench/results/speed.md and speed.json.
 """
 
 from __future__ import annotations
@@ -115,6 +125,18 @@ def run(argv: list[str], cwd: Path | None = None) -> tuple[float, int]:
     return elapsed, int(usage.ru_maxrss)
 
 
+def file_create_ms(folder: Path, count: int = 2000) -> float:
+    """Return the milliseconds to create, write (3 KB) and close one new file in ``folder``."""
+    probe = Path(tempfile.mkdtemp(prefix="create-probe-", dir=folder))
+    try:
+        started = time.perf_counter()
+        for number in range(count):
+            (probe / f"{number:06d}").write_bytes(b"x" * 3000)
+        return round((time.perf_counter() - started) * 1000 / count, 3)
+    finally:
+        shutil.rmtree(probe)
+
+
 def setup_pelican() -> None:
     """Make bench/.venv with Pelican and Markdown (not project dependencies)."""
     if not PELICAN_PYTHON.exists():
@@ -152,6 +174,9 @@ def measure(
         str(PELICAN_PYTHON), "-m", "pelican", "content", "-o", str(pelican / "output"),
         "-s", "pelicanconf.py", "-q",
     ]  # fmt: skip
+    floor = [sys.executable, str(BENCH / "floor.py")]
+    floor_start = [*floor, "start", str(project)]
+    floor_markdown = [*floor, "markdown", str(project)]
     times: dict[str, list[float]] = {}
     peaks: dict[str, int] = {}
 
@@ -182,6 +207,7 @@ def measure(
     def edit() -> None:
         article.write_text(original + f"\nBewerking {next(edits)}.\n", "utf-8")
 
+    create_ms = file_create_ms(root)
     load_before = os.getloadavg()
     for round_number in range(runs):
         timed("nieuwsbrief_cold", build, empty)
@@ -195,6 +221,9 @@ def measure(
                 cwd=pelican,
             )
         timed("cat", cat)
+        timed("floor_start", floor_start)
+        if size <= 100:
+            timed("floor_markdown", floor_markdown)
         timed("nieuwsbrief_confirming", build, settle)
         timed("nieuwsbrief_unchanged", build, settle)
         timed("cat", cat)
@@ -216,6 +245,10 @@ def measure(
         "samples_s": {name: [round(v, 3) for v in values] for name, values in times.items()},
         "peak_mib": {name: round(peak / 1024, 1) for name, peak in peaks.items()},
         "ratio_cold_to_hugo": to_hugo("nieuwsbrief_cold"),
+        "ratio_floor_start_to_hugo": to_hugo("floor_start"),
+        "ratio_floor_markdown_to_hugo": (
+            to_hugo("floor_markdown") if "floor_markdown" in medians else None
+        ),
         "ratio_unchanged_to_hugo": to_hugo("nieuwsbrief_unchanged"),
         # Flat from 1,000 to 100,000 articles is issue 15's goal.
         "cold_ms_per_article": round(medians["nieuwsbrief_cold"] * 1000 / size, 3),
@@ -225,6 +258,8 @@ def measure(
         ),
         "files_written": sum(1 for path in out.rglob("*") if path.is_file()),
         "hugo_feeds": sum(1 for _ in (hugo / "public").rglob("index.xml")) if with_hugo else 0,
+        "folder": str(root.parent),
+        "file_create_ms": create_ms,
         "load_before": [round(value, 2) for value in load_before],
         "load_after": [round(value, 2) for value in load_after],
     }
@@ -265,9 +300,10 @@ def markdown(results: list[dict[str, object]], info: dict[str, object], name: st
         "",
         "| articles | runs | load | cold | confirming rebuild | unchanged | one changed | Hugo "
         "| Pelican | cat | cold / Hugo | unchanged / Hugo | unchanged / cat "
-        "| one changed / unchanged | cold ms per article | peak MiB |",
+        "| one changed / unchanged | cold ms per article | peak MiB "
+        "| floor: start / Hugo | floor: Markdown / Hugo | file create ms |",
         "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]  # fmt: skip
     for r in results:
         m: dict[str, float] = r["median_s"]  # type: ignore[assignment]
@@ -289,9 +325,15 @@ def markdown(results: list[dict[str, object]], info: dict[str, object], name: st
             f"| {ratio(r['ratio_unchanged_to_hugo'])} "
             f"| {r['ratio_unchanged_to_cat']}× | {r['ratio_one_changed_to_unchanged']}× "
             f"| {r['cold_ms_per_article']} "
-            f"| {max(v for k, v in peak.items() if k.startswith('nieuwsbrief'))} |"
+            f"| {max(v for k, v in peak.items() if k.startswith('nieuwsbrief'))} "
+            f"| {ratio(r['ratio_floor_start_to_hugo'])} "
+            f"| {ratio(r['ratio_floor_markdown_to_hugo'])} | {r['file_create_ms']} |"
         )
-    lines += ["", f"Every sample is in `{name}.json`."]
+    folders = sorted({str(r["folder"]) for r in results})
+    lines += [
+        "",
+        f"Corpora and --out in {', '.join(folders)}. Every sample is in `{name}.json`.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -303,6 +345,7 @@ def main() -> None:
     parser.add_argument("--pelican-large-runs", type=int, default=0)
     parser.add_argument("--output", default="speed")
     parser.add_argument("--setup-pelican", action="store_true", help="make bench/.venv first")
+    parser.add_argument("--where", help="folder for the corpora and outputs (default: TMPDIR)")
     args = parser.parse_args()
     if args.setup_pelican:
         setup_pelican()
@@ -317,7 +360,7 @@ def main() -> None:
     for size in args.sizes:
         runs = args.runs if size < 10_000 else args.large_runs
         pelican_runs = (runs if size < 10_000 else args.pelican_large_runs) if pelican else 0
-        with tempfile.TemporaryDirectory(prefix="nieuwsbrief-speed-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="nieuwsbrief-speed-", dir=args.where) as tmp:
             results.append(measure(size, runs, pelican_runs, Path(tmp), with_hugo))
         print(json.dumps(results[-1]["median_s"]), file=sys.stderr)
     info = machine()
