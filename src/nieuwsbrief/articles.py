@@ -738,11 +738,6 @@ def article_paths(directory: Path) -> list[Path]:
     return scan_folder(directory).paths
 
 
-def folder_warnings(directory: Path) -> list[str]:
-    """Return a warning for every entry of an articles folder that is not read."""
-    return scan_folder(directory).warnings
-
-
 def _file_line(article: Article, body_line: int) -> int:
     """Turn a line number in an article's body into one in its file."""
     with contextlib.suppress(ArticleError):
@@ -834,16 +829,18 @@ def scan_articles(
     site: SiteSettings,
     progress: Progress | None = None,
     load: Loader | None = None,
+    folder: FolderScan | None = None,
 ) -> tuple[list[Article], list[ArticleError]]:
     """Load every article, collecting all problems instead of stopping at the first.
 
     ``load`` reads one article (default :func:`load_article`). A cache wraps it from
     outside (``ArticleCache.load``: an unchanged file skips YAML parsing); this module
     never knows about the cache. Every article's body limits are checked here either way.
+    ``folder``: ``scan_folder(directory)`` when the caller has it (for its warnings too).
     """
     load = load or load_article
     articles: list[Article] = []
-    folder = scan_folder(directory)
+    folder = folder or scan_folder(directory)
     errors: list[ArticleError] = list(folder.errors)
     paths = folder.paths
     for done, path in enumerate(paths, 1):
@@ -864,9 +861,10 @@ def load_articles(
     site: SiteSettings,
     progress: Progress | None = None,
     load: Loader | None = None,
+    folder: FolderScan | None = None,
 ) -> list[Article]:
     """Load every article of a folder; raise ``InvalidArticles`` listing all problems."""
-    articles, errors = scan_articles(directory, site, progress, load)
+    articles, errors = scan_articles(directory, site, progress, load, folder)
     if errors:
         raise InvalidArticles(errors)
     return articles

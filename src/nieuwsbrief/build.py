@@ -87,7 +87,7 @@ def load_site(project: Path, progress: Progress | None = None, *, cache: bool = 
 
     With ``cache``, unchanged articles come from ``.nieuwsbrief-cache/`` in the project.
     """
-    from nieuwsbrief.articles import ARTICLES_DIR, folder_warnings, load_articles
+    from nieuwsbrief.articles import ARTICLES_DIR, load_articles, scan_folder
     from nieuwsbrief.cache import ArticleCache
     from nieuwsbrief.config import SETTINGS_FILE, load_settings
 
@@ -103,8 +103,10 @@ def load_site(project: Path, progress: Progress | None = None, *, cache: bool = 
     article_cache = ArticleCache(project, settings.site) if cache else None
     # The cache wraps the loader from outside: articles.py never sees the cache.
     load = article_cache.load if article_cache is not None else None
-    articles = load_articles(project / ARTICLES_DIR, settings.site, progress, load)
-    warnings = folder_warnings(project / ARTICLES_DIR)
+    # One scan for the articles and the folder's warnings (10,000 lstat calls each).
+    folder = scan_folder(articles_dir)
+    articles = load_articles(articles_dir, settings.site, progress, load, folder)
+    warnings = list(folder.warnings)
     if article_cache is not None:
         article_cache.save()
         warnings.extend(article_cache.warnings)

@@ -15,8 +15,8 @@ from nieuwsbrief.articles import (
     Article,
     body_warnings,
     date_errors,
-    folder_warnings,
     scan_articles,
+    scan_folder,
 )
 from nieuwsbrief.config import SETTINGS_FILE, Settings, load_settings
 from nieuwsbrief.errors import (
@@ -190,7 +190,8 @@ def check_project(
     examples = [
         Problem("warning", str(settings.path), *found) for found in example_warnings(settings.raw)
     ]
-    articles, errors = scan_articles(project / ARTICLES_DIR, settings.site)
+    folder = scan_folder(project / ARTICLES_DIR)
+    articles, errors = scan_articles(project / ARTICLES_DIR, settings.site, folder=folder)
     problems = [_from_error(error) for error in errors] + examples
     one_click = one_click_problem(settings.digest)
     if one_click:
@@ -198,8 +199,7 @@ def check_project(
     problems.extend(_from_error(error) for error in date_errors(articles, now))
     if held_back is not None:
         held_back.extend(a for a in articles if a.draft or a.date.astimezone(dt.UTC) > now)
-    folder = folder_warnings(project / ARTICLES_DIR)
-    problems += [Problem("warning", ARTICLES_DIR, None, warning) for warning in folder]
+    problems += [Problem("warning", ARTICLES_DIR, None, warning) for warning in folder.warnings]
     for article in articles:
         path = str(article.source)
         problems += [Problem("warning", path, "body", w) for w in body_warnings(article)]
