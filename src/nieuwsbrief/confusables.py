@@ -1,11 +1,12 @@
-"""Characters that look like Latin letters, for matching the crisis words (notice.py).
+"""Look-alikes of Latin letters, for the crisis-word match (notice.py).
 
 From Unicode's confusables data (UTS #39, confusables.txt) as ICU 72 carries it: every
 character that case folding and NFKD (marks dropped) leave outside ASCII and whose UTS #39
 skeleton folds to ASCII letters, keyed by those letters. Cyrillic "\u0435" and Greek
 "\u03bf" look like e and o; dotless "\u0131" like i; "\u0271" like m (its skeleton is rn,
-which is m's too). Made by ``python tests/test_crisis_spelling.py``, whose tests check this
-table against ICU's skeleton; regenerate it with that command when ICU's data changes.
+which is m's too). Printed by ``python tests/test_crisis_spelling.py`` (into another file,
+then moved here and ruff-formatted) when ICU's data changes; its tests check this table
+against ICU's skeleton.
 """
 
 LOOK_ALIKES: dict[str, str] = {
