@@ -1,8 +1,10 @@
 """The crisis-line notice: its text, links and template, and which articles carry it.
 
-Articles on the topics in ``topics.crisis_topics`` (or with ``crisis_notice: true``) carry a
-notice that points to 113 Zelfmoordpreventie, following its media guideline. Feeds, lists
-and digests all read it from here (docs/topics.md).
+Articles with a tag about suicide (``topics.crisis_topics`` and the built-in crisis words,
+also inside compounds and however they are spelled), or with ``crisis_notice: true``, carry
+a notice that points to 113 Zelfmoordpreventie, following its media guideline. Feeds, lists
+and digests all read it from here; check warns from here about texts that speak of suicide
+without it (docs/topics.md).
 """
 
 from __future__ import annotations
@@ -77,11 +79,6 @@ def _split_notice(text: str, phone: str | None) -> tuple[dict[str, str | None], 
     if position < len(text):
         segments.append({"text": text[position:], "href": None})
     return tuple(segments)
-
-
-def crisis_slugs(settings: Settings) -> frozenset[str]:
-    """Return the slugs of the topics in ``topics.crisis_topics``."""
-    return frozenset(topic_slug(tag) for tag in settings.topics.crisis_topics)
 
 
 def has_notice(settings: Settings, article: Article) -> bool:
