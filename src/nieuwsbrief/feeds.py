@@ -325,14 +325,12 @@ class _ItemSettings:
     """
 
     def __init__(self, settings: Settings) -> None:
-        from nieuwsbrief.notice import crisis_slugs
-
         self.settings = settings
         self.author = settings.site.author.name
         self.language = settings.site.language
         self._notice: str | None = None
-        # Whether an article has the notice depends on it and on these slugs alone.
-        self._crisis = ("has_notice", crisis_slugs(settings))
+        # Whether an article has the notice depends on it and on the crisis words alone.
+        self._crisis = ("has_notice", settings.topics.crisis_topics)
 
     def notice(self, article: Article) -> str:
         """Return the crisis-line notice the article's items end with, or ''."""

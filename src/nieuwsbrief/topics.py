@@ -9,7 +9,6 @@ digests; :mod:`nieuwsbrief.lists` renders the website's lists. See docs/topics.m
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +17,15 @@ from typing import TYPE_CHECKING, Any
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
 from nieuwsbrief.jsonout import json_bytes
-from nieuwsbrief.notice import HELP_LINE, crisis_slugs, has_notice, notice_segments, notice_warnings
-from nieuwsbrief.urls import fold, tag_slugs, topic_slug
+from nieuwsbrief.notice import (
+    HELP_LINE,
+    crisis_word,
+    has_notice,
+    is_crisis_tag,
+    notice_segments,
+    notice_warnings,
+)
+from nieuwsbrief.urls import tag_slugs, topic_slug
 
 if TYPE_CHECKING:
     from nieuwsbrief.digest import Digest
@@ -265,7 +271,7 @@ def topic_index(settings: Settings, topics: Sequence[Topic]) -> bytes:
                 "feeds": feed_links(settings, topic),
                 "list": {"html": base + "list.html", "json": base + "list.json"},
                 "digest": topic.slug in digest_slugs,
-                "crisis_notice": topic.slug in crisis_slugs(settings),
+                "crisis_notice": any(is_crisis_tag(settings, tag) for tag in topic.spellings),
             }
         )
     return json_bytes(
@@ -393,18 +399,10 @@ def _near(one: str, other: str) -> bool:
     )
 
 
-def _words(settings: Settings) -> list[str]:
-    return sorted({fold(word) for word in settings.topics.crisis_topics if fold(word).strip()})
-
-
 def mentions_crisis(settings: Settings, text: str) -> str | None:
-    """Return the first crisis word a text mentions (at the start of a word), or None."""
-    words = _words(settings)
-    if not words:
-        return None
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(word) for word in words) + ")")
-    match = pattern.search(fold(text))
-    return match[1] if match else None
+    """Return the crisis word a text speaks of, or None (notice.crisis_word: also inside
+    compounds, and through look-alike letters)."""
+    return crisis_word(settings, text)
 
 
 
