@@ -58,13 +58,30 @@ def escape_char(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+def _not_nfc(text: str) -> bool:
+    """Tell whether ``text`` differs from its NFC form, which looks the same to a reader.
+
+    "cafe" + U+0301 looks like "café" but is another value (another slug, another file).
+    """
+    return not text.isascii() and not unicodedata.is_normalized("NFC", text)
+
+
+def _plain(text: str, specials: frozenset[str] = frozenset()) -> bool:
+    """Tell whether ``text`` shows as it is: nothing hidden, nothing to escape (the fast path)."""
+    return (
+        text.isprintable()
+        and _BLANK.search(text) is None
+        and not _not_nfc(text)
+        and not any(char in text for char in specials)
+    )
+
+
 def _pieces(text: str, specials: frozenset[str] = frozenset()) -> list[str]:
     """Return ``text`` as pieces: each character as it is, or the escape that shows it.
 
-    A text that is not in NFC ("cafe" + U+0301) looks the same as its NFC form ("café") but
-    is another value (another slug, another file): its combining marks are escaped too.
+    In a text that is not in NFC the combining marks are escaped too, to tell it apart.
     """
-    marks = not text.isascii() and not unicodedata.is_normalized("NFC", text)
+    marks = _not_nfc(text)
     pieces = []
     for char in text:
         if is_hidden(char) or (marks and unicodedata.category(char)[0] == "M"):
@@ -86,7 +103,7 @@ def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
     """
     if keep_newlines:
         return "\n".join(escape_controls(line) for line in text.split("\n"))
-    if text.isascii() and text.isprintable():
+    if _plain(text):
         return text
     return "".join(_pieces(text))
 
@@ -99,6 +116,8 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     counts the characters shown, escapes included; a longer value is cut and ends in "…".
     """
     text = value if isinstance(value, str) else str(value)
+    if _plain(text[: limit + 1], _QUOTE_SPECIALS):
+        return "'" + text[:limit] + ("…'" if len(text) > limit else "'")
     shown: list[str] = []
     size = 0
     for piece in _pieces(text[: limit + 1], _QUOTE_SPECIALS):
