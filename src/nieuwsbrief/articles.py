@@ -22,7 +22,7 @@ from nieuwsbrief.markup import (
     teaser,
 )
 from nieuwsbrief.spool import SpooledText
-from nieuwsbrief.urls import absolute_url, show, slugify
+from nieuwsbrief.urls import absolute_url, slugify
 from nieuwsbrief.yamlsafe import DuplicateKeyError, YamlRefused, load_yaml
 
 ARTICLES_DIR = "articles"
@@ -454,7 +454,7 @@ def _explicit_id(path: Path, front: Mapping[str, Any]) -> str | None:
     if len(value) > MAX_ID_LENGTH or not _ID.match(value):
         raise ArticleError(
             path,
-            f"{show(value)} is not a tag:, urn:, https: or http: URI without spaces",
+            f"{quote(value)} is not a tag:, urn:, https: or http: URI without spaces",
             field="id",
             fix="keep the id the article was published with, e.g. tag:www.example.nl,2025-10-01:"
             "oude-slug",
@@ -474,7 +474,7 @@ def _image(path: Path, front: Mapping[str, Any], url: str) -> str | None:
     except ValueError as exc:
         raise ArticleError(
             path,
-            f"{show(image)} {exc}",
+            f"{quote(image)} {exc}",
             field="image",
             fix="use a path such as /images/foto.jpg or an https:// address",
         ) from None
@@ -613,26 +613,6 @@ ARTICLE_SUFFIXES = (".md", ".markdown")
 _CODE = re.compile(
     r"^ {0,3}(`{3,}|~{3,}).*?(?:^ {0,3}\1|\Z)|(`+)[^`]*?\2", re.MULTILINE | re.DOTALL
 )
-_NAME_LIMIT = 60
-
-
-def quote_name(name: str) -> str:
-    """Quote a file name for a message: short, control and format characters escaped."""
-    import unicodedata
-
-    parts: list[str] = []
-    for char in name[: _NAME_LIMIT + 1]:
-        code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as os.listdir hands it over
-            parts.append(f"\\x{code - 0xDC00:02x}")
-        elif unicodedata.category(char)[0] in "CZ" and char != " ":
-            parts.append(f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}")
-        elif char in "'\\":
-            parts.append("\\" + char)
-        else:
-            parts.append(char)
-    text = "".join(parts[:_NAME_LIMIT])
-    return f"'{text}…'" if len(name) > _NAME_LIMIT else f"'{text}'"
 
 
 @dataclass
@@ -648,7 +628,7 @@ _NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _not_read(directory: Path, name: str, reason: str) -> str:
-    return f"{directory.name}/{quote_name(name)} is not read: {reason}"
+    return f"{directory.name}/{quote(name)} is not read: {reason}"
 
 
 def scan_folder(directory: Path) -> FolderScan:
@@ -778,7 +758,7 @@ def body_warnings(article: Article) -> list[str]:
         line, word = lost
         warnings.append(
             f"line {_file_line(article, line)}: sanitizing drops visible text "
-            f"({quote_name(word)}); remove the HTML around it or write it as Markdown"
+            f"({quote(word)}); remove the HTML around it or write it as Markdown"
         )
     return warnings
 
@@ -793,7 +773,7 @@ def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
             errors.append(
                 ArticleError(
                     article.source,
-                    f"slug {article.slug!r} is already used by {seen[article.slug].name}",
+                    f"slug {quote(article.slug)} is already used by {seen[article.slug].name}",
                     field="slug",
                     fix="rename one of the two files, or set another 'slug:' in one of them",
                 )
@@ -808,7 +788,7 @@ def check_unique_slugs(articles: Iterable[Article]) -> list[ArticleError]:
             errors.append(
                 ArticleError(
                     article.source,
-                    f"{show(article.id)} is already the id of {ids[article.id].name}",
+                    f"{quote(article.id)} is already the id of {ids[article.id].name}",
                     field="id",
                     fix="every article needs its own id; remove id: from the newer one",
                 )

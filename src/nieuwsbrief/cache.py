@@ -30,13 +30,12 @@ from nieuwsbrief import dependencies
 from nieuwsbrief.articles import (
     Article,
     parse_article,
-    quote_name,
     read_source,
     split_front_matter,
     split_text,
 )
 from nieuwsbrief.config import SiteSettings
-from nieuwsbrief.errors import ArticleError
+from nieuwsbrief.errors import ArticleError, quote
 
 CACHE_DIR = ".nieuwsbrief-cache"
 CACHE_FILE = "articles.json"
@@ -166,7 +165,7 @@ class ArticleCache:
                 self._warn("has no 'articles' object; it is rebuilt")
 
     def _warn(self, problem: str, name: str | None = None) -> None:
-        where = f"{CACHE_DIR}/{CACHE_FILE}" + (f" entry {quote_name(name)}" if name else "")
+        where = f"{CACHE_DIR}/{CACHE_FILE}" + (f" entry {quote(name)}" if name else "")
         self.warnings.append(f"{where} {problem}")
 
     def _cached_front(self, name: str, digest: str) -> dict[str, Any] | None:

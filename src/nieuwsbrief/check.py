@@ -25,6 +25,7 @@ from nieuwsbrief.errors import (
     NieuwsbriefError,
     TemplateError,
     local_time,
+    quote,
 )
 from nieuwsbrief.mail import one_click_problem
 from nieuwsbrief.markup import first_paragraph_text
@@ -104,14 +105,17 @@ def _article_warnings(article: Article, now: dt.datetime, zone: ZoneInfo) -> lis
                 "warning",
                 path,
                 "image",
-                f"{article.image} is loaded over http://, which mail clients may block; "
+                f"{quote(article.image)} is loaded over http://, which mail clients may block; "
                 "use https://",
             )
         )
     for url in sorted(set(_HTTP_LINK.findall(article.content_html))):
         warnings.append(
             Problem(
-                "warning", path, "body", f"links to {url} over http://; use https:// if it works"
+                "warning",
+                path,
+                "body",
+                f"links to {quote(url)} over http://; use https:// if it works",
             )
         )
     return warnings

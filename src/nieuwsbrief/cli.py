@@ -18,6 +18,7 @@ from nieuwsbrief.errors import (
     ArgumentError,
     NieuwsbriefError,
     escape_controls,
+    quote,
 )
 
 EXIT_ERROR = 1
@@ -46,11 +47,11 @@ class NowParam(click.ParamType):  # type: ignore[type-arg]  # generic only in cl
             moment = dt.datetime.fromisoformat(str(value))
         except ValueError:
             self.fail(
-                f"{escape_controls(repr(value)[:80])} is not an ISO 8601 date-time such as "
+                f"{quote(value)} is not an ISO 8601 date-time such as "
                 "2025-11-24T09:00:00+01:00"
             )
         if not MIN_YEAR <= moment.year <= MAX_YEAR:
-            self.fail(f"{value!r} is outside the years {MIN_YEAR} to {MAX_YEAR}")
+            self.fail(f"{quote(value)} is outside the years {MIN_YEAR} to {MAX_YEAR}")
         return moment
 
 
@@ -65,7 +66,9 @@ def _article_date(
     """Refuse a --date that 'check' would refuse: a year outside 1970-9000."""
 
     if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise click.BadParameter(f"{value:%Y-%m-%d} is outside the years {MIN_YEAR} to {MAX_YEAR}")
+        # isoformat, not %Y: strftime writes the year 1 as "1", not "0001".
+        day = quote(value.date().isoformat())  # as 'check' shows an article's date
+        raise click.BadParameter(f"{day} is outside the years {MIN_YEAR} to {MAX_YEAR}")
     return value
 
 
@@ -79,7 +82,7 @@ def _iso_week(value: str | None) -> str | None:
     except ValueError as exc:
         raise click.BadParameter(escape_controls(str(exc))) from None
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise click.BadParameter(f"{value!r} is outside the years {MIN_YEAR} to {MAX_YEAR}")
+        raise click.BadParameter(f"{quote(value)} is outside the years {MIN_YEAR} to {MAX_YEAR}")
     return value
 
 
@@ -743,7 +746,7 @@ def send(
         window = digest_window(settings, settings.localize(_resolve_now(now)), digest_week)
         check_digest_current(project, out, _resolve_now(now), digest_week)
         eml = out / DIGESTS_DIR / window.week / "digest.eml"
-        if not eml.is_file():
+        if not (eml.exists() or eml.is_symlink()):  # anything else: send names what it is
             raise NieuwsbriefError(_no_digest_message(out, window.week, digest_week is None))
         summary = send_test(eml, to, settings.smtp)
     say(summary)

@@ -16,7 +16,7 @@ from urllib.parse import quote as percent_encode
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from nieuwsbrief.errors import ConfigError, InvalidSettings, quote
+from nieuwsbrief.errors import ConfigError, InvalidSettings, escape_char, quote
 from nieuwsbrief.services import MAIL_SERVICES
 from nieuwsbrief.yamlsafe import DuplicateKeyError, YamlRefused, load_yaml
 
@@ -233,10 +233,10 @@ def _describe_char(char: str) -> str:
         names = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
         return names.get(char, f"the control character \\x{code:02x}")
     if code < 0x20 or 0x7F <= code <= 0x9F:
-        return f"the control character \\x{code:02x}"
+        return f"the control character {escape_char(char)}"
     if code > 0x7F:
-        return f"the character \\u{code:04x}"
-    return f"the character {char!r}"
+        return f"the character {escape_char(char)}"
+    return f"the character {quote(char)}"
 
 
 def _hostname(host: str) -> str:

@@ -1,14 +1,17 @@
 """The small set of exceptions the library raises; the CLI turns them into messages.
 
-Messages are output too: ``quote`` shows a user's value short (``QUOTE_LIMIT`` characters)
-with control characters escaped, and ``InputError`` escapes every part of its message, so a
-file name, key or value can never move the cursor, clear the screen or add a line.
+Messages are output too: ``quote`` is the one way a user's value enters a message. It shows
+the value short (``QUOTE_LIMIT`` characters) with every character a reader cannot see
+written as an escape (``\\x1b``, ``\\u200b``), and ``InputError`` escapes every part of its
+message the same way, so a file name, key or value can never move the cursor, clear the
+screen, add a line or hide a character (a tag that reads "slaap" but is "sla\\u200bap").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,33 +20,112 @@ QUOTE_LIMIT = 60
 # overflows. Here, not in articles.py, so the CLI reads --now without importing the loader.
 MIN_YEAR, MAX_YEAR = 1970, 9000
 PART_LIMIT = 400
-# C0 and C1 controls, DEL, line and paragraph separators, and the invisible direction and
-# byte-order marks that can make a terminal line read differently from what it holds.
-_CONTROL = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+# Characters that draw nothing although Unicode counts them as letters, marks or symbols
+# (str.isprintable() says True): the Default_Ignorable_Code_Point ones (Hangul fillers,
+# combining grapheme joiner, Khmer inherent vowels, Mongolian and other variation selectors)
+# and the braille blank. Every other invisible character is caught by its category.
+_BLANK = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+    "\U000e0100-\U000e01ef]"
 )
+# Written with a backslash inside a quoted value, so the quote's end and the escapes are
+# never ambiguous.
+_QUOTE_SPECIALS = frozenset("\\'")
 
 
-def _escape_one(match: re.Match[str]) -> str:
-    code = ord(match[0])
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+def is_hidden(char: str) -> bool:
+    """Tell whether a reader cannot see ``char`` (or cannot tell it from a space).
+
+    ``str.isprintable()`` is False exactly for the categories Cc, Cf, Cs, Co, Cn, Zl, Zp and
+    Zs other than the ASCII space (CPython derives it from the same Unicode tables as
+    ``unicodedata.category``); ``_BLANK`` adds the printable characters that draw nothing.
+    """
+    return not char.isprintable() or _BLANK.match(char) is not None
+
+
+def escape_char(char: str) -> str:
+    r"""Return the escape that shows ``char``: ``\x1b``, ``\xff``, ``\u200b`` or ``\U000e0041``.
+
+    ``\x00`` to ``\x7f`` is an ASCII character; ``\x80`` to ``\xff`` is a byte that is not
+    UTF-8, as a file name read from the disk carries it (U+DC80 to U+DCFF, Python's
+    surrogateescape); every other character is its code point, so no two escapes are alike.
+    """
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x80:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _not_nfc(text: str) -> bool:
+    """Tell whether ``text`` differs from its NFC form, which looks the same to a reader.
+
+    "cafe" + U+0301 looks like "café" but is another value (another slug, another file).
+    """
+    return not text.isascii() and not unicodedata.is_normalized("NFC", text)
+
+
+def _plain(text: str, specials: frozenset[str] = frozenset()) -> bool:
+    """Tell whether ``text`` shows as it is: nothing hidden, nothing to escape (the fast path)."""
+    return (
+        text.isprintable()
+        and _BLANK.search(text) is None
+        and not _not_nfc(text)
+        and not any(char in text for char in specials)
+    )
+
+
+def _pieces(text: str, specials: frozenset[str] = frozenset()) -> list[str]:
+    """Return ``text`` as pieces: each character as it is, or the escape that shows it.
+
+    In a text that is not in NFC the combining marks are escaped too, to tell it apart.
+    """
+    marks = _not_nfc(text)
+    pieces = []
+    for char in text:
+        if is_hidden(char) or (marks and unicodedata.category(char)[0] == "M"):
+            pieces.append(escape_char(char))
+        elif char in specials:
+            pieces.append("\\" + char)
+        else:
+            pieces.append(char)
+    return pieces
 
 
 def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
-    r"""Return ``text`` with every control character written as an escape such as ``\x1b``.
+    r"""Return a message with every character a reader cannot see written as an escape.
 
-    With ``keep_newlines``, ``\n`` stays a line break (for messages of several lines).
+    For a whole message (its values already went through :func:`quote`): control, format
+    and separator characters become escapes such as ``\x1b`` or ``\u200b``; a backslash
+    stays as it is. With ``keep_newlines``, ``\n`` stays a line break (for messages of
+    several lines).
     """
     if keep_newlines:
-        return "\n".join(_CONTROL.sub(_escape_one, line) for line in text.split("\n"))
-    return _CONTROL.sub(_escape_one, text)
+        return "\n".join(escape_controls(line) for line in text.split("\n"))
+    if _plain(text):
+        return text
+    return "".join(_pieces(text))
 
 
 def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
-    """Return a user's value for a message: quoted, at most ``limit`` characters, escaped."""
+    r"""Return a user's value for a message: quoted, short, every invisible character escaped.
+
+    The result is plain printable text: ``'`` and ``\`` inside are written ``\'`` and
+    ``\\``, so two different values that fit the limit never look the same. ``limit``
+    counts the characters shown, escapes included; a longer value is cut and ends in "…".
+    """
     text = value if isinstance(value, str) else str(value)
-    cut = text[:limit] + "…" if len(text) > limit else text
-    return "'" + escape_controls(cut) + "'"
+    if _plain(text[: limit + 1], _QUOTE_SPECIALS):
+        return "'" + text[:limit] + ("…'" if len(text) > limit else "'")
+    shown: list[str] = []
+    size = 0
+    for piece in _pieces(text[: limit + 1], _QUOTE_SPECIALS):
+        if size + len(piece) > limit:
+            return "'" + "".join(shown) + "…'"
+        shown.append(piece)
+        size += len(piece)
+    return "'" + "".join(shown) + "'"
 
 
 def local_time(moment: dt.datetime, zone: ZoneInfo) -> str:

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from nieuwsbrief import __version__
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
+from nieuwsbrief.errors import quote
 from nieuwsbrief.jsonout import json_bytes
 from nieuwsbrief.markup import strip_xml_illegal
 from nieuwsbrief.spool import Spooled, spool_pieces
-from nieuwsbrief.urls import show
 
 if TYPE_CHECKING:
     from nieuwsbrief.reuse import Reuse
@@ -757,8 +757,8 @@ def feed_changes(old: Mapping[str, bytes], articles: Sequence[Article]) -> list[
         if article is not None:
             if item.link and item.link != article.url:
                 warnings.append(
-                    f"{article.source}: its link changed: was published as {show(item.link)}, "
-                    f"now {show(article.url)}; readers following the old link find nothing"
+                    f"{article.source}: its link changed: was published as {quote(item.link)}, "
+                    f"now {quote(article.url)}; readers following the old link find nothing"
                 )
             continue
         article = by_url.get(item.link)
@@ -769,12 +769,12 @@ def feed_changes(old: Mapping[str, bytes], articles: Sequence[Article]) -> list[
                 else ""
             )
             warnings.append(
-                f"{article.source}: its id changed: was published as {show(item.id, 120)}, now "
-                f"{show(article.id, 120)}; readers will see it twice{keep}"
+                f"{article.source}: its id changed: was published as {quote(item.id, 120)}, now "
+                f"{quote(article.id, 120)}; readers will see it twice{keep}"
             )
         else:
             warnings.append(
-                f"the item {show(item.title)} was published as {show(item.id, 120)} and is no "
+                f"the item {quote(item.title)} was published as {quote(item.id, 120)} and is no "
                 "longer in the feeds (deleted, made a draft, or dated in the future?)"
             )
     if len(warnings) > MAX_CHANGE_WARNINGS:

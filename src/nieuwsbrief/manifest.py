@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.articles import SLUG
+from nieuwsbrief.errors import quote
 from nieuwsbrief.mail import unsubscribe_link
 from nieuwsbrief.schedule import parse_iso_week
 from nieuwsbrief.urls import with_utm
@@ -135,7 +136,7 @@ def check_manifest(data: Any, week: str) -> dict[str, Any]:
             raise ValueError(f"field '{key}' is missing")
     parse_iso_week(_text(data["week"], "week", 8))
     if data["week"] != week:
-        raise ValueError(f"field 'week' says {data['week']!r} in the folder of {week}")
+        raise ValueError(f"field 'week' says {quote(data['week'])} in the folder of {week}")
     _text(data["subject"], "subject", 500)
     try:
         send_at = dt.datetime.fromisoformat(_text(data["send_at"], "send_at", 40))

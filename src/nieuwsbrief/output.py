@@ -104,9 +104,10 @@ def _reached(stage: str) -> None:
 
 
 def quote(value: str, limit: int = 60) -> str:
-    """Quote a path or value for a message: short, with control characters escaped."""
-    text = value if len(value) <= limit else value[: limit - 1] + "…"
-    return repr(text)
+    """Quote a path or value for a message the one way every message does (errors.quote)."""
+    from nieuwsbrief import errors
+
+    return errors.quote(value, limit)
 
 
 def sha256(data: bytes) -> str:

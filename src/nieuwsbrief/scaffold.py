@@ -306,7 +306,7 @@ def new_article(
     slug = _bounded(slugify(title))
     if not slug:
         raise NieuwsbriefError(
-            f"the title {title!r} gives an empty slug (the file name keeps only the letters "
+            f"the title {quote(title)} gives an empty slug (the file name keeps only the letters "
             "a-z and digits); give a title with some of those, and change it in the file after"
         )
     path = project / ARTICLES_DIR / f"{date.isoformat()}-{slug}.md"
@@ -407,7 +407,7 @@ def example_warnings(data: object) -> list[tuple[str, str]]:
     return [
         (
             keys[0],
-            f"{len(keys)} setting(s) still hold the example practice ({found[0][1][:60]!r}): "
+            f"{len(keys)} setting(s) still hold the example practice ({quote(found[0][1])}): "
             f"{listed}; put in your own practice's (or run 'nieuwsbrief init' in a new folder, "
             "which asks for them)",
         )

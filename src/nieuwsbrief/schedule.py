@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nieuwsbrief.config import DigestSettings
+from nieuwsbrief.errors import quote
 
 if TYPE_CHECKING:
     from nieuwsbrief.articles import Article
@@ -48,12 +49,12 @@ def parse_iso_week(week: str) -> tuple[int, int]:
     """Return (year, week) of ``YYYY-Www``; raise ValueError for a malformed or absent week."""
     match = _ISO_WEEK.match(week)
     if not match:
-        raise ValueError(f"{week!r} is not an ISO week; write it as YYYY-Www, e.g. 2025-W48")
+        raise ValueError(f"{quote(week)} is not an ISO week; write it as YYYY-Www, e.g. 2025-W48")
     year, number = int(match[1]), int(match[2])
     try:
         dt.date.fromisocalendar(year, number, 1)
     except ValueError:
-        raise ValueError(f"{week!r} does not exist") from None
+        raise ValueError(f"{quote(week)} does not exist") from None
     return year, number
 
 

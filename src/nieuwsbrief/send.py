@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
 import re
 import smtplib
 import socket
 import ssl
+import stat
 from pathlib import Path
 
 from nieuwsbrief.config import SmtpSettings
-from nieuwsbrief.errors import ArgumentError, NieuwsbriefError
+from nieuwsbrief.errors import ArgumentError, NieuwsbriefError, quote
 
 
 class SendError(NieuwsbriefError):
@@ -25,8 +27,47 @@ _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za
 def check_address(address: str) -> str:
     """Return ``address`` if it is one plain e-mail address; raise ``ValueError`` otherwise."""
     if not _ADDRESS.fullmatch(address):
-        raise ValueError(f"{address!r} is not a single e-mail address such as redactie@example.nl")
+        raise ValueError(
+            f"{quote(address)} is not a single e-mail address such as redactie@example.nl"
+        )
     return address
+
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def read_digest_file(eml: Path) -> bytes:
+    """Return the bytes of a built ``digest.eml``: a regular file, not a link; refuse others.
+
+    A build writes it as a plain file, so anything else was put there by hand: following a
+    link would mail whatever file it points at, and opening a FIFO without O_NONBLOCK would
+    wait for a writer forever.
+    """
+    fix = "a build writes it as a plain file: move this one away and run 'nieuwsbrief build'"
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        descriptor = os.open(eml, flags)
+    except FileNotFoundError:
+        raise SendError(
+            f"{eml}: no digest to send; run 'nieuwsbrief build' first (or pick a built week)"
+        ) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SendError(f"{eml} is not a regular file but a symbolic link; {fix}") from None
+        raise SendError(f"{eml} cannot be read: {exc.strerror}") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
+        raise SendError(f"{eml} is not a regular file but {kind}; {fix}")
+    with os.fdopen(descriptor, "rb") as file:
+        return file.read()
 
 
 def addressed_copy(eml: Path, to: str, now: dt.datetime | None = None) -> tuple[bytes, str]:
@@ -40,12 +81,7 @@ def addressed_copy(eml: Path, to: str, now: dt.datetime | None = None) -> tuple[
 
     moment = (now or dt.datetime.now(dt.UTC)).astimezone()
 
-    try:
-        raw = eml.read_bytes()
-    except FileNotFoundError:
-        raise SendError(
-            f"{eml}: no digest to send; run 'nieuwsbrief build' first (or pick a built week)"
-        ) from None
+    raw = read_digest_file(eml)
     try:
         address = check_address(to).encode("ascii")
     except ValueError as exc:
@@ -138,7 +174,7 @@ def send_test(eml: Path, to: str, settings: SmtpSettings, now: dt.datetime | Non
             client.sendmail(sender, [to], data)
     except smtplib.SMTPAuthenticationError as exc:
         raise SendError(
-            f"{where} refused the login of {settings.user!r}: {_reason(exc)}; "
+            f"{where} refused the login of {quote(settings.user)}: {_reason(exc)}; "
             f"check smtp.user and {settings.password_env}"
         ) from None
     except smtplib.SMTPRecipientsRefused as exc:

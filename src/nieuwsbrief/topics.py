@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from nieuwsbrief.articles import Article
 from nieuwsbrief.config import Settings
+from nieuwsbrief.errors import quote
 from nieuwsbrief.jsonout import json_bytes
 from nieuwsbrief.notice import (
     HELP_LINE,
@@ -311,7 +312,9 @@ def render_topic_digests(
     for slug, name in digest_topics(settings, topics):
         chosen = [article for article in articles if slug in article_topics(article)]
         if not chosen:
-            warnings.append(f"no digest about {name!r} for {window.week}: no articles this week")
+            warnings.append(
+                f"no digest about {quote(name)} for {window.week}: no articles this week"
+            )
             continue
         escaped = name.replace("{", "{{").replace("}", "}}")
         je = settings.site.address_form == "je"
@@ -410,8 +413,6 @@ def mentions_crisis(settings: Settings, text: str) -> str | None:
 
 def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tuple[str, str, str]]:
     """Return (file, field, message) for near-duplicate topics and forgotten crisis notices."""
-    from nieuwsbrief.errors import quote
-
     warnings: list[tuple[str, str, str]] = []
     spellings: dict[str, set[str]] = {}
     first_file: dict[str, str] = {}
@@ -447,7 +448,7 @@ def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tupl
         word = mentions_crisis(settings, f"{article.title}\n{article.summary}\n{article.body}")
         # An article that gives the help line itself has not forgotten it.
         if word and not HELP_LINE.search(article.body):
-            topics = ", ".join(settings.topics.crisis_topics[:4])
+            topics = ", ".join(quote(topic) for topic in settings.topics.crisis_topics[:4])
             warnings.append(
                 (
                     str(article.source),

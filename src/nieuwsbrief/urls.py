@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
+from nieuwsbrief.errors import quote
+
 # A host after encoding: letters, digits, dots and hyphens (or an IPv6 literal).
 _ASCII_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$|^\[[0-9a-f:.]+\]$")
 # What may be left in a URI after encoding (RFC 3986 unreserved, reserved and '%').
@@ -25,14 +27,6 @@ _URI_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*$")
 MAX_URL_LENGTH = 2000
 # A URL that names a host: "https://host/..." or "//host/...".
 _NETWORK_PATH = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")
-
-
-def show(value: object, limit: int = 60) -> str:
-    """Quote a user's value for a message: short, with control characters escaped."""
-    text = str(value)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return repr(text)
 
 
 def encode_url(url: str) -> str:
@@ -47,7 +41,7 @@ def encode_url(url: str) -> str:
     parts = urlsplit(encoded)
     host = parts.hostname
     if host is not None and not _ASCII_HOST.match(host):
-        raise ValueError(f"host {show(host)} is not a valid domain name")
+        raise ValueError(f"host {quote(host)} is not a valid domain name")
     if not _URI_CHARACTERS.match(encoded):
         raise ValueError("holds characters a URL may not hold")
     return encoded
