@@ -88,6 +88,18 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return tree_bytes(out)
 
 
+def listing(out: Path) -> dict[str, tuple[int, int, int, int]]:
+    """Return every entry below ``out`` by inode, mode, size and modification time (never
+    its bytes: sparse files of a terabyte are among them)."""
+    found = {}
+    for path in out.rglob("*"):
+        info = path.lstat()
+        found[path.relative_to(out).as_posix()] = (
+            info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns
+        )
+    return found
+
+
 def killed_after_journal(root: Path) -> tuple[Path, Path, dict[str, Any]]:
     """Return a project, its --out built at NOW whose build at LATER was killed at its
     journal, and that journal."""
@@ -163,9 +175,7 @@ def test_a_journal_that_names_a_size_larger_than_a_build_writes_is_refused(
     (out / JOURNAL_FILE).write_text(json.dumps(journal), "utf-8")
     (out / STAGING_DIR / first[0]).unlink()
     sparse(out / STAGING_DIR / first[0], MAX_OUTPUT_FILE_BYTES + 1)
-    before = {
-        path.relative_to(out).as_posix(): path.lstat().st_size for path in out.rglob("*")
-    }
+    before = listing(out)
     args = ["build", "-p", str(project), "-o", str(out), "--now", LATER]
     with finishes("a build refusing a journal"):
         result = CliRunner().invoke(cli, args)
@@ -173,8 +183,7 @@ def test_a_journal_that_names_a_size_larger_than_a_build_writes_is_refused(
         result,
         lambda line: JOURNAL_FILE in line and "has no size" in line and "delete it" in line,
     )
-    after = {path.relative_to(out).as_posix(): path.lstat().st_size for path in out.rglob("*")}
-    assert after == before
+    assert listing(out) == before
 
 
 def test_a_build_never_stages_a_file_larger_than_a_journal_may_name(tmp_path: Path) -> None:
@@ -184,6 +193,29 @@ def test_a_build_never_stages_a_file_larger_than_a_journal_may_name(tmp_path: Pa
         with pytest.raises(BuildError, match="more than the 256,000,000 nieuwsbrief writes"):
             files["lists/all.json"] = bytes(MAX_OUTPUT_FILE_BYTES + 1)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("where", ["recorded", "without-record"])
+def test_a_huge_file_at_an_output_path_is_refused_without_reading_it(
+    tmp_path: Path, where: str
+) -> None:
+    """Own files are hashed before they are replaced or adopted: one larger than any file a
+    build writes is not nieuwsbrief's, whatever its bytes, and is refused unread."""
+    project = copy_example_project(tmp_path / "project")
+    out = tmp_path / "public"
+    build(project, out, NOW_DT, cache=False)
+    if where == "without-record":
+        (out / RECORD_FILE).unlink()  # an earlier version's output, to be adopted
+    (out / "feed.xml").unlink()
+    sparse(out / "feed.xml", TIB)
+    before = listing(out)
+    args = ["build", "-p", str(project), "-o", str(out), "--now", LATER]
+    with finishes("a build over a huge feed.xml"):
+        result = CliRunner().invoke(cli, args)
+    assert_clean_failure(
+        result, lambda line: "feed.xml" in line and "larger than any file" in line
+    )
+    assert listing(out) == before
 
 
 # --- The mode of a replaced file is set through the checked descriptor ----------------

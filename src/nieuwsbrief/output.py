@@ -322,19 +322,44 @@ def _inside_text(out: str, name: str, checked: set[str] | None = None) -> str:
 
 
 def _current_hash(path: Path | str) -> str | None:
-    """Return the SHA-256 of the regular file at ``path``, None if absent; Blocked otherwise."""
+    """Return the SHA-256 of the regular file at ``path``, None if absent; Blocked otherwise.
+
+    A file larger than :data:`MAX_OUTPUT_FILE_BYTES` was not written by nieuwsbrief (no
+    build writes one) and is Blocked without reading it: what is in --out is untrusted, and
+    a sparse file of a terabyte at an output path would take an hour to hash. The kind and
+    size are those of the open descriptor (O_NOFOLLOW, O_NONBLOCK: a link or FIFO swapped
+    in after a check is neither followed nor waited on).
+    """
     try:
-        info = os.lstat(path)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
-    if not stat.S_ISREG(info.st_mode):
-        raise Blocked(f"{path} is not a regular file (a folder or a link)")
-    digest = hashlib.sha256()
-    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(descriptor, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENXIO):  # a link; a socket
+            raise Blocked(f"{path} is not a regular file (a folder or a link)") from None
+        raise
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise Blocked(f"{path} is not a regular file (a folder or a link)")
+        if info.st_size > MAX_OUTPUT_FILE_BYTES:
+            raise Blocked(
+                f"{path} is larger than any file nieuwsbrief writes "
+                f"({MAX_OUTPUT_FILE_BYTES:,} bytes)"
+            )
+        digest = hashlib.sha256()
+        left = MAX_OUTPUT_FILE_BYTES + 1
+        while left:
+            chunk = os.read(descriptor, min(left, _HASH_CHUNK))
+            if not chunk:
+                break
             digest.update(chunk)
-    return digest.hexdigest()
+            left -= len(chunk)
+        if not left:
+            raise Blocked(f"{path} grew larger than any file nieuwsbrief writes")
+        return digest.hexdigest()
+    finally:
+        os.close(descriptor)
 
 
 def _read_bounded_json(path: Path, what: str, fix: str) -> Any:
@@ -597,7 +622,10 @@ def _adopt_legacy(out: Path) -> dict[str, str]:
                 "and holds "
                 f"{quote(relative)}, which nieuwsbrief never writes; {fix}"
             )
-        digest = _current_hash(path)
+        try:
+            digest = _current_hash(path)
+        except Blocked as exc:
+            raise BuildError(f"the output folder {out}: {exc}; {fix}") from None
         assert digest is not None
         record[relative] = digest
     return record
@@ -814,28 +842,21 @@ def _apply(
         if index == half:
             _reached("mid-commit")
         staged = staging / staged_name
-        if not staged.is_file() or staged.is_symlink():
-            # Moved already, before the kill: it is nieuwsbrief's if it holds those bytes.
-            with contextlib.suppress(Blocked, OSError):
-                if _sized_hash(_inside(out, PurePosixPath(destination)), size) == digest:
-                    placed.add(destination)
-                    continue
-            missed.append(destination)
-            continue
         try:
             target = _inside(out, PurePosixPath(destination))
-        except Blocked:
-            missed.append(destination)
-            continue  # someone put something in the way since; the next build says so
-        if _sized_hash(staged, size) != digest:
-            missed.append(destination)
-            continue
-        try:
             current = _current_hash(target)
         except Blocked:
             missed.append(destination)
+            continue  # someone put something in the way since; the next build says so
+        if current == digest:
+            # In place already (moved before the kill): nieuwsbrief's, at those bytes.
+            placed.add(destination)
             continue
-        if current is not None and current != digest and not owns(destination, current):
+        if _sized_hash(staged, size) != digest:
+            # Lost, damaged, or not a regular file of the size named: never read further.
+            missed.append(destination)
+            continue
+        if current is not None and not owns(destination, current):
             missed.append(destination)
             continue
         folder = target.parent
