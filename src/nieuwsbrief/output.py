@@ -1046,6 +1046,15 @@ class StagedFiles(MutableMapping[str, bytes]):
                 "or removed during the build (the staging folder is nieuwsbrief's own); "
                 "nothing was published, build again"
             )
+            if mode is None:
+                # Nothing to set: its lstat tells (a new file, most of a cold build's).
+                try:
+                    info = os.lstat(path)
+                except OSError:
+                    raise refusal from None
+                if _stat_hash(info) != self._written.get(staged):
+                    raise refusal
+                return staged
             try:
                 # O_NOFOLLOW: a link there is refused; O_NONBLOCK: a FIFO cannot block.
                 descriptor = os.open(
@@ -1056,10 +1065,9 @@ class StagedFiles(MutableMapping[str, bytes]):
             try:
                 if _stat_hash(os.fstat(descriptor)) != self._written.get(staged):
                     raise refusal
-                if mode is not None:
-                    os.fchmod(descriptor, mode)
-                    # The mode and change time are this build's own doing.
-                    self._written[staged] = _stat_hash(os.fstat(descriptor))
+                os.fchmod(descriptor, mode)
+                # The mode and change time are this build's own doing.
+                self._written[staged] = _stat_hash(os.fstat(descriptor))
             finally:
                 os.close(descriptor)
         return staged
