@@ -197,7 +197,9 @@ def safe_relative_text(name: object) -> str:
 
 
 def _fsync_path(path: Path, *, directory: bool = False) -> None:
-    flags = os.O_RDONLY | (os.O_DIRECTORY if directory else 0)
+    # A file (a staged one, where syncfs is missing): a link or FIFO swapped in is neither
+    # followed nor waited on. A folder: O_DIRECTORY opens nothing else.
+    flags = os.O_RDONLY | (os.O_DIRECTORY if directory else os.O_NOFOLLOW | os.O_NONBLOCK)
     descriptor = os.open(path, flags)
     try:
         os.fsync(descriptor)
@@ -363,13 +365,27 @@ def _current_hash(path: Path | str) -> str | None:
 
 
 def _read_bounded_json(path: Path, what: str, fix: str) -> Any:
+    not_regular = BuildError(f"{path}: {what} is not a regular file; {fix}")
+    too_large = BuildError(f"{path}: {what} is larger than {MAX_RECORD_BYTES:,} bytes; {fix}")
     try:
-        info = path.lstat()
-        if not stat.S_ISREG(info.st_mode):
-            raise BuildError(f"{path}: {what} is not a regular file; {fix}")
-        if info.st_size > MAX_RECORD_BYTES:
-            raise BuildError(f"{path}: {what} is larger than {MAX_RECORD_BYTES:,} bytes; {fix}")
-        raw = path.read_bytes()[: MAX_RECORD_BYTES + 1]
+        # The kind and size of what is read, not of what was at the path a moment before:
+        # a link or FIFO swapped in is neither followed nor waited on, and a file that
+        # grows is read no further than the bound.
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as error:
+            if error.errno in (errno.ELOOP, errno.ENXIO):
+                raise not_regular from None
+            raise
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise not_regular
+            if info.st_size > MAX_RECORD_BYTES:
+                raise too_large
+            raw = handle.read(MAX_RECORD_BYTES + 1)
+        if len(raw) > MAX_RECORD_BYTES:
+            raise too_large
         return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except BuildError:
         raise
