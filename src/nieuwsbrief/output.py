@@ -73,6 +73,11 @@ OUTPUT_LIST = "feed.xml, atom.xml, feed.json, feed.xsl, archive/, digests/, tags
 MAX_RECORD_BYTES = 128_000_000
 MAX_RECORD_ENTRIES = 500_000
 MAX_PATH_CHARS = 1024
+# The largest file a build stages (one feed page, one list): the bench's largest output is
+# 160 kB, the record (written otherwise) at most MAX_RECORD_BYTES. A journal read back names
+# each staged file's size, at most this: recovery reads no staged file further than that.
+MAX_OUTPUT_FILE_BYTES = 256_000_000
+_HASH_CHUNK = 1 << 20
 MAX_NAME_BYTES = 255  # one part of a path (NAME_MAX of ext4, XFS, APFS, NTFS in UTF-16 units)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -193,7 +198,9 @@ def safe_relative_text(name: object) -> str:
 
 
 def _fsync_path(path: Path, *, directory: bool = False) -> None:
-    flags = os.O_RDONLY | (os.O_DIRECTORY if directory else 0)
+    # A file (a staged one, where syncfs is missing): a link or FIFO swapped in is neither
+    # followed nor waited on. A folder: O_DIRECTORY opens nothing else.
+    flags = os.O_RDONLY | (os.O_DIRECTORY if directory else os.O_NOFOLLOW | os.O_NONBLOCK)
     descriptor = os.open(path, flags)
     try:
         os.fsync(descriptor)
@@ -325,29 +332,68 @@ def _inside_text(out: str, name: str, checked: set[str] | None = None) -> str:
 
 
 def _current_hash(path: Path | str) -> str | None:
-    """Return the SHA-256 of the regular file at ``path``, None if absent; Blocked otherwise."""
+    """Return the SHA-256 of the regular file at ``path``, None if absent; Blocked otherwise.
+
+    A file larger than :data:`MAX_OUTPUT_FILE_BYTES` was not written by nieuwsbrief (no
+    build writes one) and is Blocked without reading it: what is in --out is untrusted, and
+    a sparse file of a terabyte at an output path would take an hour to hash. The kind and
+    size are those of the open descriptor (O_NOFOLLOW, O_NONBLOCK: a link or FIFO swapped
+    in after a check is neither followed nor waited on).
+    """
     try:
-        info = os.lstat(path)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
-    if not stat.S_ISREG(info.st_mode):
-        raise Blocked(f"{path} is not a regular file (a folder or a link)")
-    digest = hashlib.sha256()
-    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(descriptor, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENXIO):  # a link; a socket
+            raise Blocked(f"{path} is not a regular file (a folder or a link)") from None
+        raise
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise Blocked(f"{path} is not a regular file (a folder or a link)")
+        if info.st_size > MAX_OUTPUT_FILE_BYTES:
+            raise Blocked(
+                f"{path} is larger than any file nieuwsbrief writes "
+                f"({MAX_OUTPUT_FILE_BYTES:,} bytes)"
+            )
+        digest = hashlib.sha256()
+        left = MAX_OUTPUT_FILE_BYTES + 1
+        while left:
+            chunk = os.read(descriptor, min(left, _HASH_CHUNK))
+            if not chunk:
+                break
             digest.update(chunk)
-    return digest.hexdigest()
+            left -= len(chunk)
+        if not left:
+            raise Blocked(f"{path} grew larger than any file nieuwsbrief writes")
+        return digest.hexdigest()
+    finally:
+        os.close(descriptor)
 
 
 def _read_bounded_json(path: Path, what: str, fix: str) -> Any:
+    not_regular = BuildError(f"{path}: {what} is not a regular file; {fix}")
+    too_large = BuildError(f"{path}: {what} is larger than {MAX_RECORD_BYTES:,} bytes; {fix}")
     try:
-        info = path.lstat()
-        if not stat.S_ISREG(info.st_mode):
-            raise BuildError(f"{path}: {what} is not a regular file; {fix}")
-        if info.st_size > MAX_RECORD_BYTES:
-            raise BuildError(f"{path}: {what} is larger than {MAX_RECORD_BYTES:,} bytes; {fix}")
-        raw = path.read_bytes()[: MAX_RECORD_BYTES + 1]
+        # The kind and size of what is read, not of what was at the path a moment before:
+        # a link or FIFO swapped in is neither followed nor waited on, and a file that
+        # grows is read no further than the bound.
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as error:
+            if error.errno in (errno.ELOOP, errno.ENXIO):
+                raise not_regular from None
+            raise
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise not_regular
+            if info.st_size > MAX_RECORD_BYTES:
+                raise too_large
+            raw = handle.read(MAX_RECORD_BYTES + 1)
+        if len(raw) > MAX_RECORD_BYTES:
+            raise too_large
         return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except BuildError:
         raise
@@ -600,7 +646,10 @@ def _adopt_legacy(out: Path) -> dict[str, str]:
                 "and holds "
                 f"{quote(relative)}, which nieuwsbrief never writes; {fix}"
             )
-        digest = _current_hash(path)
+        try:
+            digest = _current_hash(path)
+        except Blocked as exc:
+            raise BuildError(f"the output folder {out}: {exc}; {fix}") from None
         assert digest is not None
         record[relative] = digest
     return record
@@ -692,7 +741,9 @@ def recover(out: Path) -> None:
 @dataclass
 class _Journal:
     record: dict[str, str]
-    moves: list[tuple[str, str, str]]  # staged name, destination, sha256 of the new bytes
+    # staged name, destination, sha256 and size of the new bytes (None: a journal of an
+    # earlier version, which named no sizes; read to at most MAX_OUTPUT_FILE_BYTES)
+    moves: list[tuple[str, str, str, int | None]]
     removals: list[tuple[str, str]]  # destination, sha256 of the bytes to remove
 
     def data(self) -> dict[str, Any]:
@@ -700,7 +751,9 @@ class _Journal:
         return {
             "format": JOURNAL_FORMAT,
             "files": self.record,
-            "moves": [[staged, destination] for staged, destination, _ in self.moves],
+            "moves": [
+                [staged, destination, size] for staged, destination, _, size in self.moves
+            ],
             "remove": [[destination, digest] for destination, digest in self.removals],
         }
 
@@ -713,18 +766,26 @@ def _read_journal(path: Path, fix: str) -> _Journal:
     moves, removals = data.get("moves"), data.get("remove")
     if not isinstance(moves, list) or not isinstance(removals, list):
         raise BuildError(f"{path}: fields 'moves' and 'remove' must be lists; {fix}")
-    checked_moves = []
+    checked_moves: list[tuple[str, str, str, int | None]] = []
     for entry in moves:
         if not (
             isinstance(entry, list)
-            and len(entry) == 2
+            and len(entry) in (2, 3)  # [staged, destination, size]; earlier builds named no size
             and isinstance(entry[0], str)
             and _STAGED_NAME.match(entry[0])
             and isinstance(entry[1], str)
             and entry[1] in record
         ):
             raise BuildError(f"{path}: field 'moves' has an invalid entry; {fix}")
-        checked_moves.append((entry[0], entry[1], record[entry[1]]))
+        size = entry[2] if len(entry) == 3 else None
+        if size is not None and not (
+            type(size) is int and 0 <= size <= MAX_OUTPUT_FILE_BYTES
+        ):
+            raise BuildError(
+                f"{path}: field 'moves': {quote(entry[1])} has no size from 0 to "
+                f"{MAX_OUTPUT_FILE_BYTES:,}; {fix}"
+            )
+        checked_moves.append((entry[0], entry[1], record[entry[1]], size))
     checked_removals = []
     for entry in removals:
         if not (
@@ -781,41 +842,46 @@ def _foreign_in_staging(out: Path, name: str) -> str:
 
 def _apply(
     out: Path, journal: _Journal, owns: Callable[[str, str], bool], *, strict: bool = False
-) -> None:
+) -> dict[str, str]:
     """Carry out a journal: rename staged files into place, remove, write the record.
 
     Idempotent, so a build killed half-way is finished by running it again. A destination
     is only replaced or removed while it is absent or ``owns(path, sha256)`` says its bytes
-    are nieuwsbrief's. With ``strict`` (a journal read back from disk), the record written
-    keeps only what ``owns`` accepts and the files this journal moved into place (now, or
-    before the kill) whose bytes are the ones it names: a forged journal cannot make a
-    foreign file nieuwsbrief's.
+    are nieuwsbrief's. A staged file is moved only while it is a regular file of the size
+    and SHA-256 the journal names, found reading no further than that size (what is in the
+    staging folder is untrusted: see :func:`_sized_hash`). The record written keeps only
+    what ``owns`` accepts and the files this journal moved into place (now, or before the
+    kill) whose bytes are the ones it names: a forged journal cannot make a foreign file
+    nieuwsbrief's, and a move not made leaves no record of bytes that are not there.
+    ``strict`` (a journal read back from disk, finished by :func:`recover`): a move not made
+    is left to the next build. Otherwise (this build's own journal) it is an error naming
+    the file, raised once the journal is finished.
     """
     staging = out / STAGING_DIR
     touched: set[Path] = set()
     placed: set[str] = set()
+    missed: list[str] = []
     half = len(journal.moves) // 2
-    for index, (staged_name, destination, digest) in enumerate(journal.moves):
+    for index, (staged_name, destination, digest, size) in enumerate(journal.moves):
         if index == half:
             _reached("mid-commit")
         staged = staging / staged_name
-        if not staged.is_file() or staged.is_symlink():
-            # Moved already, before the kill: it is nieuwsbrief's if it holds those bytes.
-            with contextlib.suppress(Blocked, OSError):
-                if _current_hash(_inside(out, PurePosixPath(destination))) == digest:
-                    placed.add(destination)
-            continue
         try:
             target = _inside(out, PurePosixPath(destination))
-        except Blocked:
-            continue  # someone put something in the way since; the next build says so
-        if _current_hash(staged) != digest:
-            continue
-        try:
             current = _current_hash(target)
         except Blocked:
+            missed.append(destination)
+            continue  # someone put something in the way since; the next build says so
+        if current == digest:
+            # In place already (moved before the kill): nieuwsbrief's, at those bytes.
+            placed.add(destination)
             continue
-        if current is not None and current != digest and not owns(destination, current):
+        if _sized_hash(staged, size) != digest:
+            # Lost, damaged, or not a regular file of the size named: never read further.
+            missed.append(destination)
+            continue
+        if current is not None and not owns(destination, current):
+            missed.append(destination)
             continue
         folder = target.parent
         while not folder.is_dir():
@@ -847,26 +913,31 @@ def _apply(
     for folder in sorted(touched, key=lambda path: len(path.parts), reverse=True):
         if folder.is_dir():
             _fsync_path(folder, directory=True)
-    record = journal.record
-    if strict:
-        kept: dict[str, str] = {}
-        for name, digest in record.items():
-            if name in placed or owns(name, digest):
-                kept[name] = digest
-                continue
-            # A move that could not be made (its staged file lost or damaged): a file that
-            # still holds the bytes the record on disk names stays nieuwsbrief's, at those
-            # bytes, so the next build replaces it instead of refusing it as foreign.
-            with contextlib.suppress(Blocked, OSError):
-                current = _current_hash(_inside(out, PurePosixPath(name)))
-                if current is not None and owns(name, current):
-                    kept[name] = current
-        record = kept
+    record: dict[str, str] = {}
+    for name, digest in journal.record.items():
+        if name in placed or owns(name, digest):
+            record[name] = digest
+            continue
+        # A move that could not be made (its staged file lost or damaged): a file that
+        # still holds the bytes the record on disk names stays nieuwsbrief's, at those
+        # bytes, so the next build replaces it instead of refusing it as foreign.
+        with contextlib.suppress(Blocked, OSError):
+            current = _current_hash(_inside(out, PurePosixPath(name)))
+            if current is not None and owns(name, current):
+                record[name] = current
     _write_atomic(out / RECORD_FILE, _record_bytes(record))
     _reached("committed")
     (out / JOURNAL_FILE).unlink()
     _drop_staging(out)
     _fsync_path(out, directory=True)
+    if missed and not strict:
+        more = f" (and {len(missed) - 1} more)" if len(missed) > 1 else ""
+        raise BuildError(
+            f"{out / missed[0]}{more}: its new bytes, staged in {staging}, were changed or "
+            "replaced (or the file in its place was) while the build published them; it was "
+            "left as it was and the other files were published, build again"
+        )
+    return record
 
 
 def publish(
@@ -910,6 +981,13 @@ class StagedFiles(MutableMapping[str, bytes]):
             raise BuildError(
                 f"refusing to write a path outside the output folder {out}: {exc}"
             ) from None
+        if len(data) > MAX_OUTPUT_FILE_BYTES:
+            # A journal naming a larger staged file would be refused when read back.
+            raise BuildError(
+                f"{out / name} would be {len(data):,} bytes, more than the "
+                f"{MAX_OUTPUT_FILE_BYTES:,} nieuwsbrief writes in one file; nothing was "
+                "published: lower feeds.limit or shorten the longest articles"
+            )
         self._unstage(name)
         digest = sha256(data)
         staged = None
@@ -965,31 +1043,57 @@ class StagedFiles(MutableMapping[str, bytes]):
         """Return the SHA-256 of the file staged (or kept) as ``name``."""
         return self._entries[name][1]
 
+    def size(self, name: str) -> int:
+        """Return the size in bytes of the file staged (or kept) as ``name``."""
+        return self._entries[name][0]
+
     def hashes(self) -> dict[str, str]:
         """Return the SHA-256 of every file, by name."""
         return {name: entry[1] for name, entry in self._entries.items()}
 
-    def staged_name(self, name: str) -> str | None:
+    def staged_name(self, name: str, mode: int | None = None) -> str | None:
         """Return the name of ``name``'s bytes in the staging folder (None: not staged).
 
         A publish asks this just before its journal names the staged file: so raise
         BuildError if that file is no longer the regular file this build wrote there (it
         was removed, replaced, or written to since). A journal must never name other bytes
-        than the record it carries says, nor a link or a FIFO.
+        than the record it carries says, nor a link or a FIFO. ``mode`` (the permission
+        bits of the file it replaces) is then set on the file found so: through the
+        descriptor that was checked, never by path, so a link or a hard link swapped in at
+        that path cannot make nieuwsbrief change the mode of a file it did not write.
         """
         staged = self._entries[name][2]
         if staged is not None and self._staging is not None:
             path = self._staging / staged
+            refusal = BuildError(
+                f"{self.folder.path / name}: its new bytes, staged in {path}, were changed "
+                "or removed during the build (the staging folder is nieuwsbrief's own); "
+                "nothing was published, build again"
+            )
+            if mode is None:
+                # Nothing to set: its lstat tells (a new file, most of a cold build's).
+                try:
+                    info = os.lstat(path)
+                except OSError:
+                    raise refusal from None
+                if _stat_hash(info) != self._written.get(staged):
+                    raise refusal
+                return staged
             try:
-                info = os.lstat(path)
-            except OSError:
-                info = None
-            if info is None or _stat_hash(info) != self._written.get(staged):
-                raise BuildError(
-                    f"{self.folder.path / name}: its new bytes, staged in {path}, were changed "
-                    "or removed during the build (the staging folder is nieuwsbrief's own); "
-                    "nothing was published, build again"
+                # O_NOFOLLOW: a link there is refused; O_NONBLOCK: a FIFO cannot block.
+                descriptor = os.open(
+                    path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
                 )
+            except OSError:
+                raise refusal from None
+            try:
+                if _stat_hash(os.fstat(descriptor)) != self._written.get(staged):
+                    raise refusal
+                os.fchmod(descriptor, mode)
+                # The mode and change time are this build's own doing.
+                self._written[staged] = _stat_hash(os.fstat(descriptor))
+            finally:
+                os.close(descriptor)
         return staged
 
     def staging_folder(self) -> Path:
@@ -1061,6 +1165,44 @@ def _read_staged(path: Path, size: int) -> bytes | None:
     return data if len(data) == size else None
 
 
+def _sized_hash(path: Path, size: int | None) -> str | None:
+    """Return the SHA-256 of the file at ``path`` if it is a regular file of ``size`` bytes.
+
+    ``size`` None (a journal of an earlier version, which named no sizes): of at most
+    :data:`MAX_OUTPUT_FILE_BYTES`. None for anything else (absent, a link, a FIFO, a
+    folder, another size), found without reading more than ``size + 1`` bytes: a journal
+    read back names the staged files, but what is at those names is untrusted (a sparse
+    3 GB file there was read whole).
+    O_NOFOLLOW refuses a link and O_NONBLOCK keeps a FIFO from blocking the open; the fstat
+    of the open descriptor is of the very file read, and its size is checked before reading.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if size is None and info.st_size <= MAX_OUTPUT_FILE_BYTES:
+            size = info.st_size
+        if info.st_size != size:
+            return None
+        digest = hashlib.sha256()
+        left = size + 1  # one byte more: a file that grew since its fstat
+        while left:
+            chunk = os.read(descriptor, min(left, _HASH_CHUNK))
+            if not chunk:
+                break
+            digest.update(chunk)
+            left -= len(chunk)
+        return digest.hexdigest() if left == 1 else None
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+
+
 @contextlib.contextmanager
 def staged_files(folder: OutputFolder) -> Iterator[StagedFiles]:
     """Yield an empty :class:`StagedFiles` for ``folder``; remove its staging when done.
@@ -1127,21 +1269,22 @@ def _publish_staged(staged: StagedFiles, remove: Iterable[str]) -> bool:
         staging = staged.staging_folder()
         moves = []
         for name, mode in changes:
-            staged_name = staged.staged_name(name)
+            staged_name = staged.staged_name(name, mode)
             if staged_name is None:
                 # Its bytes were in place when rendered; someone removed the file since.
                 raise BuildError(
                     f"{out / name} was removed from the output folder during the build; "
                     "nothing was published, build again"
                 )
-            if mode is not None:
-                (staging / staged_name).chmod(mode)
             moves.append([staged_name, name])
         # Every staged file is on disk before the journal names it.
         _sync_files(staging, [staging / staged_name for staged_name, _ in moves])
         journal = _Journal(
             dict(sorted(record.items())),
-            [(staged_name, name, record[name]) for staged_name, name in moves],
+            [
+                (staged_name, name, record[name], staged.size(name))
+                for staged_name, name in moves
+            ],
             [(name, folder.record[name]) for name in plan_removals],
         )
         _write_new(staging / "journal", _json_chunks(journal.data()))
@@ -1150,8 +1293,9 @@ def _publish_staged(staged: StagedFiles, remove: Iterable[str]) -> bool:
         _fsync_path(out, directory=True)
         _reached("journaled")
         # The journal as written (recover() reads it back from disk; this build knows it).
-        _apply(out, journal, lambda name, digest: folder.record.get(name) == digest)
-        folder.record = record
+        folder.record = _apply(
+            out, journal, lambda name, digest: folder.record.get(name) == digest
+        )
     return True
 
 
