@@ -274,10 +274,11 @@ def build(
             raise NieuwsbriefError(f"{error} with --allow-empty") from None
     for warning in result.warnings:
         click.echo(f"warning: {escape_controls(warning)}", err=True)
-    for name, size in result.files.items():
-        say(f"  {name} ({size:,} bytes)", 2)
-    for name in result.removed:
-        say(f"  removed {name}", 2)
+    if _verbosity_level() >= 2:  # 22,000 lines at 10,000 articles: not formatted for nothing
+        for name, size in result.files.items():
+            say(f"  {name} ({size:,} bytes)", 2)
+        for name in result.removed:
+            say(f"  removed {name}", 2)
     digest = f", digest {result.digest_week}" if result.digest_week else ", no digest"
     say(
         f"Built {_count(len(result.published), 'published article')} into {result.out}"
