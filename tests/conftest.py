@@ -67,6 +67,20 @@ NOW_DT = dt.datetime.fromisoformat(NOW)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
+class Killed(BaseException):
+    """The build's process ends here (nothing below the stage runs, no cleanup either)."""
+
+
+def kill_at(stage: str) -> Callable[[str], None]:
+    """Return an ``output._reached`` hook that kills the build at ``stage``."""
+
+    def reached(name: str) -> None:
+        if name == stage:
+            raise Killed(stage)
+
+    return reached
+
+
 def copy_example_project(destination: Path) -> Path:
     """Copy the shipped example (schedule.yaml, articles/, templates/) to ``destination``."""
     destination.mkdir(parents=True, exist_ok=True)
@@ -194,14 +208,20 @@ def write_article(
     return path
 
 
+def bare_project(root: Path) -> Path:
+    """Make ``root`` (anew) a project with the example settings and templates, no articles."""
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "articles").mkdir(parents=True)
+    shutil.copy2(REPO / "schedule.yaml", root / "schedule.yaml")
+    shutil.copytree(REPO / "templates", root / "templates")
+    return root
+
+
 @pytest.fixture
 def empty_project(tmp_path: Path) -> Path:
     """Return a project with the example settings and templates but no articles."""
-    destination = tmp_path / "empty"
-    (destination / "articles").mkdir(parents=True)
-    shutil.copy2(REPO / "schedule.yaml", destination / "schedule.yaml")
-    shutil.copytree(REPO / "templates", destination / "templates")
-    return destination
+    return bare_project(tmp_path / "empty")
 
 
 def set_setting(project: Path, section: str, key: str, value: object) -> None:

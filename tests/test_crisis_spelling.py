@@ -20,7 +20,6 @@ import functools
 import json
 import os
 import re
-import shutil
 import unicodedata
 from email.message import EmailMessage
 from pathlib import Path
@@ -31,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from conftest import NOW, REPO, finishes, write_article
+from conftest import NOW, REPO, bare_project, finishes, write_article
 from nieuwsbrief import confusables
 from nieuwsbrief.config import load_settings
 from nieuwsbrief.notice import crisis_skeleton, crisis_word, is_crisis_tag
@@ -345,15 +344,6 @@ def test_the_largest_article_is_matched_without_hanging(body: str) -> None:
 # --- What the reader gets: built outputs and check --------------------------------------
 
 
-def fresh_project(root: Path) -> Path:
-    if root.exists():
-        shutil.rmtree(root)
-    (root / "articles").mkdir(parents=True)
-    shutil.copy2(REPO / "schedule.yaml", root / "schedule.yaml")
-    shutil.copytree(REPO / "templates", root / "templates")
-    return root
-
-
 NOTICE = "Bel 113 of gratis 0800-0113"
 
 
@@ -387,7 +377,7 @@ def test_a_disguised_crisis_tag_gets_the_notice_and_a_disguised_text_the_warning
     tmp_path_factory: pytest.TempPathFactory, tag: str, mention: str
 ) -> None:
     root = tmp_path_factory.mktemp("disguised")
-    project = fresh_project(root / "project")
+    project = bare_project(root / "project")
     # Eerste has the crisis word as its tag; Tweede only in its text.
     write_article(
         project,
@@ -418,7 +408,7 @@ def test_a_disguised_crisis_tag_gets_the_notice_and_a_disguised_text_the_warning
 
 
 def test_ordinary_words_give_no_notice_and_no_warning(tmp_path: Path) -> None:
-    project = fresh_project(tmp_path / "project")
+    project = bare_project(tmp_path / "project")
     for day, word in enumerate(ORDINARY, start=1):
         write_article(
             project,
@@ -441,7 +431,7 @@ def test_ordinary_words_give_no_notice_and_no_warning(tmp_path: Path) -> None:
 
 
 def test_a_compound_tag_marks_its_topic_in_the_index(tmp_path: Path) -> None:
-    project = fresh_project(tmp_path / "project")
+    project = bare_project(tmp_path / "project")
     write_article(
         project,
         "2025-11-20-preventie.md",

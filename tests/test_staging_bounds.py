@@ -26,14 +26,13 @@ import resource
 import stat
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOW_DT, copy_example_project, finishes, tree_bytes
+from conftest import NOW_DT, Killed, copy_example_project, finishes, kill_at, tree_bytes
 from inert import assert_clean_failure
 from nieuwsbrief import output
 from nieuwsbrief.build import build
@@ -53,18 +52,6 @@ LATER_DT = dt.datetime.fromisoformat(LATER)
 ADDRESS_SPACE = 1_500_000_000
 GB3 = 3_000_000_000  # the probe's file
 TIB = 1 << 40  # read whole, it would take an hour: past any hang guard
-
-
-class Killed(BaseException):
-    """The build's process ends here (nothing below the stage runs, no cleanup either)."""
-
-
-def kill_at(stage: str) -> Callable[[str], None]:
-    def reached(name: str) -> None:
-        if name == stage:
-            raise Killed(stage)
-
-    return reached
 
 
 def _limit_memory() -> None:

@@ -32,7 +32,6 @@ import itertools
 import json
 import os
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import NOW_DT, copy_example_project, finishes, tree_bytes
+from conftest import NOW_DT, Killed, copy_example_project, finishes, kill_at, tree_bytes
 from inert import assert_clean_failure
 from nieuwsbrief import output
 from nieuwsbrief.build import build
@@ -248,18 +247,6 @@ def staging_listing(out: Path) -> list[tuple[str, int, int]]:
 
 
 # --- A build killed after its journal ---------------------------------------------------
-
-
-class Killed(BaseException):
-    """The build's process ends here (nothing below the stage runs, no cleanup either)."""
-
-
-def kill_at(stage: str) -> Callable[[str], None]:
-    def reached(name: str) -> None:
-        if name == stage:
-            raise Killed(stage)
-
-    return reached
 
 
 DAMAGES = st.sampled_from(

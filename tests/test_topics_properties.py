@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from conftest import NOW, REPO, finishes, write_article
+from conftest import NOW, bare_project, finishes, write_article
 from test_topics import run
 
 HOSTILE_TEXT = st.one_of(
@@ -42,15 +41,6 @@ VALUES = st.recursive(
     max_leaves=8,
 )
 SLUG_PATH = re.compile(r"^tags/[a-z0-9]+(-[a-z0-9]+)*/")
-
-
-def fresh_project(root: Path) -> Path:
-    if root.exists():
-        shutil.rmtree(root)
-    (root / "articles").mkdir(parents=True)
-    shutil.copy2(REPO / "schedule.yaml", root / "schedule.yaml")
-    shutil.copytree(REPO / "templates", root / "templates")
-    return root
 
 
 def assert_one_line_error(output: str, file_name: str) -> None:
@@ -82,7 +72,7 @@ def test_any_tags_give_inert_topic_outputs_or_one_clear_error(
     tmp_path_factory: Any, tags: list[str], other: str
 ) -> None:
     root = tmp_path_factory.mktemp("hostile-tags")
-    project = fresh_project(root / "project")
+    project = bare_project(root / "project")
     write_article(project, "2025-11-20-een.md", f"Tekst {other}.", title="Een", tags=tags)
     write_article(project, "2025-11-21-twee.md", "Tekst.", title="Twee", tags=[*tags, other])
     with finishes("a build with hostile topics"):
@@ -122,7 +112,7 @@ def test_any_topic_setting_gives_output_or_one_clear_error(
     tmp_path_factory: Any, key: tuple[str, str], value: object
 ) -> None:
     root = tmp_path_factory.mktemp("hostile-settings")
-    project = fresh_project(root / "project")
+    project = bare_project(root / "project")
     write_article(
         project, "2025-11-20-een.md", "Over zelfdoding.", title="Een", tags=["angst", "zelfdoding"]
     )

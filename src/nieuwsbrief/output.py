@@ -357,19 +357,29 @@ def _current_hash(path: Path | str) -> str | None:
                 f"{path} is larger than any file nieuwsbrief writes "
                 f"({MAX_OUTPUT_FILE_BYTES:,} bytes)"
             )
-        digest = hashlib.sha256()
-        left = MAX_OUTPUT_FILE_BYTES + 1
-        while left:
-            chunk = os.read(descriptor, min(left, _HASH_CHUNK))
-            if not chunk:
-                break
-            digest.update(chunk)
-            left -= len(chunk)
-        if not left:
+        digest, read = _hash_descriptor(descriptor, MAX_OUTPUT_FILE_BYTES)
+        if read > MAX_OUTPUT_FILE_BYTES:
             raise Blocked(f"{path} grew larger than any file nieuwsbrief writes")
-        return digest.hexdigest()
+        return digest
     finally:
         os.close(descriptor)
+
+
+def _hash_descriptor(descriptor: int, limit: int) -> tuple[str, int]:
+    """Return the SHA-256 of what the descriptor reads and how many bytes that was.
+
+    Reads at most ``limit + 1`` bytes, in chunks: one byte more than a file may hold
+    shows a file that grew since its fstat.
+    """
+    digest = hashlib.sha256()
+    read = 0
+    while read <= limit:
+        chunk = os.read(descriptor, min(limit + 1 - read, _HASH_CHUNK))
+        if not chunk:
+            break
+        digest.update(chunk)
+        read += len(chunk)
+    return digest.hexdigest(), read
 
 
 def _read_bounded_json(path: Path, what: str, fix: str) -> Any:
@@ -1188,15 +1198,8 @@ def _sized_hash(path: Path, size: int | None) -> str | None:
             size = info.st_size
         if info.st_size != size:
             return None
-        digest = hashlib.sha256()
-        left = size + 1  # one byte more: a file that grew since its fstat
-        while left:
-            chunk = os.read(descriptor, min(left, _HASH_CHUNK))
-            if not chunk:
-                break
-            digest.update(chunk)
-            left -= len(chunk)
-        return digest.hexdigest() if left == 1 else None
+        digest, read = _hash_descriptor(descriptor, size)
+        return digest if read == size else None
     except OSError:
         return None
     finally:
@@ -1278,7 +1281,20 @@ def _publish_staged(staged: StagedFiles, remove: Iterable[str]) -> bool:
                 )
             moves.append([staged_name, name])
         # Every staged file is on disk before the journal names it.
-        _sync_files(staging, [staging / staged_name for staged_name, _ in moves])
+        outputs = {str(staging / staged_name): name for staged_name, name in moves}
+        try:
+            _sync_files(staging, [Path(path) for path in outputs])
+        except OSError as error:
+            moved = outputs.get(str(error.filename))
+            if moved is None or error.errno not in (errno.ELOOP, errno.ENXIO, errno.ENOENT):
+                raise
+            # A link, FIFO or nothing where nieuwsbrief staged a file: neither followed nor
+            # waited on (a few files are flushed one by one, see FSYNC_EACH_UP_TO).
+            raise BuildError(
+                f"{out / moved}: its new bytes, staged in {error.filename}, were changed or "
+                "removed during the build (the staging folder is nieuwsbrief's own); nothing "
+                "was published, build again"
+            ) from None
         journal = _Journal(
             dict(sorted(record.items())),
             [
