@@ -71,15 +71,15 @@ def _read_regular(path: Path, limit: int, fix: str) -> bytes:
         if exc.errno == errno.ENXIO:
             raise SendError(f"{path} is not a regular file but a socket; {fix}") from None
         raise SendError(f"{path} cannot be read: {exc.strerror}; {fix}") from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)  # before fdopen, which refuses a folder
+        kind = _KINDS.get(stat.S_IFMT(info.st_mode), "a special file")
+        raise SendError(f"{path} is not a regular file but {kind}; {fix}")
+    too_large = SendError(
+        f"{path} is larger than {limit:,} bytes, more than nieuwsbrief ever writes there; {fix}"
+    )
     with os.fdopen(descriptor, "rb") as file:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            kind = _KINDS.get(stat.S_IFMT(info.st_mode), "a special file")
-            raise SendError(f"{path} is not a regular file but {kind}; {fix}")
-        too_large = SendError(
-            f"{path} is larger than {limit:,} bytes, more than nieuwsbrief ever writes there; "
-            f"{fix}"
-        )
         if info.st_size > limit:
             raise too_large
         try:
