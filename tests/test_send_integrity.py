@@ -158,27 +158,14 @@ def test_a_manifest_that_does_not_list_the_eml_is_refused(
     refused(send(out), mailbox, str(path), "does not list digest.eml", "nieuwsbrief build")
 
 
-def test_a_link_to_another_file_is_refused_without_a_manifest(
-    out: Path, mailbox: Inbox, send: Callable[[Path], Result], tmp_path: Path
+def test_another_file_in_place_of_the_eml_is_refused_without_a_manifest(
+    out: Path, mailbox: Inbox, send: Callable[[Path], Result]
 ) -> None:
-    secret = tmp_path / "secret.txt"
-    secret.write_bytes(b"From: a@example.nl\n\nSECRET CONTENT of some other file\n")
+    # (A link there is refused as a link: tests/test_message_quoting.py.)
     (out / MANIFEST).unlink()
-    (out / EML).unlink()
-    (out / EML).symlink_to(secret)
-    line = refused(send(out), mailbox, "nieuwsbrief build")
+    (out / EML).write_bytes(b"From: a@example.nl\n\nSECRET CONTENT of some other file\n")
+    line = refused(send(out), mailbox, str(out / MANIFEST), "is missing")
     assert "SECRET" not in line
-
-
-def test_an_eml_that_is_a_link_is_refused_even_to_the_built_bytes(
-    out: Path, mailbox: Inbox, send: Callable[[Path], Result], tmp_path: Path
-) -> None:
-    # The manifest lists exactly these bytes, and the record too: the link is still refused.
-    copy = tmp_path / "digest-copy.eml"
-    shutil.copy(out / EML, copy)
-    (out / EML).unlink()
-    (out / EML).symlink_to(copy)
-    refused(send(out), mailbox, str(out / EML), "symbolic link", "nieuwsbrief build")
 
 
 def test_an_edit_the_manifest_agrees_with_is_refused_by_the_record(
