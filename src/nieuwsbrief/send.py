@@ -99,8 +99,8 @@ def read_digest_file(eml: Path) -> bytes:
     FIFO without O_NONBLOCK would wait for a writer forever, and a huge file would be read
     into memory whole.
     """
+    fix = f"a build writes it as a plain file: {_REBUILD}"
     try:
-        fix = f"a build writes it as a plain file: {_REBUILD}"
         return _read_regular(eml, MAX_DIGEST_BYTES, fix)
     except FileNotFoundError:
         raise SendError(
@@ -122,21 +122,27 @@ def read_built_digest(eml: Path) -> bytes:
     folder = eml.parent
     out = folder.parent.parent
     manifest_path = folder / MANIFEST_FILE
-    fix = (
-        "it lists the SHA-256 of the digest nieuwsbrief built, so without it send cannot tell "
-        "digest.eml is that digest: run 'nieuwsbrief build' again"
-    )
+    # The manifest holds the SHA-256 of the digest the build wrote: without a manifest
+    # nieuwsbrief wrote, send cannot tell whether digest.eml is that digest.
     try:
-        raw_manifest = _read_regular(manifest_path, MAX_MANIFEST_BYTES, fix)
+        raw_manifest = _read_regular(manifest_path, MAX_MANIFEST_BYTES, _REBUILD)
     except FileNotFoundError:
-        raise SendError(f"{manifest_path} is missing; {fix}") from None
+        raise SendError(
+            f"{manifest_path} is missing, so nothing says digest.eml is the digest "
+            "nieuwsbrief built; run 'nieuwsbrief build' again"
+        ) from None
     try:
         manifest = check_manifest(json.loads(raw_manifest.decode("utf-8")), folder.name)
     except (ValueError, RecursionError):
-        raise SendError(f"{manifest_path} is not a manifest nieuwsbrief wrote; {fix}") from None
+        raise SendError(
+            f"{manifest_path} is not a manifest nieuwsbrief wrote; {_REBUILD}"
+        ) from None
     listed = [entry["sha256"] for entry in manifest.get("files", []) if entry["name"] == eml.name]
     if not listed:
-        raise SendError(f"{manifest_path}: field 'files' does not list {eml.name}; {fix}")
+        raise SendError(
+            f"{manifest_path}: field 'files' does not list {eml.name} with its SHA-256, so "
+            f"nothing says {eml.name} is the digest nieuwsbrief built; {_REBUILD}"
+        )
     data = read_digest_file(eml)
     digest = hashlib.sha256(data).hexdigest()
     if digest != listed[0]:
@@ -144,9 +150,15 @@ def read_built_digest(eml: Path) -> bytes:
             f"{eml} was changed after the build: its SHA-256 is not the one {MANIFEST_FILE} "
             f"lists for it; {_REBUILD}"
         )
-    name = eml.relative_to(out).as_posix()
-    if written_hash(out, name) != digest:
-        record = out / RECORD_FILE
+    record = out / RECORD_FILE
+    try:
+        written = written_hash(out, eml.relative_to(out).as_posix())
+    except OSError as exc:  # read_record refuses links and FIFOs itself; a folder lands here
+        raise SendError(
+            f"{record} cannot be read ({exc.strerror}); it is the record of what nieuwsbrief "
+            f"wrote, which send checks {eml.name} against: {_REBUILD}"
+        ) from None
+    if written != digest:
         why = (
             "is missing"
             if not (record.exists() or record.is_symlink())
