@@ -235,7 +235,9 @@ def addressed_copy(eml: Path, to: str, now: dt.datetime | None = None) -> tuple[
 def send_test(eml: Path, to: str, settings: SmtpSettings, now: dt.datetime | None = None) -> str:
     """Deliver ``eml`` to ``to`` through the configured SMTP server; return a summary.
 
-    The test mail gets its own Date (``now``, default the clock) and Message-ID.
+    ``eml`` is ``OUT/digests/WEEK/digest.eml``, sent only as the build wrote it
+    (:func:`read_built_digest`). The test mail gets its own Date (``now``, default the
+    clock) and Message-ID.
     """
     data, sender = addressed_copy(eml, to, now)
     password = os.environ.get(settings.password_env)
