@@ -1384,3 +1384,13 @@ def _plan(
             "and build again, or choose another output folder"
         )
     return changes, planned
+
+
+def written_hash(out: Path, name: str) -> str | None:
+    """Return the SHA-256 the record of ``out`` lists for ``name`` (a path inside ``out``).
+
+    None when ``out`` has no record or the record does not list ``name``: nieuwsbrief did
+    not write that file (or its record is gone). A broken record raises :class:`BuildError`.
+    """
+    record = read_record(out)
+    return None if record is None else record.get(name)
