@@ -186,6 +186,8 @@ def test_a_nul_byte_in_the_path_is_404_without_a_traceback(
 ) -> None:
     server, _ = serving
     with finishes("requests to the preview"):
+        while server.rebuilds < 1:
+            time.sleep(0.05)
         for path in ("/%00", "/digests/%00/x", "/feed.xml%00"):
             status, _ = _get(server, path)
             assert status == 404, path
@@ -247,8 +249,8 @@ def test_a_folder_that_appears_is_watched_and_built(empty_project: Path) -> None
             while server.rebuilds < 1:
                 time.sleep(0.05)
             # A change inside the new folder is seen: the watch includes it now.
-            write_article(empty_project, "a.md", title="Nieuw", date="2025-11-20")
-            while b"Nieuw" not in _get(server, "/feed.xml")[1]:
+            write_article(empty_project, "a.md", title="Na de nieuwe map", date="2025-11-20")
+            while b"Na de nieuwe map" not in _get(server, "/feed.xml")[1]:
                 time.sleep(0.05)
     finally:
         server.stop()

@@ -95,9 +95,9 @@ class _StopOrStarted:
     """The stop event watchfiles asks while it watches; its first question means the watch
     is in place (watchfiles asks only from inside its watch loop)."""
 
-    def __init__(self, stop: threading.Event) -> None:
+    def __init__(self, stop: threading.Event, started: threading.Event | None = None) -> None:
         self.stop = stop
-        self.started = threading.Event()
+        self.started = started or threading.Event()
 
     def is_set(self) -> bool:
         self.started.set()
@@ -133,6 +133,7 @@ class Preview:
         self._serving = False
         self._closed = False
         self._building = threading.Lock()  # one build at a time: the first, then the watcher's
+        self._watching = threading.Event()  # set once the first watch is in place
         handler = functools.partial(_PreviewHandler, directory=str(self.out), preview=self)
         try:
             self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -214,7 +215,9 @@ class Preview:
             while not self._stop.is_set():
                 folders = watch_folders(self.project)
                 identity = _identity(folders)
-                watching = _StopOrStarted(self._stop)
+                # The first watch tells serve_forever it is in place; later ones a rebuild.
+                first = self._watching if not self._watching.is_set() else None
+                watching = _StopOrStarted(self._stop, first)
                 if rebuild_when_watching:
                     threading.Thread(
                         target=self._rebuild_when, args=(watching.started,), daemon=True
@@ -264,6 +267,8 @@ class Preview:
         # Watch from before the first build, so that a change made while it runs is seen.
         watcher = threading.Thread(target=self._watch, daemon=True)
         watcher.start()
+        while not self._watching.wait(0.05) and watcher.is_alive():
+            pass  # the watch is being set up (a watch the OS refuses ends the thread)
         self.rebuild()
         with self._lock:
             if self._stop.is_set():
