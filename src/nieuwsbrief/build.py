@@ -98,7 +98,9 @@ def load_site(project: Path, progress: Progress | None = None, *, cache: bool = 
         raise InputError(
             articles_dir,
             "the articles folder is missing",
-            fix=f"create it (even empty) in {project}, or point to the project folder that has it",
+            # Absolute: "in ." names no folder a reader can find.
+            fix=f"create the folder {articles_dir.absolute()}, even empty, or point to the "
+            "project folder that has it",
         )
     article_cache = ArticleCache(project, settings.site) if cache else None
     # The cache wraps the loader from outside: articles.py never sees the cache.

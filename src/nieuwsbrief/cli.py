@@ -167,13 +167,31 @@ project_option = click.option(
     callback=_project,
     help="Folder holding schedule.yaml, articles/ and templates/.  [default: .]",
 )
+
+
+def _out(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """Return --out as given (relative to the current folder), else ``public`` in the project.
+
+    Click reads the options given first and the rest in the order declared: --project comes
+    before --out in every command, so it is known here when --out is not given.
+    """
+    if value is not None:
+        return value
+    project = ctx.params.get("project")
+    if project is None:
+        project = _project(ctx, param, None)
+    return Path(project) / DEFAULT_OUT
+
+
+DEFAULT_OUT = "public"
 out_option = click.option(
     "--out",
     "-o",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("public"),
-    show_default=True,
-    help="Folder of the feeds and digests; a build changes only files it wrote there.",
+    default=None,
+    callback=_out,
+    help="Folder of the feeds and digests; a build changes only files it wrote there.  "
+    f"[default: {DEFAULT_OUT} in --project]",
 )
 now_option = click.option(
     "--now",
@@ -411,6 +429,7 @@ def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool, sys
     from nieuwsbrief.schedule import (
         coming_digests,
         cron_lines,
+        refuse_unschedulable_path,
         systemd_timer,
         time_shifts_with_dst,
     )
@@ -419,6 +438,8 @@ def schedule(project: Path, now: dt.datetime | None, count: int, cron: bool, sys
         settings = load_settings(project / SETTINGS_FILE)
         moment = settings.localize(_resolve_now(now))
     if cron or systemd:
+        with _library_errors():
+            refuse_unschedulable_path(project.resolve(), "rename the folder, then run this again")
         if systemd:
             # In a unit file '%' starts a specifier and a final backslash continues the line.
             title = "".join(c for c in settings.site.title[:60] if c.isprintable())
@@ -610,6 +631,7 @@ def new(title: str, project: Path, date: dt.datetime | None, tags: str, publish:
 @click.option(
     "--format",
     "output_format",
+    envvar="NIEUWSBRIEF_CHECK_FORMAT",  # the rule names the option, not the parameter
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
@@ -651,7 +673,11 @@ def check(project: Path, now: dt.datetime | None, strict: bool, output_format: s
 @cli.command()
 @project_option
 @click.option(
-    "--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free port)."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
 )
 @now_option
 @click.option(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import os
 import shutil
 import tempfile
 import threading
@@ -56,6 +57,53 @@ def watched(project: Path) -> Callable[[Any, str], bool]:
     return keep
 
 
+def watch_folders(project: Path) -> list[Path]:
+    """Return the folders whose entries the preview watches: the project folder itself (for
+    schedule.yaml, and for articles/ or templates/ appearing), articles/, templates/ and the
+    subfolders of templates/ (a template may include one from there).
+
+    Each is watched without its subfolders and no symlink to a folder is followed, except
+    articles/ or templates/ themselves: a link in the project to /usr or $HOME would
+    otherwise set up a watch for every folder there (tens of thousands, the system's limit).
+    """
+    root = project.resolve()
+    folders = [root]
+    articles, templates = (root / name for name in WATCHED[1:])
+    if articles.is_dir():
+        folders.append(articles)
+    if templates.is_dir():
+        folders.append(templates)
+        for parent, names, _ in os.walk(templates):  # os.walk enters no linked folder
+            names[:] = sorted(name for name in names if not Path(parent, name).is_symlink())
+            folders.extend(Path(parent, name) for name in names)
+    return folders
+
+
+def _identity(folders: list[Path]) -> list[tuple[Path, int]]:
+    """Return the folders with their inodes: a folder removed and made again is a new one,
+    which the old watch no longer sees."""
+    identity = []
+    for folder in folders:
+        try:
+            identity.append((folder, folder.stat().st_ino))
+        except OSError:
+            identity.append((folder, -1))
+    return identity
+
+
+class _StopOrStarted:
+    """The stop event watchfiles asks while it watches; its first question means the watch
+    is in place (watchfiles asks only from inside its watch loop)."""
+
+    def __init__(self, stop: threading.Event, started: threading.Event | None = None) -> None:
+        self.stop = stop
+        self.started = started or threading.Event()
+
+    def is_set(self) -> bool:
+        self.started.set()
+        return self.stop.is_set()
+
+
 class Preview:
     """A build folder served over HTTP, rebuilt whenever the project changes."""
 
@@ -85,6 +133,7 @@ class Preview:
         self._serving = False
         self._closed = False
         self._building = threading.Lock()  # one build at a time: the first, then the watcher's
+        self._watching = threading.Event()  # set once the first watch is in place
         handler = functools.partial(_PreviewHandler, directory=str(self.out), preview=self)
         try:
             self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -109,7 +158,12 @@ class Preview:
             result = build(self.project, self.out, now)
             pages, context = render_pages(self.project, now, result, self.digest_week)
         except (NieuwsbriefError, OSError) as error:
-            self.report(f"build failed, still serving the previous build:\n{error}")
+            serving = (
+                "still serving the previous build"
+                if self.rebuilds
+                else "nothing to serve until a build succeeds; the home page shows the error"
+            )
+            self.report(f"build failed, {serving}:\n{error}")
             home = self._error_home(str(error))
             with self._lock:
                 self._generation += 1  # a search for the previous build's warnings is moot
@@ -149,27 +203,62 @@ class Preview:
         """Rebuild after each burst of changes, as the OS reports them (no polling).
 
         ``interval`` is the quiet time that ends a burst: saving ten files is one rebuild.
+        Only the folders ``watch_folders`` names are watched, each without its subfolders;
+        when that list changes (articles/ created, a template folder added), the watch starts
+        again over the new list and rebuilds once it is in place.
         """
         from watchfiles import watch
 
         step = max(1, round(self.interval * 1000))
-        changes = watch(
-            self.project,
-            watch_filter=watched(self.project),
-            debounce=max(step, 1600),
-            step=step,
-            stop_event=self._stop,
-            raise_interrupt=False,
-        )
+        rebuild_when_watching = False
         try:
-            for _ in changes:
+            while not self._stop.is_set():
+                folders = watch_folders(self.project)
+                identity = _identity(folders)
+                # The first watch tells serve_forever it is in place; later ones a rebuild.
+                first = self._watching if not self._watching.is_set() else None
+                watching = _StopOrStarted(self._stop, first)
+                if rebuild_when_watching:
+                    threading.Thread(
+                        target=self._rebuild_when, args=(watching.started,), daemon=True
+                    ).start()
+                changes = watch(
+                    *folders,
+                    watch_filter=watched(self.project),
+                    debounce=max(step, 1600),
+                    step=step,
+                    stop_event=watching,
+                    raise_interrupt=False,
+                    recursive=False,
+                )
+                rebuild_when_watching = False
                 try:
-                    self.rebuild()
-                except Exception as error:
-                    # A bug in one rebuild must not end the watcher: the preview keeps serving.
-                    self.report(f"build crashed, still serving the previous build: {error!r}")
+                    for _ in changes:
+                        if _identity(watch_folders(self.project)) != identity:
+                            rebuild_when_watching = True
+                            break
+                        self._safe_rebuild()
+                    else:
+                        return  # stopped
+                finally:
+                    changes.close()  # ends the old watch now, not when it is collected
         except Exception as error:  # the OS refused to watch (e.g. too many inotify watches)
             self.report(f"stopped watching {self.project} ({error}); restart the preview")
+
+    def _safe_rebuild(self) -> None:
+        try:
+            self.rebuild()
+        except Exception as error:
+            # A bug in one rebuild must not end the watcher: the preview keeps serving.
+            self.report(f"build crashed, still serving the previous build: {error!r}")
+
+    def _rebuild_when(self, started: threading.Event) -> None:
+        """Rebuild once the new watch is in place, so no change falls between two watches."""
+        while not started.wait(0.1):
+            if self._stop.is_set():
+                return
+        if not self._stop.is_set():
+            self._safe_rebuild()
 
     def serve_forever(self) -> None:
         """Build, then serve and watch until ``stop`` is called."""
@@ -178,6 +267,8 @@ class Preview:
         # Watch from before the first build, so that a change made while it runs is seen.
         watcher = threading.Thread(target=self._watch, daemon=True)
         watcher.start()
+        while not self._watching.wait(0.05) and watcher.is_alive():
+            pass  # the watch is being set up (a watch the OS refuses ends the thread)
         self.rebuild()
         with self._lock:
             if self._stop.is_set():
@@ -440,12 +531,21 @@ class _PreviewHandler(QuietHandler):
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:
-        if self._host_allowed() and not self._send_page(head=False):
+        if self._host_allowed() and self._path_allowed() and not self._send_page(head=False):
             super().do_GET()
 
     def do_HEAD(self) -> None:
-        if self._host_allowed() and not self._send_page(head=True):
+        if self._host_allowed() and self._path_allowed() and not self._send_page(head=True):
             super().do_HEAD()
+
+    def _path_allowed(self) -> bool:
+        """Answer 404 for a path no file can have: with a NUL byte (``/%00``), which would
+        make the file server fail with a traceback in the editor's terminal."""
+        path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+        if "\x00" not in path:
+            return True
+        self.send_error(404, "Niet gevonden")
+        return False
 
     def _host_allowed(self) -> bool:
         """Answer only requests addressed to this preview by name; refuse the rest, empty.

@@ -254,7 +254,14 @@ def example_values(data: object, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def refuse_existing(destination: Path) -> None:
-    """Raise when ``destination`` already holds a project: 'init' only creates new ones."""
+    """Raise when ``destination`` cannot take a new project: it already holds one ('init'
+    only creates new ones), or its path cannot be written in a crontab line."""
+    from nieuwsbrief.schedule import refuse_unschedulable_path
+
+    # Refused here, not only by 'schedule --cron': the project's weekly run needs its path.
+    refuse_unschedulable_path(
+        destination.absolute(), "choose a folder name without control characters"
+    )
     for path in (destination / SETTINGS_FILE, destination / TEMPLATES_DIR):
         if path.exists():
             raise NieuwsbriefError(
@@ -272,10 +279,42 @@ def init_project(destination: Path, today: dt.date, practice: Practice | None = 
     source = skeleton_dir()
     settings_text = render_settings((source / SETTINGS_FILE).read_text(encoding="utf-8"), practice)
     check_practice(practice, destination / SETTINGS_FILE)
+    created: list[Path] = []
+    try:
+        _write_project(destination, source, settings_text, today, practice, created)
+    except OSError as error:
+        # Take back the settings and templates written so far: they would make the next
+        # 'init' refuse the folder as a project. Folders and .gitignore lines stay (harmless).
+        for path in created:
+            if path.name == SETTINGS_FILE:
+                path.unlink(missing_ok=True)
+            elif path.name == TEMPLATES_DIR:
+                shutil.rmtree(path, ignore_errors=True)
+        where = error.filename or destination
+        raise NieuwsbriefError(
+            f"{where}: cannot create the project ({error.strerror or error}); check that "
+            f"{destination.absolute().parent} is a folder you may write to, or choose another"
+        ) from None
+    return created
+
+
+def _write_project(
+    destination: Path,
+    source: Path,
+    settings_text: str,
+    today: dt.date,
+    practice: Practice,
+    created: list[Path],
+) -> None:
+    """Write the new project's files, adding each to ``created`` as it is written."""
     (destination / ARTICLES_DIR).mkdir(parents=True, exist_ok=True)
     (destination / SETTINGS_FILE).write_text(settings_text, encoding="utf-8")
-    shutil.copytree(source / TEMPLATES_DIR, destination / TEMPLATES_DIR)
-    created = [destination / SETTINGS_FILE, destination / TEMPLATES_DIR]
+    created.append(destination / SETTINGS_FILE)
+    try:
+        shutil.copytree(source / TEMPLATES_DIR, destination / TEMPLATES_DIR)
+    finally:  # copytree may have written part of the folder before it failed
+        if (destination / TEMPLATES_DIR).exists():
+            created.append(destination / TEMPLATES_DIR)
     gitignore = destination / ".gitignore"
     present = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
     missing = [line for line in GITIGNORE.splitlines() if line not in present]
@@ -289,7 +328,6 @@ def init_project(destination: Path, today: dt.date, practice: Practice | None = 
         welcome = WELCOME_ARTICLE[practice.address_form]
         article.write_text(welcome.format(date=today.isoformat()), encoding="utf-8")
         created.append(article)
-    return created
 
 
 def new_article(

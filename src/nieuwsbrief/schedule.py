@@ -5,17 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shlex
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nieuwsbrief.config import DigestSettings
-from nieuwsbrief.errors import quote
+from nieuwsbrief.errors import NieuwsbriefError, quote
 
 if TYPE_CHECKING:
     from nieuwsbrief.articles import Article
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# A folder is quoted longer than a value: the character it is refused for may be deep in it.
+PATH_QUOTE_LIMIT = 240
 
 
 @dataclass(frozen=True)
@@ -138,12 +142,28 @@ def cron_lines(settings: DigestSettings, command: Sequence[str], workdir: str) -
     ``CRON_TZ`` makes cron (cronie, and systemd-cron) read the time in the digest's zone, so the
     line stays right across daylight saving time; crons without it read the machine's zone.
     """
+    refuse_unschedulable_path(Path(workdir), "rename the folder")
     day = (settings.weekday + 1) % 7  # cron counts from Sunday = 0
     run = " ".join(_cron_quote(part) for part in command)
     return [
         f"CRON_TZ={settings.timezone.key}",
         f"{settings.time.minute} {settings.time.hour} * * {day} cd {_cron_quote(workdir)} && {run}",
     ]
+
+
+def refuse_unschedulable_path(folder: Path, fix: str) -> None:
+    """Raise when ``folder`` cannot be written in a crontab line or a systemd unit.
+
+    A line break (or another control character, or U+2028/U+2029, which some tools take for
+    one) ends the line inside the path: in a crontab what follows is a line of its own, a
+    second job. No quoting helps; the folder needs another name.
+    """
+    text = str(folder)
+    if any(unicodedata.category(char) == "Cc" or char in "\u2028\u2029" for char in text):
+        raise NieuwsbriefError(
+            f"the project folder {quote(text, PATH_QUOTE_LIMIT)} holds a control character "
+            f"(such as a line break), which no crontab line or systemd unit can carry; {fix}"
+        )
 
 
 def _cron_quote(part: str) -> str:
