@@ -40,8 +40,8 @@ HELP_LINE = re.compile(r"(?<![\w.-])(?:113|0800[- ]?0113)(?![\w-])")
 # 0800-0113 written as a phone number (its digits are nothing else), a tel: link, or 113 next
 # to a call word: "bel 113", "bel gratis 113", "bel je huisarts of 113", "113 bellen" (only the
 # verb's infinitive or participle after it: "pagina 113 of bel …" is not a call to 113),
-# "telefoon 113". Between the call word and 113 only a few short filler words may stand, so the gap is
-# bounded and the search stays linear.
+# "telefoon 113". Between the call word and 113 only a few short filler words may stand, so
+# the gap is bounded and the search stays linear.
 _CALL = r"(?:bel|belt|bellen|call)"
 _FILLER = (
     r"(?:dan|direct|meteen|gratis|gerust|anoniem|altijd|nu|ook|even|naar|met|de|het|je|jij|"
