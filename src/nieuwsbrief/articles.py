@@ -373,6 +373,10 @@ def _clean(path: Path, key: str, value: str) -> str:
 # Bodies keep them: there they are paragraph text that an editor may need for Arabic or
 # Hebrew quotes, and a browser ends their effect at the end of the paragraph.
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# The zero-width joiner and non-joiner shape emoji and scripts (Persian, Indic): a tag keeps
+# them as the other one-line fields do. Hidden in a Latin word they change no topic: the
+# topic's slug drops them, and check warns that two spellings are one topic.
+_JOINERS = frozenset("\u200c\u200d")
 
 
 def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
@@ -406,7 +410,7 @@ def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
                 field="tags",
                 fix="put the tag between quotes",
             )
-        hidden = next((char for char in tag if is_hidden(char)), None)
+        hidden = next((char for char in tag if is_hidden(char) and char not in _JOINERS), None)
         if hidden is not None:
             # Dropping it would change the tag silently, and keeping it publishes a topic
             # that reads like another ("sla\u200bap" shows as "slaap" but is not).
@@ -415,7 +419,7 @@ def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
                 f"the tag {quote(tag)} holds an invisible or control character "
                 f"U+{ord(hidden):04X}",
                 field="tags",
-                fix="retype the tag with visible letters and plain spaces only",
+                fix="remove it: retype the tag with visible letters and plain spaces only",
             )
         cleaned = _clean(path, "tags", tag)
         if cleaned:
