@@ -18,9 +18,13 @@ def test_init_creates_a_project_that_builds_at_once(tmp_path: Path, run_cli: Run
     assert result.exit_code == 0, result.output
     assert (project / "schedule.yaml").is_file()
     assert (project / "templates" / "digest.mjml.j2").is_file()
-    articles = list((project / "articles").glob("*.md"))
-    assert len(articles) == 1
+    [article] = list((project / "articles").glob("*.md"))
     out = tmp_path / "out"
+    built = run_cli("build", "-p", project, "-o", out)
+    assert built.exit_code == 0, built.output
+    # The example article is a draft: nothing reaches readers before the editor publishes.
+    assert feedparser.parse((out / "feed.xml").read_bytes()).entries == []
+    article.write_text(article.read_text("utf-8").replace("draft: true\n", ""), "utf-8")
     built = run_cli("build", "-p", project, "-o", out)
     assert built.exit_code == 0, built.output
     entries = feedparser.parse((out / "feed.xml").read_bytes()).entries

@@ -68,6 +68,9 @@ def test_init_from_an_installed_wheel(tmp_path: Path) -> None:
     created = nieuwsbrief("init", "praktijk", "--no-input")
     assert created.returncode == 0, created.stderr
     assert project_defaults(tmp_path / "praktijk") == defaults()
+    # The example article is a draft; published, the wheel's templates render it.
+    [article] = (tmp_path / "praktijk" / "articles").glob("*.md")
+    article.write_text(article.read_text("utf-8").replace("draft: true\n", ""), "utf-8")
     built = nieuwsbrief("build", "-p", "praktijk", "-o", "public")
     assert built.returncode == 0, built.stderr
     feed = feedparser.parse((tmp_path / "public" / "feed.xml").read_bytes())

@@ -93,6 +93,11 @@ def test_init_with_options_for_scripts(tmp_path: Path, run_cli: RunCli) -> None:
     code, output = run_init(project, "--no-input", *options)
     assert code == 0, output
     assert example_warning(check_json(run_cli, project)) == []
+    # The example article is a draft until the editor has read it and removes draft: true.
+    [article] = (project / "articles").glob("*.md")
+    text = article.read_text("utf-8")
+    assert "\ndraft: true\n" in text
+    article.write_text(text.replace("\ndraft: true\n", "\n"), "utf-8")
     out = tmp_path / "out"
     assert run_cli("build", "-p", project, "-o", out).exit_code == 0
     feed = feedparser.parse((out / "feed.xml").read_bytes())
@@ -234,3 +239,34 @@ def test_a_refused_answer_to_a_question_is_asked_again(tmp_path: Path) -> None:
     code, output = run_init(tmp_path / "p", input=answers)
     assert code == 0, output
     assert "schedule.yaml" not in output.split("Name of the practice", 2)[1].split("Website")[0]
+
+
+def test_the_example_article_is_a_draft_that_no_reader_gets(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """Probe 12, finding 7: init's welkom.md went into feed.xml and the first digest."""
+    project = tmp_path / "script"
+    options = [f"--{key}={value}" for key, value in ANSWERS.items()]
+    code, output = run_init(project, "--no-input", *options)
+    assert code == 0, output
+    [article] = (project / "articles").glob("*-welkom.md")
+    text = article.read_text("utf-8")
+    front = text.split("---\n")[1]
+    assert "draft: true" in front and "verwijder" in front  # the comment says what to do
+    out = tmp_path / "out"
+    built = run_cli("build", "-p", project, "-o", out)
+    assert built.exit_code == 0, built.output
+    assert feedparser.parse((out / "feed.xml").read_bytes()).entries == []
+    assert "Welkom" not in (out / "feed.json").read_text("utf-8")
+    assert not list(out.rglob("digest.*"))
+
+
+def test_init_adds_no_example_beside_existing_articles(tmp_path: Path) -> None:
+    project = tmp_path / "verhuisd"
+    (project / "articles").mkdir(parents=True)
+    existing = project / "articles" / "2024-05-01-eigen.md"
+    existing.write_text('---\ntitle: "Eigen"\ndate: 2024-05-01\n---\n\nTekst.\n', "utf-8")
+    code, output = run_init(project, "--no-input")
+    assert code == 0, output
+    assert sorted(path.name for path in (project / "articles").iterdir()) == [existing.name]
+    assert "welkom" not in output

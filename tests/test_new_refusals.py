@@ -57,3 +57,24 @@ def test_a_template_error_in_check_names_the_file_once(
     assert result.exit_code == 1
     [line] = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert line.startswith(f"error: {template}: ") and line.count(str(project)) == 1, line
+
+
+@pytest.mark.parametrize(
+    ("tags", "shown"),
+    [
+        ("a,\x1b[31mb", "'\\x1b[31mb'"),
+        ("slaap,d\u200be", "'d\\u200be'"),
+        ("\u202eevil", "U+202E"),
+    ],
+)
+def test_new_refuses_tags_that_check_would_refuse(
+    tags: str, shown: str, project: Path, run_cli: RunCli
+) -> None:
+    """Probe 12, finding 9: --tags wrote an ESC into the file that new refuses in a title."""
+    before = sorted((project / "articles").iterdir())
+    result = run_cli("new", "Een titel", "-p", project, "--date", "2025-11-20", "--tags", tags)
+    assert result.exit_code == 1, result.output
+    assert "field 'tags'" in result.output and shown in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "\x1b" not in result.output and "\u200b" not in result.output
+    assert sorted((project / "articles").iterdir()) == before

@@ -19,15 +19,31 @@ from inert import ANY_TEXT as SHORT_TEXT
 from inert import RAW_VALUES, assert_clean_failure, assert_inert, build_and_check, fresh_project
 from nieuwsbrief.articles import IGNORED_KEYS, KNOWN_KEYS, parse_article
 from nieuwsbrief.config import load_settings
+from nieuwsbrief.errors import ArticleError, is_hidden, quote
 from nieuwsbrief.markup import strip_xml_illegal, teaser
 
 # Any Unicode except surrogates (which no file can hold as UTF-8).
 ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=80)
 TITLES = ANY_TEXT.filter(lambda title: strip_xml_illegal(title).strip() != "")
 BODIES = st.text(st.characters(exclude_categories=("Cs",)), max_size=400)
-TAGS = st.lists(ANY_TEXT, max_size=4)
+# Tags with a hidden character are refused (test_any_tag_is_kept_as_written_or_refused).
+JOINERS = "\u200c\u200d"  # a tag keeps them, as a title does (test_bidi.py)
+
+
+def hidden_in(tag: str) -> list[str]:
+    return [char for char in tag if is_hidden(char) and char not in JOINERS]
+
+
+TAGS = st.lists(ANY_TEXT.filter(lambda tag: not hidden_in(tag)), max_size=4)
 SETTINGS = load_settings(REPO / "schedule.yaml")
 MOMENT = dt.datetime(2025, 11, 20, 10, tzinfo=SETTINGS.site.timezone)
+
+
+# What hides in a tag: controls, zero-width and direction characters, blanks, odd spaces.
+NASTY_TAG = st.text(
+    st.sampled_from([*"\x00\x1b\x7f\x85\xa0\u200b\u200d\u202e\u2060\u3164\ufe0f\ufeff ", *"aé"]),
+    max_size=8,
+)
 
 
 def article_text(title: str, tags: list[str], body: str, summary: str | None) -> str:
@@ -35,6 +51,31 @@ def article_text(title: str, tags: list[str], body: str, summary: str | None) ->
     if summary is not None:
         front["summary"] = summary
     return "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n" + body
+
+
+@settings(max_examples=200, deadline=None)
+@given(tag=ANY_TEXT | NASTY_TAG)
+def test_any_tag_is_kept_as_written_or_refused(tag: str) -> None:
+    """Probe 12, finding 9: a tag is never changed silently. One with a character a reader
+    cannot see (control, format, separator, blank: what errors.quote escapes) is refused,
+    naming the field and the tag quoted; any other tag is kept as written, trimmed."""
+    # Every character as a YAML escape: the parser reads the tag exactly as generated
+    # (written raw, YAML would read U+0085 as a line break).
+    quoted = "".join(f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}" for c in tag)
+    text = f'---\ntitle: "Eigenschap"\ndate: 2025-11-20\ntags: ["{quoted}"]\n---\nTekst.\n'
+    path = Path("2025-11-20-eigenschap.md")
+    hidden = hidden_in(tag)
+    try:
+        article = parse_article(path, text, SETTINGS.site)
+    except ArticleError as error:
+        if not hidden and tag.strip():
+            raise
+        assert error.field == "tags", str(error)
+        if hidden:
+            assert quote(tag) in error.problem and f"U+{ord(hidden[0]):04X}" in error.problem
+        return
+    assert not hidden
+    assert article.tags == ((tag.strip(),) if tag.strip() else ())
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

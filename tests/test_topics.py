@@ -444,7 +444,14 @@ def test_the_notice_is_in_exactly_the_feed_items_about_suicide(
         if NOTICE_START in lxml_html.fromstring(e.content[0].value).text_content()
     }
     assert noticed == {s for s, f in facts.items() if f["published"] and carries_notice(f)}
-    assert noticed == {"praten-over-zelfdoding", "angsten-bij-jongeren"}
+    # The two articles tagged about suicide, and the two examples whose text speaks of
+    # thoughts of suicide and that therefore write crisis_notice: true.
+    assert noticed == {
+        "praten-over-zelfdoding",
+        "angsten-bij-jongeren",
+        "winterdip",
+        "wanneer-hulp-zoeken-en-je-eerste-afspraak",
+    }
 
 
 def test_the_notice_is_in_the_digest_item_about_suicide(topical: tuple[Path, Path, str]) -> None:
@@ -636,10 +643,15 @@ def test_the_notice_text_and_words_are_settings(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert run("build", "-p", project, "-o", out, "--now", NOW).exit_code == 0
     items = json.loads((out / "feed.json").read_text("utf-8"))["items"]
-    [noticed] = [item for item in items if "Hulp nodig? Bel" in item["content_html"]]
-    assert noticed["url"].endswith("/wanhoop/")
-    assert 'href="tel:113"' in noticed["content_html"]
-    assert sum('class="nb-crisis"' in item["content_html"] for item in items) == 1
+    noticed = [item for item in items if "Hulp nodig? Bel" in item["content_html"]]
+    # The article by its topic, and the examples that write crisis_notice: true.
+    assert sorted(item["url"].rstrip("/").rsplit("/", 1)[1] for item in noticed) == [
+        "wanhoop",
+        "wanneer-hulp-zoeken-en-je-eerste-afspraak",
+        "winterdip",
+    ]
+    assert all('href="tel:113"' in item["content_html"] for item in noticed)
+    assert sum('class="nb-crisis"' in item["content_html"] for item in items) == 3
 
 
 def test_an_old_digest_template_without_the_notice_is_reported(tmp_path: Path) -> None:

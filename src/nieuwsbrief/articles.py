@@ -14,7 +14,15 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nieuwsbrief.config import SiteSettings, did_you_mean
-from nieuwsbrief.errors import MAX_YEAR, MIN_YEAR, ArticleError, NieuwsbriefError, quote
+from nieuwsbrief.errors import (
+    MAX_YEAR,
+    MIN_YEAR,
+    QUOTE_LIMIT,
+    ArticleError,
+    NieuwsbriefError,
+    is_hidden,
+    quote,
+)
 from nieuwsbrief.markup import (
     first_paragraph_text,
     render_markdown,
@@ -365,6 +373,10 @@ def _clean(path: Path, key: str, value: str) -> str:
 # Bodies keep them: there they are paragraph text that an editor may need for Arabic or
 # Hebrew quotes, and a browser ends their effect at the end of the paragraph.
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# The zero-width joiner and non-joiner shape emoji and scripts (Persian, Indic): a tag keeps
+# them as the other one-line fields do. Hidden in a Latin word they change no topic: the
+# topic's slug drops them, and check warns that two spellings are one topic.
+_JOINERS = frozenset("\u200c\u200d")
 
 
 def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
@@ -397,6 +409,17 @@ def _tags(path: Path, front: Mapping[str, Any]) -> tuple[str, ...]:
                 f"holds {_kind(tag) if tag is not None else 'an empty item'}, which is not text",
                 field="tags",
                 fix="put the tag between quotes",
+            )
+        hidden = next((char for char in tag if is_hidden(char) and char not in _JOINERS), None)
+        if hidden is not None:
+            # Dropping it would change the tag silently, and keeping it publishes a topic
+            # that reads like another ("sla\u200bap" shows as "slaap" but is not).
+            raise ArticleError(
+                path,
+                f"the tag {quote(tag)} holds an invisible or control character "
+                f"U+{ord(hidden):04X}",
+                field="tags",
+                fix="remove it: retype the tag with visible letters and plain spaces only",
             )
         cleaned = _clean(path, "tags", tag)
         if cleaned:
@@ -529,10 +552,13 @@ def parse_article(
 
     unknown = sorted(set(front) - KNOWN_KEYS - IGNORED_KEYS)
     for key in unknown[:5]:
-        hint = did_you_mean(key, sorted(KNOWN_KEYS))
+        # A key is the editor's text: short in the field (messages quote it with
+        # errors.quote, escaping what cannot be seen), and the hint only for a short one.
+        shown = key if len(key) <= QUOTE_LIMIT else key[:QUOTE_LIMIT] + "…"
+        hint = did_you_mean(key, sorted(KNOWN_KEYS)) if len(key) <= QUOTE_LIMIT else None
         known = ", ".join(sorted(KNOWN_KEYS))
         fix = (f"{hint} " if hint else "") + "known keys: " + known
-        refuse("is not a known front matter key", key, fix)
+        refuse("is not a known front matter key", shown, fix)
     title = checked(lambda: _text(path, front, "title", required=True), None)
     zone = site.timezone
     date = checked(lambda: _date(path, front, "date", zone), None)
@@ -665,6 +691,15 @@ def scan_folder(directory: Path) -> FolderScan:
         if _NAME_CONTROL.search(name):
             scan.warnings.append(
                 _not_read(directory, name, "its name holds control characters; rename it")
+            )
+            continue
+        if any(is_hidden(char) for char in name):
+            # A direction control makes the name read otherwise than it is ("…dm.live"), and
+            # a zero-width character hides in it; shown escaped, like a control character.
+            scan.warnings.append(
+                _not_read(
+                    directory, name, "its name holds invisible or direction characters; rename it"
+                )
             )
             continue
         if not name.lower().endswith(ARTICLE_SUFFIXES):

@@ -44,7 +44,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}: field '{self.field}'" if self.field else self.file
+        # The field can be the editor's own text (an unknown key): quoted like every value.
+        where = f"{self.file}: field {quote(self.field)}" if self.field else self.file
         return f"{self.severity}: {where}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:

@@ -30,7 +30,47 @@ CRISIS_LINKS: tuple[tuple[str, str], ...] = (
     (r"(?<![\w./-])(?:www\.)?113\.nl(?![\w/-])", "https://www.113.nl/"),
     (r"(?<![\w.-])113(?![\w.-])", "tel:113"),
 )
+# In the notice setting every 113 is linked as tel:113 (CRISIS_LINKS), so any 113 there is
+# a number to call.
 HELP_LINE = re.compile(r"(?<![\w.-])(?:113|0800[- ]?0113)(?![\w-])")
+
+# In an article's text a bare 113 is often something else: a house number ("Lindengracht
+# 113"), a page, the link text "[113 Zelfmoordpreventie](https://www.113.nl)". There the help
+# line counts only as a number to call (docs/topics.md, "When the text gives the help line"):
+# 0800-0113 written as a phone number (its digits are nothing else), a tel: link, or 113 next
+# to a call word: "bel 113", "bel gratis 113", "bel je huisarts of 113", "113 bellen" (only the
+# verb's infinitive or participle after it: "pagina 113 of bel …" is not a call to 113),
+# "telefoon 113". Between the call word and 113 only a few short filler words may stand, so
+# the gap is bounded and the search stays linear.
+_CALL = r"(?:bel|belt|bellen|call)"
+_FILLER = (
+    r"(?:dan|direct|meteen|gratis|gerust|anoniem|altijd|nu|ook|even|naar|met|de|het|je|jij|"
+    r"u|op|te|of|kun|kunt|kan|chat|chatten|hulplijn|lijn|nummer|telefoonnummer|"
+    r"zelfmoordpreventie|\w{1,20}\s+(?:of|en))"
+)
+_GAP = r"[\s:*_]+"  # white space, a colon, Markdown emphasis (**113**)
+_THE_113 = r"(?<![\w.-])113(?![\w-]|\.\w)"  # not 1130, not 113.nl
+_NUMBER_0800 = r"(?<![\w.-])0800[-\u2010\u2011\u2013 \u00a0]?0113(?![\w-])"
+CALLS_HELP_LINE = re.compile(
+    "|".join(
+        (
+            _NUMBER_0800,
+            r"(?<![\w.-])tel:113(?!\w)",
+            rf"(?<!\w){_CALL}(?:{_GAP}{_FILLER}){{0,4}}{_GAP}{_THE_113}",
+            rf"{_THE_113}(?:{_GAP}{_FILLER}){{0,4}}{_GAP}(?:bellen|belt|gebeld)(?!\w)",
+            rf"(?<!\w)(?:telefoon(?:nummer)?|tel\.?){_GAP}{_THE_113}",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+
+def gives_help_line(text: str) -> bool:
+    """Tell whether an article's text gives 113's help line as a number to call
+    (``CALLS_HELP_LINE``), not merely a 113 that is an address, a page or a link text."""
+    if "113" not in text and "0800" not in text:  # most texts: no search at all
+        return False
+    return CALLS_HELP_LINE.search(text) is not None
 
 
 def default_notice(settings: Settings) -> str:

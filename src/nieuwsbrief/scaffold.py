@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from nieuwsbrief.articles import ARTICLES_DIR
+from nieuwsbrief.articles import ARTICLES_DIR, article_paths
 from nieuwsbrief.config import SETTINGS_FILE
 from nieuwsbrief.errors import ConfigError, InvalidSettings, NieuwsbriefError, quote
 from nieuwsbrief.templating import TEMPLATES_DIR as TEMPLATES_DIR  # reuse.py reads it here
@@ -20,10 +20,13 @@ from nieuwsbrief.urls import slugify
 WELCOME_ARTICLE = {
     "je": """\
 ---
+# Een voorbeeld van 'nieuwsbrief init'. Als concept (draft: true) komt het nergens in: lees
+# het na en pas het aan, of verwijder dit bestand. Haal draft: true pas weg als het klopt.
 title: "Welkom bij onze nieuwsbrief"
 date: {date}
 summary: "Elke week de nieuwste artikelen van onze psychologen in je mailbox."
 tags: [praktijk]
+draft: true
 ---
 
 Fijn dat je er bent. In deze nieuwsbrief delen we elke week wat onze psychologen schreven
@@ -37,10 +40,13 @@ over psychische gezondheid: over somberheid, angst, slapen, werk en relaties.
 """,
     "u": """\
 ---
+# Een voorbeeld van 'nieuwsbrief init'. Als concept (draft: true) komt het nergens in: lees
+# het na en pas het aan, of verwijder dit bestand. Haal draft: true pas weg als het klopt.
 title: "Welkom bij onze nieuwsbrief"
 date: {date}
 summary: "Elke week de nieuwste artikelen van onze psychologen in uw mailbox."
 tags: [praktijk]
+draft: true
 ---
 
 Fijn dat u er bent. In deze nieuwsbrief delen we elke week wat onze psychologen schreven
@@ -270,7 +276,9 @@ def refuse_existing(destination: Path) -> None:
 
 
 def init_project(destination: Path, today: dt.date, practice: Practice | None = None) -> list[Path]:
-    """Create a project with settings, templates, a .gitignore and one article.
+    """Create a project with settings, templates, a .gitignore and an example article.
+
+    The example article is a draft, and is only written when ``articles/`` holds no article yet.
 
     Refuses to overwrite; validates the settings before writing anything.
     """
@@ -323,8 +331,10 @@ def _write_project(
         with gitignore.open("a", encoding="utf-8") as handle:
             handle.write(lead + "\n".join(missing) + "\n")
         created.append(gitignore)
+    # The example is a draft for the editor to review, and only in a new articles folder:
+    # beside articles a project brings along (a migration) it would be one more to remove.
     article = destination / ARTICLES_DIR / f"{today.isoformat()}-welkom.md"
-    if not article.exists():
+    if not article_paths(destination / ARTICLES_DIR):
         welcome = WELCOME_ARTICLE[practice.address_form]
         article.write_text(welcome.format(date=today.isoformat()), encoding="utf-8")
         created.append(article)

@@ -19,8 +19,8 @@ from nieuwsbrief.config import Settings
 from nieuwsbrief.errors import quote
 from nieuwsbrief.jsonout import json_bytes
 from nieuwsbrief.notice import (
-    HELP_LINE,
     crisis_word,
+    gives_help_line,
     has_notice,
     is_crisis_tag,
     notice_segments,
@@ -447,7 +447,7 @@ def topic_warnings(settings: Settings, articles: Sequence[Article]) -> list[tupl
             continue
         word = mentions_crisis(settings, f"{article.title}\n{article.summary}\n{article.body}")
         # An article that gives the help line itself has not forgotten it.
-        if word and not HELP_LINE.search(article.body):
+        if word and not gives_help_line(article.body):
             topics = ", ".join(quote(topic) for topic in settings.topics.crisis_topics[:4])
             warnings.append(
                 (
