@@ -9,6 +9,7 @@ import email.utils
 import re
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,12 @@ def check_login(server: Any, session: Any, envelope: Any, mechanism: str, data: 
     return AuthResult(success=ok, handled=False)
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox(refuse="onbekend@example.nl")
+@contextmanager
+def login_server(handler: Any) -> Iterator[int]:
+    """Run an SMTP server on loopback that requires the test login; yield its port."""
     port = free_port()
     controller = Controller(
-        inbox,
+        handler,
         hostname="127.0.0.1",
         port=port,
         authenticator=check_login,
@@ -72,9 +73,16 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
     )
     controller.start()
     try:
-        yield inbox, port
+        yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox(refuse="onbekend@example.nl")
+    with login_server(inbox) as port:
+        yield inbox, port
 
 
 @pytest.fixture

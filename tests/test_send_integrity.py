@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import Result
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -26,7 +25,7 @@ from hypothesis import strategies as st
 from conftest import NOW, RunCli, finishes
 from nieuwsbrief.output import RECORD_FILE
 from nieuwsbrief.send import MAX_DIGEST_BYTES, REPLY_LIMIT
-from test_send import PASSWORD, Inbox, check_login, configure, free_port
+from test_send import PASSWORD, Inbox, configure, login_server
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
@@ -40,22 +39,10 @@ TO = "redactie@example.nl"
 def mailbox(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """An SMTP server on loopback that keeps what arrives; the project sends to it."""
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=check_login,
-        auth_required=True,
-        auth_require_tls=False,
-    )
-    controller.start()
-    configure(project, port)
-    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
-    try:
+    with login_server(inbox) as port:
+        configure(project, port)
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
         yield inbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -202,23 +189,11 @@ def test_a_long_server_reply_is_quoted_short(
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             return "554 " + "weigering \x1b]0;titel\x07 " * 220  # 4,840 characters
 
-    port = free_port()
-    controller = Controller(
-        Refusing(),
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=check_login,
-        auth_required=True,
-        auth_require_tls=False,
-    )
-    controller.start()
-    configure(project, port)
-    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
-    try:
+    with login_server(Refusing()) as port:
+        configure(project, port)
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
         with finishes("nieuwsbrief send to a refusing server"):
             result = run_cli("send", "--to", TO, "-p", project, "-o", out, "--now", NOW)
-    finally:
-        controller.stop()
     assert result.exit_code == 1, result.output
     [line] = result.output.strip().splitlines()
     assert "failed: 554 'weigering \\x1b]0;titel\\x07" in line
