@@ -15,6 +15,8 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import NOW, copy_example_project, finishes
 from nieuwsbrief.cli import cli
@@ -66,6 +68,31 @@ def test_the_cron_lines_never_carry_a_line_break(tmp_path: Path) -> None:
     settings = load_settings(project / "schedule.yaml")
     with pytest.raises(NieuwsbriefError, match="control character"):
         cron_lines(settings.digest, ["nieuwsbrief", "build"], "/srv/a\n* * * * * id #")
+
+
+@settings(max_examples=300, deadline=None)
+@given(workdir=st.text(min_size=1, max_size=80).map(lambda text: "/srv/" + text))
+def test_any_project_folder_is_one_cron_line_that_cds_there_or_refused(workdir: str) -> None:
+    """Generated folder names: one crontab line whose shell command, as cron and then the
+    shell (shlex) read it, changes to exactly that folder; or one refusal naming it."""
+    import shlex
+
+    from nieuwsbrief.config import load_settings
+    from nieuwsbrief.errors import NieuwsbriefError
+    from nieuwsbrief.schedule import cron_lines
+
+    settings = load_settings(Path(__file__).resolve().parent.parent / "schedule.yaml")
+    try:
+        lines = cron_lines(settings.digest, ["nieuwsbrief", "build"], workdir)
+    except NieuwsbriefError as error:
+        assert "project folder" in str(error) and "\n" not in str(error)
+        return
+    assert len("\n".join(lines).splitlines()) == 2, lines
+    command = lines[1].split(" ", 5)[5]
+    # cron turns a bare % into a line break and drops the backslash of \%.
+    assert "%" not in command.replace("\\%", "")
+    words = shlex.split(command.replace("\\%", "%"))
+    assert words[:2] == ["cd", workdir] and words[2:] == ["&&", "nieuwsbrief", "build"], words
 
 
 # --- Finding 4: --out defaults to public/ in the project ----------------------------------

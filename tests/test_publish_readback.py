@@ -391,6 +391,19 @@ def journals(draw: st.DrawFn) -> bytes:
     return json.dumps(journal).encode()
 
 
+def plant_journal(site: Path, remove: list[list[str]]) -> None:
+    """Leave a journal in ``site`` that moves staged bytes (EVIL) over feed.xml."""
+    (site / STAGING_DIR).mkdir()
+    (site / STAGING_DIR / "0").write_bytes(EVIL)
+    journal = {
+        "format": JOURNAL_FORMAT,
+        "files": {"feed.xml": hash_of(EVIL.decode())},
+        "moves": [["0", "feed.xml"]],
+        "remove": remove,
+    }
+    (site / JOURNAL_FILE).write_text(json.dumps(journal), encoding="utf-8")
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=journals())
 def test_a_forged_journal_changes_no_foreign_file(
@@ -431,15 +444,7 @@ def test_a_journal_without_a_record_cannot_replace_a_file_at_an_output_name(
     site, foreign, _ = site_with_record(tmp_path, b"", at_output_names=True)
     (site / RECORD_FILE).unlink()
     del foreign[RECORD_FILE]
-    (site / STAGING_DIR).mkdir()
-    (site / STAGING_DIR / "0").write_bytes(EVIL)
-    journal = {
-        "format": JOURNAL_FORMAT,
-        "files": {"feed.xml": hash_of(EVIL.decode())},
-        "moves": [["0", "feed.xml"]],
-        "remove": [["tags/mine/list.html", hash_of(OWN_LIST)]],
-    }
-    (site / JOURNAL_FILE).write_text(json.dumps(journal), encoding="utf-8")
+    plant_journal(site, remove=[["tags/mine/list.html", hash_of(OWN_LIST)]])
     result = run_cli("build", "-p", project, "-o", site, "--now", NOW)
     after = tree_bytes(site)
     assert {name: after.get(name) for name in foreign} == foreign
@@ -458,15 +463,7 @@ def test_a_journal_that_cannot_be_carried_out_says_to_delete_it(
 
     site, _, _ = site_with_record(tmp_path, b"")
     (site / RECORD_FILE).unlink()
-    (site / STAGING_DIR).mkdir()
-    (site / STAGING_DIR / "0").write_bytes(EVIL)
-    journal = {
-        "format": JOURNAL_FORMAT,
-        "files": {"feed.xml": hash_of(EVIL.decode())},
-        "moves": [["0", "feed.xml"]],
-        "remove": [],
-    }
-    (site / JOURNAL_FILE).write_text(json.dumps(journal), encoding="utf-8")
+    plant_journal(site, remove=[])
     real_replace = Path.replace
 
     def refused(self: Path, target: Any) -> Any:
