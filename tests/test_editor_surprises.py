@@ -15,7 +15,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, copy_example_project, finishes
@@ -220,6 +220,28 @@ def test_a_nul_byte_in_the_path_is_404_without_a_traceback(
             assert status == 404, path
         assert _get(server, "/feed.xml")[0] == 200
     assert "Traceback" not in capsys.readouterr().err
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=st.lists(st.binary(max_size=12) | st.sampled_from([b"..", b".", b"%", b""]), max_size=6))
+def test_any_request_path_is_answered_without_a_traceback(
+    serving: tuple[Preview, list[str]], capsys: pytest.CaptureFixture[str], raw: list[bytes]
+) -> None:
+    """Generated paths (any bytes, percent-encoded; dot segments): an answer, never a
+    traceback, and nothing from outside the build (schedule.yaml's text) is served."""
+    from urllib.parse import quote as percent
+
+    server, _ = serving
+    path = "/" + "/".join(percent(part, safe="") for part in raw)
+    with finishes("a request to the preview"):
+        while server.rebuilds < 1:
+            time.sleep(0.05)
+        status, body = _get(server, path)
+    assert status in (200, 301, 302, 400, 403, 404, 414), (path, status)
+    assert b"\nsmtp:" not in body, path  # schedule.yaml's own section
+    assert "Traceback" not in capsys.readouterr().err, path
 
 
 # --- Finding 6: the watcher stays in the project ------------------------------------------
